@@ -1,0 +1,535 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a text is not one strict JSON document, where (byte offset) and at which value (JSON pointer).
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        case empty, syntax, invalidUTF8, controlCharacter, invalidEscape, nonFiniteLiteral, numberOutOfRange
+        case duplicateKey, tooDeep, trailingData, truncated
+    }
+    public let reason: Reason
+    public let message: String
+    /// Byte offset in the input where the problem was found.
+    public let offset: Int
+    /// JSON pointer (RFC 6901) of the value being parsed, "" for the top level.
+    public let pointer: String
+
+    public var description: String {
+        pointer.isEmpty ? "\(message) at byte \(offset)" : "\(message) at \(pointer) (byte \(offset))"
+    }
+}
+
+/// A strict RFC 8259 parser: UTF-8 only, no NaN/Infinity, no duplicate keys, bounded nesting, numbers that
+/// fit an Int64 or a finite Double. One pass, one allocation for the tape.
+public enum JSONParser {
+    public struct Options: Sendable {
+        public var maxDepth: Int
+        public var rejectDuplicateKeys: Bool
+        public init(maxDepth: Int = 64, rejectDuplicateKeys: Bool = true) {
+            self.maxDepth = maxDepth
+            self.rejectDuplicateKeys = rejectDuplicateKeys
+        }
+    }
+
+    public static func parse(_ bytes: [UInt8], options: Options = Options()) throws(JSONParseError) -> JSONDocument {
+        var tape: [TapeEntry] = []
+        tape.reserveCapacity(max(16, bytes.count / 12))
+        let result: Result<Void, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(buffer: buffer, options: options, tape: tape)
+            tape = []
+            defer { tape = parser.tape }
+            do throws(JSONParseError) {
+                try parser.parseDocument()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+        return JSONDocument(bytes: bytes, tape: tape)
+    }
+}
+
+/// Failure inside the hot loop: the reason and offset; the pointer is filled in afterwards from the tape.
+private struct Failure: Error {
+    let reason: JSONParseError.Reason
+    let message: String
+    let offset: Int
+}
+
+private struct Parser {
+    let p: UnsafeBufferPointer<UInt8>
+    let count: Int
+    let options: Options
+    var i = 0
+    var tape: [TapeEntry]
+    /// Tape indexes of the keys of the objects being parsed (a stack: each object owns a suffix).
+    var keyIndexes: [Int] = []
+
+    typealias Options = JSONParser.Options
+
+    init(buffer: UnsafeBufferPointer<UInt8>, options: Options, tape: [TapeEntry]) {
+        p = buffer
+        count = buffer.count
+        self.options = options
+        self.tape = tape
+    }
+
+    mutating func parseDocument() throws(JSONParseError) {
+        do throws(Failure) {
+            skipWhitespace()
+            if i >= count { throw Failure(reason: .empty, message: "empty body: expected a JSON value", offset: 0) }
+            try parseValue(depth: 0)
+            skipWhitespace()
+            if i < count {
+                throw Failure(reason: .trailingData, message: "unexpected data after the JSON value", offset: i)
+            }
+        } catch {
+            throw JSONParseError(reason: error.reason, message: error.message, offset: error.offset,
+                                 pointer: openPointer())
+        }
+    }
+
+    // MARK: values
+
+    @inline(__always) mutating func skipWhitespace() {
+        while i < count {
+            let b = p[i]
+            if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { i += 1 } else { return }
+        }
+    }
+
+    mutating func parseValue(depth: Int) throws(Failure) {
+        guard i < count else { throw truncated() }
+        switch p[i] {
+        case UInt8(ascii: "{"): try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""):
+            let (start, length, escapes) = try parseString()
+            tape.append(TapeEntry(kind: .string, size: length, escapes: escapes, payload: UInt64(start)))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber()
+        case UInt8(ascii: "t"): try literal("true", .true)
+        case UInt8(ascii: "f"): try literal("false", .false)
+        case UInt8(ascii: "n"): try literal("null", .null)
+        case UInt8(ascii: "N"), UInt8(ascii: "I"):
+            throw Failure(reason: .nonFiniteLiteral, message: "NaN and Infinity are not JSON numbers", offset: i)
+        default:
+            throw Failure(reason: .syntax, message: "unexpected character \(describe(p[i])), expected a value",
+                          offset: i)
+        }
+    }
+
+    mutating func literal(_ word: StaticString, _ kind: JSONKind) throws(Failure) {
+        let length = word.utf8CodeUnitCount
+        guard i + length <= count else { throw truncated() }
+        let w = word.utf8Start
+        for k in 0..<length where p[i + k] != w[k] {
+            throw Failure(reason: .syntax, message: "invalid literal, expected \(word)", offset: i)
+        }
+        i += length
+        tape.append(TapeEntry(kind: kind))
+    }
+
+    mutating func parseObject(depth: Int) throws(Failure) {
+        if depth > options.maxDepth { throw tooDeep() }
+        let index = tape.count
+        tape.append(TapeEntry(kind: .object))
+        i += 1
+        skipWhitespace()
+        var members = 0
+        let keysStart = keyIndexes.count
+        if i < count && p[i] == UInt8(ascii: "}") {
+            i += 1
+        } else {
+            while true {
+                guard i < count else { throw truncated() }
+                guard p[i] == UInt8(ascii: "\"") else {
+                    throw Failure(reason: .syntax, message: "expected a string key, found \(describe(p[i]))", offset: i)
+                }
+                let keyOffset = i
+                let (start, length, escapes) = try parseString()
+                if options.rejectDuplicateKeys {
+                    try checkDuplicate(start: start, length: length, escapes: escapes, from: keysStart,
+                                       offset: keyOffset)
+                    keyIndexes.append(tape.count)
+                }
+                tape.append(TapeEntry(kind: .string, size: length, escapes: escapes, payload: UInt64(start)))
+                skipWhitespace()
+                guard i < count else { throw truncated() }
+                guard p[i] == UInt8(ascii: ":") else {
+                    throw Failure(reason: .syntax, message: "expected ':' after a key, found \(describe(p[i]))",
+                                  offset: i)
+                }
+                i += 1
+                skipWhitespace()
+                try parseValue(depth: depth)
+                members += 1
+                skipWhitespace()
+                guard i < count else { throw truncated() }
+                if p[i] == UInt8(ascii: ",") {
+                    i += 1
+                    skipWhitespace()
+                    continue
+                }
+                if p[i] == UInt8(ascii: "}") {
+                    i += 1
+                    break
+                }
+                throw Failure(reason: .syntax, message: "expected ',' or '}' in an object, found \(describe(p[i]))",
+                              offset: i)
+            }
+        }
+        keyIndexes.removeSubrange(keysStart...)
+        tape[index] = TapeEntry(kind: .object, size: members, payload: UInt64(tape.count))
+    }
+
+    mutating func parseArray(depth: Int) throws(Failure) {
+        if depth > options.maxDepth { throw tooDeep() }
+        let index = tape.count
+        tape.append(TapeEntry(kind: .array))
+        i += 1
+        skipWhitespace()
+        var elements = 0
+        if i < count && p[i] == UInt8(ascii: "]") {
+            i += 1
+        } else {
+            while true {
+                try parseValue(depth: depth)
+                elements += 1
+                skipWhitespace()
+                guard i < count else { throw truncated() }
+                if p[i] == UInt8(ascii: ",") {
+                    i += 1
+                    skipWhitespace()
+                    continue
+                }
+                if p[i] == UInt8(ascii: "]") {
+                    i += 1
+                    break
+                }
+                throw Failure(reason: .syntax, message: "expected ',' or ']' in an array, found \(describe(p[i]))",
+                              offset: i)
+            }
+        }
+        tape[index] = TapeEntry(kind: .array, size: elements, payload: UInt64(tape.count))
+    }
+
+    // MARK: strings
+
+    /// Parses the string starting at the quote at `i`; returns the content's offset and byte length and
+    /// whether it contains escapes. Validates escapes and UTF-8.
+    mutating func parseString() throws(Failure) -> (Int, Int, Bool) {
+        i += 1
+        let start = i
+        var escapes = false
+        while true {
+            // Eight bytes at a time while none is a quote, a backslash, a control character or non-ASCII.
+            while i + 8 <= count {
+                let word = UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                if Parser.needsAttention(word) { break }
+                i += 8
+            }
+            guard i < count else { throw truncated() }
+            let b = p[i]
+            if b == UInt8(ascii: "\"") {
+                let length = i - start
+                i += 1
+                return (start, length, escapes)
+            }
+            if b == UInt8(ascii: "\\") {
+                escapes = true
+                try parseEscape()
+            } else if b < 0x20 {
+                throw Failure(reason: .controlCharacter,
+                              message: "unescaped control character \(describe(b)) in a string", offset: i)
+            } else if b >= 0x80 {
+                try validateUTF8Sequence()
+            } else {
+                i += 1
+            }
+        }
+    }
+
+    @inline(__always) static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & highs
+        let hasBackslash = (backslash &- ones) & ~backslash & highs
+        let hasControl = (word &- ones &* 0x20) & ~word & highs
+        return (hasQuote | hasBackslash | hasControl | (word & highs)) != 0
+    }
+
+    mutating func parseEscape() throws(Failure) {
+        guard i + 1 < count else { throw truncated() }
+        switch p[i + 1] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+             UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            i += 2
+        case UInt8(ascii: "u"):
+            guard i + 6 <= count else { throw truncated() }
+            for k in 2..<6 where hexValue(p[i + k]) == nil {
+                throw Failure(reason: .invalidEscape, message: "invalid \\u escape: expected four hex digits",
+                              offset: i)
+            }
+            i += 6
+        default:
+            throw Failure(reason: .invalidEscape, message: "invalid escape \\\(describe(p[i + 1]))", offset: i)
+        }
+    }
+
+    /// Validates one multi-byte UTF-8 sequence at `i` (no overlong forms, no surrogates, at most U+10FFFF).
+    mutating func validateUTF8Sequence() throws(Failure) {
+        let b0 = p[i]
+        let length: Int
+        var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
+        switch b0 {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; lower = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; upper = 0x9F
+        case 0xF0: length = 4; lower = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; upper = 0x8F
+        default: throw invalidUTF8()
+        }
+        guard i + length <= count else {
+            if i + length > count && count - i < length { throw invalidUTF8() }
+            throw truncated()
+        }
+        let b1 = p[i + 1]
+        guard b1 >= lower && b1 <= upper else { throw invalidUTF8() }
+        for k in 2..<length where p[i + k] & 0xC0 != 0x80 { throw invalidUTF8() }
+        i += length
+    }
+
+    // MARK: numbers
+
+    mutating func parseNumber() throws(Failure) {
+        let start = i
+        var negative = false
+        if p[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+            guard i < count else { throw truncated() }
+            if p[i] == UInt8(ascii: "I") {
+                throw Failure(reason: .nonFiniteLiteral, message: "NaN and Infinity are not JSON numbers", offset: start)
+            }
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        guard i < count, isDigit(p[i]) else {
+            throw Failure(reason: .syntax, message: "invalid number: expected a digit", offset: i)
+        }
+        if p[i] == UInt8(ascii: "0") {
+            i += 1
+            if i < count && isDigit(p[i]) {
+                throw Failure(reason: .syntax, message: "invalid number: leading zero", offset: start)
+            }
+        } else {
+            while i < count && isDigit(p[i]) {
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(p[i] &- 48) }
+                digits += 1
+                i += 1
+            }
+        }
+        var integral = true
+        var fractionDigits = 0
+        if i < count && p[i] == UInt8(ascii: ".") {
+            integral = false
+            i += 1
+            guard i < count, isDigit(p[i]) else {
+                throw Failure(reason: .syntax, message: "invalid number: expected a digit after '.'", offset: i)
+            }
+            while i < count && isDigit(p[i]) {
+                if digits < 19 {
+                    mantissa = mantissa &* 10 &+ UInt64(p[i] &- 48)
+                    fractionDigits += 1
+                }
+                if mantissa != 0 || digits > 0 { digits += 1 }
+                i += 1
+            }
+        }
+        var exponent = 0
+        if i < count && (p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E")) {
+            integral = false
+            i += 1
+            var exponentNegative = false
+            if i < count && (p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-")) {
+                exponentNegative = p[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            guard i < count, isDigit(p[i]) else {
+                throw Failure(reason: .syntax, message: "invalid number: expected a digit in the exponent", offset: i)
+            }
+            while i < count && isDigit(p[i]) {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(p[i] &- 48) }
+                i += 1
+            }
+            if exponentNegative { exponent = -exponent }
+        }
+        if integral && digits <= 19 {
+            if negative {
+                if mantissa <= UInt64(Int64.max) + 1 {
+                    tape.append(TapeEntry(kind: .integer, payload: UInt64(bitPattern: 0 &- Int64(bitPattern: mantissa))))
+                    return
+                }
+            } else if mantissa <= UInt64(Int64.max) {
+                tape.append(TapeEntry(kind: .integer, payload: mantissa))
+                return
+            }
+        }
+        // Exact fast path (Clinger): the mantissa and the power of ten are both exact doubles.
+        let scale = exponent - fractionDigits
+        if digits <= 15 && scale >= -22 && scale <= 22 {
+            var value = Double(mantissa)
+            value = scale < 0 ? value / powersOfTen[-scale] : value * powersOfTen[scale]
+            tape.append(TapeEntry(kind: .double, payload: (negative ? -value : value).bitPattern))
+            return
+        }
+        let value = slowDouble(start: start, end: i)
+        guard value.isFinite else {
+            throw Failure(reason: .numberOutOfRange, message: "number out of range: it fits neither a 64-bit integer nor a finite double",
+                          offset: start)
+        }
+        tape.append(TapeEntry(kind: .double, payload: value.bitPattern))
+    }
+
+    func slowDouble(start: Int, end: Int) -> Double {
+        let length = end - start
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
+            for k in 0..<length { buffer[k] = CChar(bitPattern: p[start + k]) }
+            buffer[length] = 0
+            return strtod(buffer.baseAddress!, nil)
+        }
+    }
+
+    // MARK: duplicate keys
+
+    func checkDuplicate(start: Int, length: Int, escapes: Bool, from keysStart: Int, offset: Int) throws(Failure) {
+        for k in keysStart..<keyIndexes.count {
+            let other = tape[keyIndexes[k]]
+            if !escapes && !other.hasEscapes {
+                if other.size == length && memcmp(p.baseAddress! + start, p.baseAddress! + Int(other.payload), length) == 0 {
+                    throw duplicate(start: start, length: length, escapes: escapes, offset: offset)
+                }
+            } else if unescape(start: start, length: length, escapes: escapes)
+                        == unescape(start: Int(other.payload), length: other.size, escapes: other.hasEscapes) {
+                throw duplicate(start: start, length: length, escapes: escapes, offset: offset)
+            }
+        }
+    }
+
+    func duplicate(start: Int, length: Int, escapes: Bool, offset: Int) -> Failure {
+        let key = String(decoding: unescape(start: start, length: length, escapes: escapes), as: UTF8.self)
+        return Failure(reason: .duplicateKey, message: "duplicate key \"\(key)\"", offset: offset)
+    }
+
+    func unescape(start: Int, length: Int, escapes: Bool) -> [UInt8] {
+        let raw = UnsafeBufferPointer(rebasing: p[start..<(start + length)])
+        return escapes ? JSONStrings.unescape(raw) : Array(raw)
+    }
+
+    // MARK: errors
+
+    func truncated() -> Failure {
+        Failure(reason: .truncated, message: "unexpected end of input (the JSON text is truncated)", offset: count)
+    }
+
+    func tooDeep() -> Failure {
+        Failure(reason: .tooDeep, message: "nesting deeper than \(options.maxDepth) levels", offset: i)
+    }
+
+    func invalidUTF8() -> Failure {
+        Failure(reason: .invalidUTF8, message: "invalid UTF-8 byte sequence in a string", offset: i)
+    }
+
+    /// The JSON pointer of the innermost value being parsed, reconstructed from the tape: open containers
+    /// are the ones whose end has not been written yet.
+    func openPointer() -> String {
+        var pointer = ""
+        var index = 0
+        while index < tape.count {
+            let entry = tape[index]
+            guard entry.kind == .object || entry.kind == .array, entry.payload == 0 else { break }
+            // walk the finished children to the last, open one
+            var child = index + 1
+            var position = 0
+            var lastKey: Int?
+            var last: Int?
+            while child < tape.count {
+                if entry.kind == .object {
+                    lastKey = child
+                    child += 1
+                    if child >= tape.count { last = nil; break }
+                }
+                last = child
+                let c = tape[child]
+                if (c.kind == .object || c.kind == .array) {
+                    if c.payload == 0 { break }
+                    child = c.end
+                } else {
+                    child += 1
+                }
+                if child < tape.count { position += 1 }
+            }
+            if entry.kind == .object {
+                guard let keyIndex = lastKey else { break }
+                let key = tape[keyIndex]
+                let text = String(decoding: unescape(start: Int(key.payload), length: key.size, escapes: key.hasEscapes),
+                                  as: UTF8.self)
+                pointer += jsonPointer([text])
+            } else {
+                guard last != nil else { break }
+                pointer += "/\(position)"
+            }
+            guard let next = last else { break }
+            index = next
+        }
+        return pointer
+    }
+}
+
+@inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
+
+@inline(__always) func hexValue(_ b: UInt8) -> UInt32? {
+    switch b {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(b - 48)
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(b - 87)
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(b - 55)
+    default: return nil
+    }
+}
+
+private func describe(_ b: UInt8) -> String {
+    if b >= 0x21 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+    let hex = String(b, radix: 16, uppercase: true)
+    return "byte 0x" + (hex.count == 1 ? "0" + hex : hex)
+}
+
+private let powersOfTen: [Double] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+    1e19, 1e20, 1e21, 1e22,
+]
+
+/// A JSON pointer (RFC 6901) from its reference tokens: ["a", "b/c", "0"] -> "/a/b~1c/0".
+public func jsonPointer(_ tokens: [String]) -> String {
+    tokens.map { "/" + escapePointerToken($0) }.joined()
+}
+
+private func escapePointerToken(_ token: String) -> String {
+    guard token.contains("~") || token.contains("/") else { return token }
+    var out = ""
+    for c in token {
+        switch c {
+        case "~": out += "~0"
+        case "/": out += "~1"
+        default: out.append(c)
+        }
+    }
+    return out
+}

@@ -1,0 +1,169 @@
+/// A value inside a `JSONDocument`: a position on its tape. Cheap to copy; reading never allocates
+/// except to produce a Swift `String`.
+public struct JSONValue: Sendable {
+    public let document: JSONDocument
+    public let index: Int
+
+    @inlinable var entry: TapeEntry { document.tape[index] }
+
+    public var kind: JSONKind { entry.kind }
+
+    /// Members of an object or elements of an array; 0 for other values.
+    public var count: Int {
+        switch kind {
+        case .object, .array: entry.size
+        default: 0
+        }
+    }
+
+    /// The tape index just past this value and its descendants.
+    @inlinable var next: Int {
+        switch entry.kind {
+        case .object, .array: entry.end
+        default: index + 1
+        }
+    }
+
+    // MARK: scalars
+
+    public var string: String? {
+        guard kind == .string else { return nil }
+        return String(decoding: stringBytes, as: UTF8.self)
+    }
+
+    /// The decoded bytes of a string (empty for other values).
+    public var stringBytes: [UInt8] {
+        let e = entry
+        guard e.kind == .string else { return [] }
+        return document.bytes.withUnsafeBufferPointer { buffer in
+            let raw = UnsafeBufferPointer(rebasing: buffer[Int(e.payload)..<(Int(e.payload) + e.size)])
+            return e.hasEscapes ? JSONStrings.unescape(raw) : Array(raw)
+        }
+    }
+
+    /// Byte range of a string's raw content (between the quotes) in the document.
+    public var rawStringRange: Range<Int>? {
+        let e = entry
+        guard e.kind == .string else { return nil }
+        return Int(e.payload)..<(Int(e.payload) + e.size)
+    }
+
+    public var integer: Int64? { kind == .integer ? Int64(bitPattern: entry.payload) : nil }
+
+    /// A number as a double (integers converted).
+    public var number: Double? {
+        switch kind {
+        case .integer: Double(Int64(bitPattern: entry.payload))
+        case .double: Double(bitPattern: entry.payload)
+        default: nil
+        }
+    }
+
+    public var bool: Bool? {
+        switch kind {
+        case .true: true
+        case .false: false
+        default: nil
+        }
+    }
+
+    public var isNull: Bool { kind == .null }
+
+    /// True when this string equals `text`, compared without decoding when the string has no escapes.
+    public func stringEquals(_ text: String) -> Bool {
+        let e = entry
+        guard e.kind == .string else { return false }
+        if e.hasEscapes { return stringBytes.elementsEqual(text.utf8) }
+        guard e.size == text.utf8.count else { return false }
+        return document.bytes.withUnsafeBufferPointer { buffer in
+            buffer[Int(e.payload)..<(Int(e.payload) + e.size)].elementsEqual(text.utf8)
+        }
+    }
+
+    // MARK: containers
+
+    /// The value of member `key` of an object (nil if absent or not an object).
+    public subscript(key: String) -> JSONValue? {
+        guard kind == .object else { return nil }
+        var child = index + 1
+        let end = entry.end
+        while child < end {
+            let keyValue = JSONValue(document: document, index: child)
+            let value = JSONValue(document: document, index: child + 1)
+            if keyValue.stringEquals(key) { return value }
+            child = value.next
+        }
+        return nil
+    }
+
+    /// Follows a path of member names: `event["call", "id"]`.
+    public subscript(path: String...) -> JSONValue? {
+        var value: JSONValue? = self
+        for key in path { value = value?[key] }
+        return value
+    }
+
+    /// Element `position` (0-based) of an array.
+    public subscript(position: Int) -> JSONValue? {
+        guard kind == .array, position >= 0, position < entry.size else { return nil }
+        var child = index + 1
+        for _ in 0..<position { child = JSONValue(document: document, index: child).next }
+        return JSONValue(document: document, index: child)
+    }
+
+    /// The elements of an array, in order.
+    public var elements: [JSONValue] {
+        guard kind == .array else { return [] }
+        var result: [JSONValue] = []
+        result.reserveCapacity(entry.size)
+        var child = index + 1
+        let end = entry.end
+        while child < end {
+            let value = JSONValue(document: document, index: child)
+            result.append(value)
+            child = value.next
+        }
+        return result
+    }
+
+    /// The last element of an array.
+    public var last: JSONValue? {
+        guard kind == .array, entry.size > 0 else { return nil }
+        var child = index + 1
+        var last = child
+        let end = entry.end
+        while child < end {
+            last = child
+            child = JSONValue(document: document, index: child).next
+        }
+        return JSONValue(document: document, index: last)
+    }
+
+    /// The members of an object, in document order.
+    public var members: [(key: String, value: JSONValue)] {
+        guard kind == .object else { return [] }
+        var result: [(key: String, value: JSONValue)] = []
+        result.reserveCapacity(entry.size)
+        var child = index + 1
+        let end = entry.end
+        while child < end {
+            let key = JSONValue(document: document, index: child).string ?? ""
+            let value = JSONValue(document: document, index: child + 1)
+            result.append((key, value))
+            child = value.next
+        }
+        return result
+    }
+
+    /// A short name for the kind, for messages ("object", "array", "string", "number", "boolean", "null").
+    public var typeName: String {
+        switch kind {
+        case .object: "object"
+        case .array: "array"
+        case .string: "string"
+        case .integer, .double: "number"
+        case .true, .false: "boolean"
+        case .null: "null"
+        }
+    }
+}
