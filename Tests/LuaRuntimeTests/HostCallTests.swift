@@ -1,0 +1,144 @@
+import LuaRuntime
+import Synchronization
+import Testing
+
+@Suite struct HostCallTests {
+    @Test func syncCallsReturnValuesOfEveryType() async throws {
+        let engine = makeEngine()
+        let values = try await emitted(engine, """
+            local a, b, c, d, e, f = echo(1, 2.5, "s", true, json.null, {1, 2, k = "v"})
+            emit(math.type(a)); emit(math.type(b)); emit(c); emit(d); emit(e == json.null); emit(f.k); emit(#f)
+            """)
+        #expect(values == ["integer", "float", "s", true, true, "v", 2])
+    }
+
+    @Test func errorsAreRaisedWithThePositionAndCanBeCaught() async throws {
+        let engine = makeEngine()
+        let values = try await emitted(engine, """
+            local ok, err = pcall(fail, "boom")
+            emit(ok); emit(err)
+            local ok2, err2 = pcall(function() fail("inner") end)
+            emit(err2)
+            local ok3, err3 = pcall(fail, 42)
+            emit(err3)
+            """)
+        #expect(values[0] == false)
+        #expect(values[1] == "fail: boom")
+        #expect(values[2] == "test.lua:3: fail: inner")
+        #expect(values[3] == "fail: message must be a string (got number)")
+    }
+
+    @Test func uncaughtHostErrorFailsTheRunAtItsLine() async throws {
+        let engine = makeEngine()
+        let (result, _) = try await run(engine, "local x = 1\nfail('broken downstream')")
+        let error = try #require(failure(result))
+        #expect(error.kind == .runtime)
+        #expect(error.line == 2)
+        #expect(error.message == "fail: broken downstream")
+        #expect(error.description == "test.lua:2: fail: broken downstream")
+    }
+
+    @Test func asyncCallsReadLikePlainCalls() async throws {
+        let engine = makeEngine()
+        let values = try await emitted(engine, """
+            emit(sleep(1))
+            local ok, err = pcall(async_fail, "nope")
+            emit(ok); emit(err)
+            local a, b = async_echo("x", 2)
+            emit(a .. b)
+            """)
+        #expect(values == ["slept 1", false, "async_fail: nope", "x2"])
+    }
+
+    @Test func asyncCallsWorkInsideScriptCoroutines() async throws {
+        let engine = makeEngine()
+        let values = try await emitted(engine, """
+            local gen = coroutine.wrap(function()
+              for i = 1, 3 do coroutine.yield(async_echo("item" .. i)) end
+            end)
+            emit(gen()); emit(gen()); emit(gen())
+            local co = coroutine.create(function(a)
+              local got = sleep(1)
+              local b = coroutine.yield(a + 1)
+              return got, b
+            end)
+            emit(select(2, coroutine.resume(co, 1)))
+            local ok, got, b = coroutine.resume(co, "back")
+            emit(got); emit(b); emit(coroutine.status(co))
+            """)
+        #expect(values == ["item1", "item2", "item3", 2, "slept 1", "back", "dead"])
+    }
+
+    @Test func hostCallsWhereLuaCannotYieldSaySo() async throws {
+        let engine = makeEngine()
+        for source in ["table.sort({3, 1, 2}, function(a, b) sleep(1) return a < b end)",
+                       "string.gsub('abc', '%w', function(c) sleep(1) end)",
+                       "tostring(setmetatable({}, {__tostring = function() return sleep(1) end}))"] {
+            let (result, _) = try await run(engine, source)
+            let error = try #require(failure(result))
+            #expect(error.message.contains("sleep cannot be called here"), "\(error)")
+            #expect(error.line == 1)
+        }
+        // plain metamethods that Lua calls from Lua code can yield in 5.4
+        let values = try await emitted(engine, "local t = setmetatable({}, {__index = function(_, k) return async_echo(k) end}) emit(t.key)")
+        #expect(values == ["key"])
+    }
+
+    @Test func manyRunsWaitOnOneStateAtOnce() async throws {
+        let engine = makeEngine()
+        let script = try await engine.compile(ScriptSource(name: "wait.lua", text: "emit(sleep(50)) emit(event)"))
+        let results = await withTaskGroup(of: [LuaValue].self) { group in
+            for i in 0..<500 {
+                group.addTask {
+                    let recorder = Recorder()
+                    _ = await engine.run(script, event: .value(.integer(Int64(i))), context: recorder)
+                    return recorder.values
+                }
+            }
+            var all: [[LuaValue]] = []
+            for await values in group { all.append(values) }
+            return all
+        }
+        #expect(results.count == 500)
+        #expect(Set(results.compactMap { values -> Int64? in
+            guard values.count == 2, values[0] == "slept 50", case .integer(let i) = values[1] else { return nil }
+            return i
+        }).count == 500)
+    }
+
+    @Test func hostClosuresAreReleasedWhenTheStateCloses() async throws {
+        let counter = ReleaseCounter()
+        func makeFunctions() -> [HostFunction<Recorder>] {
+            (0..<10).map { i in
+                let witness = Witness(counter)
+                return .sync("f\(i)") { _ in [.integer(Int64(i + witness.id))] }
+            }
+        }
+        var engine: LuaEngine<Recorder>? = LuaEngine(functions: testFunctions + makeFunctions())
+        let (result, values) = try await run(engine!, "emit(f3())")
+        #expect(failure(result) == nil)
+        #expect(values == [3])
+        #expect(counter.count == 0)
+        engine = nil
+        #expect(counter.count == 10)
+    }
+
+    @Test func reportCountsHostCalls() async throws {
+        let engine = makeEngine()
+        let (result, _) = try await run(engine, "echo(1) echo(2) sleep(1)")
+        #expect(try result.get().hostCalls == 3)
+    }
+}
+
+final class ReleaseCounter: Sendable {
+    private let released = Mutex(0)
+    var count: Int { released.withLock { $0 } }
+    func increment() { released.withLock { $0 += 1 } }
+}
+
+final class Witness: Sendable {
+    let counter: ReleaseCounter
+    let id = 0
+    init(_ counter: ReleaseCounter) { self.counter = counter }
+    deinit { counter.increment() }
+}
