@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what Hookline needs to build on Debian when it is missing: Lua 5.4 and SQLite headers.
+set -euo pipefail
+missing=()
+for package in liblua5.4-dev libsqlite3-dev pkg-config; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
