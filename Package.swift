@@ -4,7 +4,22 @@ import PackageDescription
 let package = Package(
     name: "Hookline",
     platforms: [.macOS(.v14)],
-    dependencies: [],
+    products: [
+        .executable(name: "hookline", targets: ["hookline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
     targets: [
         // Debian's liblua5.4 (pkg-config lua5.4) and the C shim for everything that must raise or yield.
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
@@ -13,10 +28,66 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "LuaRuntime", dependencies: ["CLua", "LuaShim", "JSON"]),
 
+        // The journal: events, runs and the scripts' store, in SQLite (GRDB) behind a protocol.
+        .target(name: "Journal", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Observability", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
+        // Intake: strict parsing, identification, warnings, redaction, journaling of each delivery.
+        .target(name: "Intake", dependencies: [
+            "JSON", "Journal", "Observability", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The HTTP front door (Hummingbird): endpoints, authentication, limits, /healthz, /metrics.
+        .target(name: "Server", dependencies: [
+            "Intake", "Journal", "JSON", "Observability",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // The host functions scripts call (http, file, alert, store, log, env, time, crypto, base64), each
+        // doing its side effects through one `Effects` implementation: live, dry run or test mocks.
+        .target(name: "HostAPI", dependencies: [
+            "LuaRuntime", "JSON", "Journal", "Observability",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Dispatch: journaled events through the scripts of their type, in order per call and script, on a
+        // pool of Lua states, with retries, dead letters, crash recovery and hot reload.
+        .target(name: "EventDispatch", dependencies: [
+            "LuaRuntime", "HostAPI", "Journal", "JSON", "Observability",
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Assembly: settings (flags, environment, config file), logs, and the service group that starts and
+        // stops the journal, the dispatcher and the server together.
+        .target(name: "HooklineApp", dependencies: [
+            "EventDispatch", "HostAPI", "Intake", "Journal", "LuaRuntime", "Observability", "Server", "JSON",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The command line: a thin shell over the modules above.
+        .executableTarget(name: "hookline", dependencies: [
+            "HooklineApp", "EventDispatch", "Journal", "JSON", "LuaRuntime", "HostAPI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .executableTarget(name: "LuaRuntimeBenchmark", dependencies: ["LuaRuntime", "JSON"],
                           path: "Benchmarks/LuaRuntimeBenchmark"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON"]),
+        // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.
+        .testTarget(name: "HooklineTests", dependencies: [
+            "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

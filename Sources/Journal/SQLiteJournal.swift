@@ -1,0 +1,322 @@
+import Foundation
+import GRDB
+
+/// The embedded journal: one SQLite file in WAL mode with full fsync on every commit, writes grouped by
+/// `GroupCommitWriter`, reads from a pool of readers that never wait for the writer.
+public final class SQLiteJournal: Journal {
+    public let path: String
+    private let pool: DatabasePool
+    private let writer: GroupCommitWriter
+
+    /// Opens (creating if needed) `journal.sqlite` in `directory`.
+    public init(directory: String) throws(JournalError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw JournalError(.unavailable, "cannot create the data folder \(directory): \(error.localizedDescription)")
+        }
+        path = (directory as NSString).appendingPathComponent("journal.sqlite")
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL (set by DatabasePool) with FULL sync: every commit reaches the disk before it returns.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in try Self.migrate(db) }
+        } catch {
+            throw JournalError(.unavailable, "cannot open the journal at \(path): \(error)")
+        }
+        writer = GroupCommitWriter(pool: pool)
+    }
+
+    static func migrate(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                received_at INTEGER NOT NULL,
+                endpoint TEXT NOT NULL,
+                type TEXT NOT NULL,
+                call_id TEXT NOT NULL,
+                dedup_key TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                body BLOB NOT NULL,
+                warnings TEXT,
+                state TEXT NOT NULL,
+                generation INTEGER NOT NULL DEFAULT 0,
+                finished_at INTEGER
+            );
+            CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(endpoint, dedup_key);
+            CREATE INDEX IF NOT EXISTS events_pending ON events(id) WHERE state = 'pending';
+            CREATE INDEX IF NOT EXISTS events_call ON events(call_id, id);
+            CREATE TABLE IF NOT EXISTS runs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                event_id INTEGER NOT NULL,
+                generation INTEGER NOT NULL,
+                script TEXT NOT NULL,
+                script_version TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                started_at INTEGER NOT NULL,
+                duration_us INTEGER NOT NULL,
+                outcome TEXT NOT NULL,
+                error_kind TEXT,
+                error TEXT,
+                error_line INTEGER,
+                host_calls TEXT
+            );
+            CREATE INDEX IF NOT EXISTS runs_event ON runs(event_id, generation);
+            CREATE TABLE IF NOT EXISTS store (
+                endpoint TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                expires_at INTEGER,
+                PRIMARY KEY (endpoint, key)
+            ) WITHOUT ROWID;
+            """)
+    }
+
+    // MARK: intake
+
+    public func append(_ event: NewEvent) async throws(JournalError) -> AppendOutcome {
+        nonisolated(unsafe) var outcome = AppendOutcome.stored(EventID(0))
+        let body = Data(event.body)
+        let warnings = event.warnings.isEmpty ? nil : encodeStrings(event.warnings)
+        try await writer.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, body, warnings, state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            try insert.execute(arguments: [event.receivedAt, event.endpoint, event.type, event.callID, event.dedupKey,
+                                           event.requestID, body, warnings, event.state.rawValue])
+            if db.changesCount == 1 {
+                outcome = .stored(EventID(db.lastInsertedRowID))
+            } else {
+                let existing = try Int64.fetchOne(db, sql: "SELECT id FROM events WHERE endpoint = ? AND dedup_key = ?",
+                                                  arguments: [event.endpoint, event.dedupKey]) ?? 0
+                outcome = .duplicate(of: EventID(existing))
+            }
+        }
+        return outcome
+    }
+
+    // MARK: dispatch
+
+    public func pendingEvents(after: EventID?, limit: Int) async throws(JournalError) -> [PendingEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, received_at, endpoint, type, call_id, warnings, generation FROM events
+                WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?
+                """, arguments: [after?.rawValue ?? 0, limit]).map { row in
+                PendingEvent(id: EventID(row["id"]), receivedAt: row["received_at"], endpoint: row["endpoint"],
+                             type: row["type"], callID: row["call_id"], warnings: decodeStrings(row["warnings"]),
+                             generation: row["generation"])
+            }
+        }
+    }
+
+    public func body(of id: EventID) async throws(JournalError) -> [UInt8]? {
+        try await read { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM events WHERE id = ?", arguments: [id.rawValue]).map { [UInt8]($0) }
+        }
+    }
+
+    public func runProgress(of id: EventID, generation: Int) async throws(JournalError) -> RunProgress {
+        try await read { db in
+            var progress = RunProgress()
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT script, outcome, attempt FROM runs WHERE event_id = ? AND generation = ? ORDER BY id
+                """, arguments: [id.rawValue, generation])
+            for row in rows {
+                let script: String = row["script"]
+                if RunOutcome(rawValue: row["outcome"]) == .failed {
+                    progress.attempts[script] = max(progress.attempts[script] ?? 0, row["attempt"])
+                } else {
+                    progress.finished.insert(script)
+                }
+            }
+            return progress
+        }
+    }
+
+    public func record(runs: [RunRecord], completions: [EventCompletion]) async throws(JournalError) {
+        try await writer.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
+                                  error_kind, error, error_line, host_calls)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for run in runs {
+                try insert.execute(arguments: [
+                    run.eventID.rawValue, run.generation, run.script, run.scriptVersion, run.attempt, run.startedAt,
+                    run.durationMicroseconds, run.outcome.rawValue, run.errorKind, run.error, run.errorLine,
+                    run.hostCalls.isEmpty ? nil : encodeStrings(run.hostCalls),
+                ])
+            }
+            let finish = try db.cachedStatement(sql: """
+                UPDATE events SET state = ?, finished_at = ? WHERE id = ? AND generation = ? AND state = 'pending'
+                """)
+            for completion in completions {
+                try finish.execute(arguments: [completion.state.rawValue, completion.finishedAt, completion.eventID.rawValue,
+                                               completion.generation])
+            }
+        }
+    }
+
+    // MARK: store
+
+    public func storeGet(endpoint: String, key: String, now: Int64) async throws(JournalError) -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: """
+                SELECT value FROM store WHERE endpoint = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)
+                """, arguments: [endpoint, key, now])
+        }
+    }
+
+    public func storeSet(endpoint: String, key: String, value: String, expiresAt: Int64?) async throws(JournalError) {
+        try await writer.write { db in
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO store (endpoint, key, value, expires_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [endpoint, key, value, expiresAt])
+        }
+    }
+
+    public func storeIncrement(endpoint: String, key: String, by: Double, expiresAt: Int64?, now: Int64) async throws(JournalError) -> Double {
+        nonisolated(unsafe) var result = 0.0
+        try await writer.write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT value, expires_at FROM store WHERE endpoint = ? AND key = ?",
+                                       arguments: [endpoint, key])
+            var current = 0.0
+            var expiry = expiresAt
+            if let row, (row["expires_at"] as Int64?).map({ $0 > now }) ?? true {
+                current = Double(row["value"] as String) ?? 0
+                // an existing counter keeps its window unless this call sets a new one
+                if expiresAt == nil { expiry = row["expires_at"] }
+            }
+            result = current + by
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO store (endpoint, key, value, expires_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [endpoint, key, formatNumber(result), expiry])
+        }
+        return result
+    }
+
+    public func storeDelete(endpoint: String, key: String) async throws(JournalError) {
+        try await writer.write { db in
+            try db.cachedStatement(sql: "DELETE FROM store WHERE endpoint = ? AND key = ?").execute(arguments: [endpoint, key])
+        }
+    }
+
+    // MARK: command line
+
+    public func events(matching query: EventQuery) async throws(JournalError) -> [EventSummary] {
+        try await read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let type = query.type { conditions.append("type = ?"); arguments += [type] }
+            if let call = query.callID { conditions.append("call_id = ?"); arguments += [call] }
+            if let endpoint = query.endpoint { conditions.append("endpoint = ?"); arguments += [endpoint] }
+            if let since = query.since { conditions.append("received_at >= ?"); arguments += [since] }
+            if !query.states.isEmpty {
+                conditions.append("state IN (\(query.states.map { _ in "?" }.joined(separator: ",")))")
+                arguments += StatementArguments(query.states.map(\.rawValue))
+            }
+            if !query.ids.isEmpty {
+                conditions.append("id IN (\(query.ids.map { _ in "?" }.joined(separator: ",")))")
+                arguments += StatementArguments(query.ids.map(\.rawValue))
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [query.limit]
+            return try Row.fetchAll(db, sql: """
+                SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, length(body) AS size, finished_at
+                FROM events \(filter) ORDER BY id DESC LIMIT ?
+                """, arguments: arguments).map(summary)
+        }
+    }
+
+    public func event(_ id: EventID) async throws(JournalError) -> EventDetail? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, length(body) AS size, finished_at,
+                       request_id, dedup_key, body
+                FROM events WHERE id = ?
+                """, arguments: [id.rawValue]) else { return nil }
+            let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue]).map { run in
+                RunRecord(eventID: id, generation: run["generation"], script: run["script"], scriptVersion: run["script_version"],
+                          attempt: run["attempt"], startedAt: run["started_at"], durationMicroseconds: run["duration_us"],
+                          outcome: RunOutcome(rawValue: run["outcome"]) ?? .failed, errorKind: run["error_kind"],
+                          error: run["error"], errorLine: run["error_line"], hostCalls: decodeStrings(run["host_calls"]))
+            }
+            return EventDetail(summary: summary(row), requestID: row["request_id"], dedupKey: row["dedup_key"],
+                               body: [UInt8](row["body"] as Data), runs: runs)
+        }
+    }
+
+    public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
+        nonisolated(unsafe) var count = 0
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE events SET state = 'pending', generation = generation + 1, finished_at = NULL WHERE id = ?
+                """)
+            for id in ids {
+                try statement.execute(arguments: [id.rawValue])
+                count += db.changesCount
+            }
+        }
+        return count
+    }
+
+    public func statistics() async throws(JournalError) -> JournalStatistics {
+        let pending = try await read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE state = 'pending'") ?? 0  // partial index
+        }
+        let files = [path, path + "-wal"]
+        let bytes = files.compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int64 }.reduce(0, +)
+        return JournalStatistics(pending: pending, bytesOnDisk: bytes)
+    }
+
+    public func checkWritable() async -> Bool {
+        do {
+            try await writer.write { db in
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    public func close() async {
+        writer.stop()
+        try? pool.close()
+    }
+
+    // MARK: helpers
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JournalError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw JournalError(.unavailable, "the journal cannot read: \(error)")
+        }
+    }
+}
+
+private func summary(_ row: Row) -> EventSummary {
+    EventSummary(id: EventID(row["id"]), receivedAt: row["received_at"], endpoint: row["endpoint"], type: row["type"],
+                 callID: row["call_id"], state: EventState(rawValue: row["state"]) ?? .pending, generation: row["generation"],
+                 warnings: decodeStrings(row["warnings"]), size: row["size"], finishedAt: row["finished_at"])
+}
+
+private func encodeStrings(_ strings: [String]) -> String {
+    (try? String(decoding: JSONEncoder().encode(strings), as: UTF8.self)) ?? "[]"
+}
+
+private func decodeStrings(_ text: String?) -> [String] {
+    guard let text, let strings = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { return [] }
+    return strings
+}
+
+/// Integers without a fraction, other numbers in their shortest form.
+private func formatNumber(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    return String(value)
+}
