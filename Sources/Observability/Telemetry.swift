@@ -1,0 +1,103 @@
+import Prometheus
+
+/// Every counter, gauge and histogram Hookline exposes at `/metrics`, named in one place.
+/// Each server instance has its own registry, so tests can run several in one process.
+public final class Telemetry: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+
+    public init() {}
+
+    private func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Counter {
+        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "hookline", metricName: name, unitName: "total",
+                                                              helpText: help), labels: labels)
+    }
+
+    private func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "hookline", metricName: name, unitName: "",
+                                                            helpText: help), labels: labels)
+    }
+
+    // MARK: intake
+
+    public func received(endpoint: String) {
+        counter("events_received", "Webhook deliveries received", [("endpoint", endpoint)]).increment()
+    }
+
+    public func rejected(endpoint: String, reason: String) {
+        counter("events_rejected", "Deliveries refused, by reason", [("endpoint", endpoint), ("reason", reason)]).increment()
+    }
+
+    public func accepted(endpoint: String, type: String) {
+        counter("events_accepted", "Events journaled and acknowledged", [("endpoint", endpoint), ("type", type)]).increment()
+    }
+
+    public func duplicate(endpoint: String, type: String) {
+        counter("events_duplicate", "Deliveries whose event was already journaled", [("endpoint", endpoint), ("type", type)])
+            .increment()
+    }
+
+    public func warning(kind: String) {
+        counter("event_warnings", "Contract deviations kept as warnings on accepted events", [("kind", kind)]).increment()
+    }
+
+    public func journalUnavailable() {
+        counter("journal_write_failures", "Deliveries answered 503 because the journal could not write", []).increment()
+    }
+
+    // MARK: dispatch
+
+    public func processed(type: String, script: String) {
+        counter("runs_succeeded", "Script runs that finished", [("type", type), ("script", script)]).increment()
+    }
+
+    public func failed(type: String, script: String, kind: String) {
+        counter("runs_failed", "Script run attempts that failed (retried or dead)",
+                [("type", type), ("script", script), ("kind", kind)]).increment()
+    }
+
+    public func dead(type: String, script: String) {
+        counter("runs_dead", "Script runs that failed every attempt", [("type", type), ("script", script)]).increment()
+    }
+
+    public func runDuration(script: String, _ duration: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "hookline", metricName: "run_duration", unitName: "seconds",
+                                             helpText: "Script run duration, host calls included"),
+            labels: [("script", script)],
+            buckets: [.microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
+                      .milliseconds(500), .seconds(1), .seconds(5)]
+        ).record(duration)
+    }
+
+    public func eventsProcessed(type: String, state: String) {
+        counter("events_processed", "Events whose scripts all finished, by final state", [("type", type), ("state", state)])
+            .increment()
+    }
+
+    public func setQueueDepth(_ depth: Int) {
+        gauge("queue_depth", "Events journaled and not yet processed").set(Double(depth))
+    }
+
+    public func setJournalSize(bytes: Int64) {
+        gauge("journal_size_bytes", "Size of the journal on disk").set(Double(bytes))
+    }
+
+    public func scriptReload(outcome: String) {
+        counter("script_reloads", "Script changes picked up, by outcome (loaded, failed)", [("outcome", outcome)]).increment()
+    }
+
+    // MARK: host API
+
+    public func hostCall(_ kind: String, outcome: String) {
+        counter("host_calls", "Host calls made by scripts, by kind and outcome", [("kind", kind), ("outcome", outcome)])
+            .increment()
+    }
+
+    public func alertDelivery(channel: String, outcome: String) {
+        counter("alert_deliveries", "Alert deliveries to channels, by outcome", [("channel", channel), ("outcome", outcome)])
+            .increment()
+    }
+
+    /// The Prometheus text exposition of everything above.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}
