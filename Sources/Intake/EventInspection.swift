@@ -1,0 +1,300 @@
+import Crypto
+import JSON
+
+/// What intake learns from a strictly parsed body: the event's identity and every deviation from the
+/// Interactly contract that is worth knowing but not worth losing the event over.
+public struct EventInspection: Sendable {
+    public var type: String
+    public var callID: String
+    public var dedupKey: String
+    public var warnings: [Warning]
+
+    /// A deviation from the contract, at a JSON pointer.
+    public struct Warning: Sendable, Equatable, CustomStringConvertible {
+        public enum Kind: String, Sendable {
+            case unknownType = "unknown_type"
+            case unknownValue = "unknown_value"
+            case wrongType = "wrong_type"
+            case missingField = "missing_field"
+            case outOfRange = "out_of_range"
+        }
+        public var kind: Kind
+        public var pointer: String
+        public var message: String
+        public var description: String { "\(pointer): \(message)" }
+    }
+}
+
+/// Why a body is refused: the HTTP status, a stable code, and a message naming the problem.
+public struct IntakeRejection: Error, Sendable, Equatable {
+    public var status: Int
+    public var code: String
+    public var message: String
+    public var pointer: String?
+
+    public init(status: Int, code: String, message: String, pointer: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.pointer = pointer
+    }
+}
+
+public enum EventTypes {
+    public static let known: Set<String> = ["status-update", "conversation-update", "end-of-call-report", "hang", "error"]
+}
+
+/// Checks a parsed body against the contract (`events.md`): refuses what cannot be identified (422),
+/// and records warnings for everything else that deviates.
+enum Inspector {
+    static let callIDLimit = 128
+    static let earliestTimestamp: Int64 = 1_577_836_800_000  // 2020-01-01
+    static let knownStatuses: Set<String> = ["initiated", "queued", "ongoing", "finished", "forwarded", "failed"]
+    static let knownRoles: Set<String> = ["user", "assistant"]
+    static let knownErrorTypes: Set<String> = ["llm_error", "stt_error"]
+    static let textLimit = 32 * 1024
+    static let messagesLimit = 10_000
+
+    static func inspect(_ document: JSONDocument, now: Int64) throws(IntakeRejection) -> EventInspection {
+        let root = document.root
+        guard root.kind == .object else {
+            throw IntakeRejection(status: 422, code: "not_an_event",
+                                  message: "the body must be a JSON object with a \"message\" object, not a \(root.typeName)",
+                                  pointer: "")
+        }
+        guard let message = root["message"] else {
+            throw IntakeRejection(status: 422, code: "not_an_event", message: "the body has no \"message\" object",
+                                  pointer: "/message")
+        }
+        guard message.kind == .object else {
+            throw IntakeRejection(status: 422, code: "not_an_event",
+                                  message: "\"message\" must be an object, not a \(message.typeName)", pointer: "/message")
+        }
+        guard let typeValue = message["type"] else {
+            throw IntakeRejection(status: 422, code: "missing_type", message: "message.type is missing",
+                                  pointer: "/message/type")
+        }
+        guard let type = typeValue.string else {
+            throw IntakeRejection(status: 422, code: "invalid_type",
+                                  message: "message.type must be a string, not a \(typeValue.typeName)", pointer: "/message/type")
+        }
+        guard let call = message["call"], call.kind == .object else {
+            throw IntakeRejection(status: 422, code: "missing_call_id", message: "message.call must be an object with an id",
+                                  pointer: "/message/call")
+        }
+        guard let idValue = call["id"], let callID = idValue.string else {
+            throw IntakeRejection(status: 422, code: "missing_call_id", message: "message.call.id must be a string",
+                                  pointer: "/message/call/id")
+        }
+        guard isSafeIdentifier(callID) else {
+            throw IntakeRejection(status: 422, code: "unsafe_call_id",
+                                  message: "message.call.id must be 1 to 128 letters, digits, '-' or '_', starting with a letter or digit",
+                                  pointer: "/message/call/id")
+        }
+
+        var checks = Checks()
+        if !EventTypes.known.contains(type) {
+            checks.warn(.unknownType, "/message/type", "unknown event type \(JSONStrings.quoted(type)); kept, and run by any scripts")
+        }
+        checks.common(message: message, call: call, now: now)
+        switch type {
+        case "status-update": checks.statusUpdate(call)
+        case "conversation-update": checks.messages(message, required: true, nonEmpty: true)
+        case "end-of-call-report": checks.endOfCallReport(message, call: call)
+        case "hang": checks.messages(message, required: true, nonEmpty: false)
+        case "error": checks.error(message)
+        default: break
+        }
+        return EventInspection(type: type, callID: callID, dedupKey: dedupKey(type: type, callID: callID, message: message,
+                                                                               body: document.bytes),
+                               warnings: checks.warnings)
+    }
+
+    static func isSafeIdentifier(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        guard !bytes.isEmpty, bytes.count <= callIDLimit, isAlphanumeric(bytes[0]) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    private static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 57) || (b | 0x20 >= 97 && b | 0x20 <= 122)
+    }
+
+    /// The natural key of each event type (events.md, section e); the hash of the body when a part is missing.
+    static func dedupKey(type: String, callID: String, message: JSONValue, body: [UInt8]) -> String {
+        let call = message["call"]
+        let timestamp = message["timestamp"]?.integer.map(String.init)
+        let parts: [String]?
+        switch type {
+        case "status-update":
+            parts = call?["status"]?.string.map { [$0] }
+        case "conversation-update":
+            if let messages = message["messages"], messages.kind == .array, let last = messages.last?["messageId"]?.string {
+                parts = [String(messages.count), last]
+            } else {
+                parts = nil
+            }
+        case "end-of-call-report":
+            parts = []
+        case "hang":
+            parts = timestamp.map { [$0] }
+        case "error":
+            let error = message["error"]
+            if let timestamp, let errorType = error?["type"]?.string, let code = error?["code"]?.string {
+                parts = [timestamp, errorType, code]
+            } else {
+                parts = nil
+            }
+        default:
+            parts = nil
+        }
+        guard let parts else {
+            return "sha256:" + SHA256.hash(data: body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        }
+        return ([type, callID] + parts).joined(separator: "|")
+    }
+}
+
+/// Accumulates warnings while walking the message.
+private struct Checks {
+    var warnings: [EventInspection.Warning] = []
+
+    mutating func warn(_ kind: EventInspection.Warning.Kind, _ pointer: String, _ message: String) {
+        warnings.append(.init(kind: kind, pointer: pointer, message: message))
+    }
+
+    /// A field that, when present, must have one of the given kinds.
+    @discardableResult
+    mutating func expect(_ value: JSONValue?, _ pointer: String, _ allowed: Set<String>, _ what: String) -> JSONValue? {
+        guard let value else { return nil }
+        guard allowed.contains(value.typeName) else {
+            warn(.wrongType, pointer, "expected \(what), found \(value.typeName)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func required(_ value: JSONValue?, _ pointer: String, _ allowed: Set<String>, _ what: String) -> JSONValue? {
+        guard value != nil else {
+            warn(.missingField, pointer, "missing (expected \(what))")
+            return nil
+        }
+        return expect(value, pointer, allowed, what)
+    }
+
+    mutating func known(_ value: JSONValue?, _ pointer: String, _ values: Set<String>) {
+        guard let text = expect(value, pointer, ["string"], "a string")?.string else { return }
+        if !values.contains(text) { warn(.unknownValue, pointer, "unknown value \(JSONStrings.quoted(text))") }
+    }
+
+    mutating func common(message: JSONValue, call: JSONValue, now: Int64) {
+        if let timestamp = required(message["timestamp"], "/message/timestamp", ["number"], "an integer epoch in milliseconds") {
+            if let ms = timestamp.integer {
+                if ms < Inspector.earliestTimestamp || ms > now + 86_400_000 {
+                    warn(.outOfRange, "/message/timestamp", "\(ms) is not between 2020-01-01 and 24 hours from now (epoch milliseconds)")
+                }
+            } else {
+                warn(.wrongType, "/message/timestamp", "expected an integer epoch in milliseconds, found a fraction")
+            }
+        }
+        for field in ["teamId", "assistantId", "callType", "direction", "phoneCallStatus", "callEndTriggerBy"] {
+            expect(call[field], "/message/call/\(field)", ["string"], "a string")
+        }
+        for field in ["startAt", "endAt"] {
+            expect(call[field], "/message/call/\(field)", ["string", "null"], "an ISO-8601 string or null")
+        }
+        if let duration = expect(call["assistantCallDuration"], "/message/call/assistantCallDuration", ["number"], "a number"),
+           let value = duration.number, value < 0 {
+            warn(.outOfRange, "/message/call/assistantCallDuration", "negative duration \(value)")
+        }
+        for field in ["assistant", "phone", "customer", "analysis"] {
+            expect(message[field], "/message/\(field)", ["object"], "an object")
+        }
+        expect(message["customer"]?["number"], "/message/customer/number", ["string"], "a string")
+    }
+
+    mutating func statusUpdate(_ call: JSONValue) {
+        guard call["status"] != nil else {
+            warn(.missingField, "/message/call/status", "missing (a status-update names the new call status)")
+            return
+        }
+        known(call["status"], "/message/call/status", Inspector.knownStatuses)
+    }
+
+    mutating func messages(_ message: JSONValue, required mustExist: Bool, nonEmpty: Bool) {
+        let value = mustExist ? required(message["messages"], "/message/messages", ["array"], "an array")
+            : expect(message["messages"], "/message/messages", ["array"], "an array")
+        guard let messages = value else { return }
+        if nonEmpty && messages.count == 0 { warn(.outOfRange, "/message/messages", "empty (expected at least one message)") }
+        if messages.count > Inspector.messagesLimit {
+            warn(.outOfRange, "/message/messages", "\(messages.count) messages (more than \(Inspector.messagesLimit))")
+        }
+        for (index, item) in messages.elements.enumerated() {
+            let base = "/message/messages/\(index)"
+            guard item.kind == .object else {
+                warn(.wrongType, base, "expected a message object, found \(item.typeName)")
+                continue
+            }
+            if let id = required(item["messageId"], base + "/messageId", ["string"], "a string")?.string,
+               !Inspector.isSafeIdentifier(id) {
+                warn(.outOfRange, base + "/messageId", "not a safe identifier (letters, digits, '-' and '_', at most 128)")
+            }
+            if item["role"] == nil {
+                warn(.missingField, base + "/role", "missing (expected \"user\" or \"assistant\")")
+            } else {
+                known(item["role"], base + "/role", Inspector.knownRoles)
+            }
+            if let text = required(item["text"], base + "/text", ["string"], "a string"),
+               let range = text.rawStringRange, range.count > Inspector.textLimit {
+                warn(.outOfRange, base + "/text", "longer than \(Inspector.textLimit / 1024) KiB")
+            }
+            if let timestamp = required(item["timestamp"], base + "/timestamp", ["number", "string"], "epoch milliseconds"),
+               timestamp.kind == .string || timestamp.kind == .double {
+                warn(.wrongType, base + "/timestamp", "expected integer epoch milliseconds, found \(timestamp.kind == .string ? "a string" : "a fraction")")
+            }
+            expect(item["metrics"], base + "/metrics", ["object"], "an object")
+            expect(item["skippedAssistantMessages"], base + "/skippedAssistantMessages", ["array"], "an array")
+        }
+    }
+
+    mutating func endOfCallReport(_ message: JSONValue, call: JSONValue) {
+        messages(message, required: true, nonEmpty: false)
+        if let analysis = required(message["analysis"], "/message/analysis", ["object"], "an object") {
+            for field in ["summary", "successEvaluation", "outcome"] {
+                expect(analysis[field], "/message/analysis/\(field)", ["string"], "a string")
+            }
+            expect(analysis["structuredData"], "/message/analysis/structuredData", ["object"], "an object")
+        }
+        if let cost = expect(call["cost"], "/message/call/cost", ["object", "null"], "an object"), cost.kind == .object {
+            for (key, value) in cost.members where value.kind != .object {
+                if let number = value.number {
+                    if number < 0 { warn(.outOfRange, "/message/call/cost/\(key)", "negative cost \(number)") }
+                } else {
+                    warn(.wrongType, "/message/call/cost/\(key)", "expected a number, found \(value.typeName)")
+                }
+            }
+        }
+        expect(call["metrics"], "/message/call/metrics", ["object", "null"], "an object")
+        if let recording = expect(call["recording"], "/message/call/recording", ["object"], "an object") {
+            expect(recording["s3Bucket"], "/message/call/recording/s3Bucket", ["string"], "a string")
+            expect(recording["path"], "/message/call/recording/path", ["string"], "a string")
+        }
+    }
+
+    mutating func error(_ message: JSONValue) {
+        expect(message["messages"], "/message/messages", ["array"], "an array")
+        guard let error = required(message["error"], "/message/error", ["object"], "an object") else { return }
+        known(error["type"], "/message/error/type", Inspector.knownErrorTypes)
+        for field in ["code", "message", "provider"] {
+            _ = required(error[field], "/message/error/\(field)", ["string"], "a string")
+        }
+        _ = required(error["retryable"], "/message/error/retryable", ["boolean"], "a boolean")
+        expect(error["details"], "/message/error/details", ["object"], "an object")
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

@@ -1,0 +1,102 @@
+import JSON
+import Journal
+import Observability
+
+/// An event that was journaled and is ready for processing, handed to dispatch in memory so that the
+/// common case needs neither a journal read nor a second parse. The journal stays the source of truth.
+public struct AcceptedEvent: Sendable {
+    public var event: PendingEvent
+    /// The stored (redacted) body, parsed.
+    public var document: JSONDocument
+}
+
+public enum IntakeResult: Sendable {
+    case accepted(EventID, warnings: [EventInspection.Warning], skipped: Bool)
+    case duplicate(of: EventID)
+    case rejected(IntakeRejection)
+    /// The journal could not store the event: it was not accepted.
+    case unavailable(JournalError)
+}
+
+/// The front door's logic, without HTTP: parse strictly once, identify, warn, redact, journal.
+public final class Intake: Sendable {
+    public static let maxDepth = 64
+
+    private let journal: any Journal
+    private let telemetry: Telemetry
+    private let onAccepted: @Sendable (AcceptedEvent) -> Void
+
+    public init(journal: any Journal, telemetry: Telemetry, onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
+        self.journal = journal
+        self.telemetry = telemetry
+        self.onAccepted = onAccepted
+    }
+
+    /// Checks and stores one delivery. `subscribed` limits which types the endpoint processes (others are
+    /// kept, marked skipped); `receivedAt` is epoch milliseconds.
+    public func receive(_ body: [UInt8], endpoint: String, subscribed: Set<String>? = nil, requestID: String,
+                        receivedAt: Int64) async -> IntakeResult {
+        let document: JSONDocument
+        let inspection: EventInspection
+        do {
+            document = try JSONParser.parse(body, options: .init(maxDepth: Intake.maxDepth))
+            inspection = try Inspector.inspect(document, now: receivedAt)
+        } catch let error as JSONParseError {
+            let rejection = Intake.rejection(for: error)
+            telemetry.rejected(endpoint: endpoint, reason: rejection.code)
+            return .rejected(rejection)
+        } catch {
+            let rejection = error as! IntakeRejection
+            telemetry.rejected(endpoint: endpoint, reason: rejection.code)
+            return .rejected(rejection)
+        }
+        for warning in inspection.warnings { telemetry.warning(kind: warning.kind.rawValue) }
+
+        let stored: JSONDocument
+        if let redacted = Redaction.redact(document) {
+            // only a few strings changed: the result parses (the bytes around them are untouched)
+            stored = (try? JSONParser.parse(redacted, options: .init(maxDepth: Intake.maxDepth))) ?? document
+        } else {
+            stored = document
+        }
+        let skipped = subscribed.map { !$0.contains(inspection.type) } ?? false
+        let warnings = inspection.warnings.map(\.description)
+        let event = NewEvent(receivedAt: receivedAt, endpoint: endpoint, type: inspection.type, callID: inspection.callID,
+                             dedupKey: inspection.dedupKey, requestID: requestID, body: stored.bytes, warnings: warnings,
+                             state: skipped ? .skipped : .pending)
+        let outcome: AppendOutcome
+        do {
+            outcome = try await journal.append(event)
+        } catch {
+            telemetry.journalUnavailable()
+            return .unavailable(error)
+        }
+        switch outcome {
+        case .stored(let id):
+            telemetry.accepted(endpoint: endpoint, type: inspection.type)
+            if !skipped {
+                onAccepted(AcceptedEvent(event: PendingEvent(id: id, receivedAt: receivedAt, endpoint: endpoint,
+                                                             type: inspection.type, callID: inspection.callID,
+                                                             warnings: warnings, generation: 0),
+                                         document: stored))
+            }
+            return .accepted(id, warnings: inspection.warnings, skipped: skipped)
+        case .duplicate(let id):
+            telemetry.duplicate(endpoint: endpoint, type: inspection.type)
+            return .duplicate(of: id)
+        }
+    }
+
+    static func rejection(for error: JSONParseError) -> IntakeRejection {
+        let code: String
+        switch error.reason {
+        case .empty: code = "empty_body"
+        case .invalidUTF8: code = "invalid_utf8"
+        case .duplicateKey: code = "duplicate_key"
+        case .tooDeep: code = "too_deep"
+        case .nonFiniteLiteral, .numberOutOfRange: code = "invalid_number"
+        case .syntax, .controlCharacter, .invalidEscape, .trailingData, .truncated: code = "malformed_json"
+        }
+        return IntakeRejection(status: 400, code: code, message: error.description, pointer: error.pointer)
+    }
+}
