@@ -1,0 +1,39 @@
+/// What the HTTP front door needs to know: where to listen, how big a body may be, and the endpoints.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var maxBody: Int
+    /// `/webhook` (named "default") and `/webhook/{name}`.
+    public var endpoints: [EndpointSettings]
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBody: Int = 4 << 20, endpoints: [EndpointSettings]) {
+        self.host = host
+        self.port = port
+        self.maxBody = maxBody
+        self.endpoints = endpoints
+    }
+}
+
+/// One webhook URL: its credentials and which event types it processes.
+public struct EndpointSettings: Sendable {
+    public static let defaultName = "default"
+
+    public var name: String
+    /// Compared with the `x-interactly-secret` header; nil only when running open was asked for explicitly.
+    public var secret: String?
+    /// Further headers every delivery must carry with exactly these values (e.g. `Authorization`).
+    public var requiredHeaders: [(name: String, value: String)]
+    /// Event types processed; others are kept but not processed. nil = all.
+    public var events: Set<String>?
+
+    public init(name: String = EndpointSettings.defaultName, secret: String?, requiredHeaders: [(name: String, value: String)] = [],
+                events: Set<String>? = nil) {
+        self.name = name
+        self.secret = secret
+        self.requiredHeaders = requiredHeaders
+        self.events = events
+    }
+
+    /// The path Interactly posts to.
+    public var path: String { name == EndpointSettings.defaultName ? "/webhook" : "/webhook/\(name)" }
+}
