@@ -1,0 +1,92 @@
+/// Every side effect a script can cause goes through one of these, so that a real server (`LiveEffects`),
+/// a dry run (`hookline run`) and script tests with mocks (`hookline test`) swap one implementation.
+public protocol Effects: Sendable {
+    func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse
+    func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws
+    func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws
+    func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]?
+    /// Delivers (or folds, when its key was seen within the window) an alert. Returns whether it was
+    /// delivered. Channel failures never reach the script.
+    func alert(_ alert: Alert, context: ScriptContext) async -> Bool
+    func storeGet(_ key: String, context: ScriptContext) async throws -> String?
+    func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws
+    func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double
+    func storeDelete(_ key: String, context: ScriptContext) async throws
+    func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext)
+    /// An environment variable, only if the operator allowed it.
+    func environment(_ name: String) -> String?
+    /// Epoch milliseconds.
+    func now() -> Int64
+}
+
+public enum ScriptLogLevel: String, Sendable {
+    case info, warn, error
+}
+
+/// An HTTP call a script asks for, already checked (scheme, header values, method).
+public struct OutboundRequest: Sendable, Equatable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    public var timeout: Duration
+    public var followRedirects: Bool
+
+    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+                timeout: Duration = .seconds(10), followRedirects: Bool = false) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.followRedirects = followRedirects
+    }
+
+    public static func == (a: OutboundRequest, b: OutboundRequest) -> Bool {
+        a.method == b.method && a.url == b.url && a.body == b.body && a.timeout == b.timeout
+            && a.followRedirects == b.followRedirects
+            && a.headers.map { "\($0.name.lowercased()):\($0.value)" } == b.headers.map { "\($0.name.lowercased()):\($0.value)" }
+    }
+
+    /// The value of a header (case-insensitive name).
+    public func header(_ name: String) -> String? {
+        headers.last { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+public struct OutboundResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// An alert raised by a script.
+public struct Alert: Sendable, Equatable {
+    public enum Severity: String, Sendable, CaseIterable {
+        case info, warning, critical
+    }
+    public var title: String
+    public var text: String
+    public var severity: Severity
+    /// Alerts with the same key within the de-duplication window are folded into the first one.
+    public var key: String?
+    public var fields: [String: String]
+    /// How many alerts with this key were folded since the last delivered one (set by the alerter).
+    public var folded: Int
+
+    public init(title: String, text: String = "", severity: Severity = .warning, key: String? = nil,
+                fields: [String: String] = [:], folded: Int = 0) {
+        self.title = title
+        self.text = text
+        self.severity = severity
+        self.key = key
+        self.fields = fields
+        self.folded = folded
+    }
+}
