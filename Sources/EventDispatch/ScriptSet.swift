@@ -1,0 +1,63 @@
+import Crypto
+import Foundation
+import LuaRuntime
+
+/// One script file of a scripts folder, and the event types it runs for.
+public struct ScriptFile: Sendable, Equatable {
+    /// Path relative to the scripts folder: `hang.lua`, `hang/slack.lua`, `any.lua`.
+    public var path: String
+    /// The event type it runs for (`any` runs for every event).
+    public var type: String
+    public var source: [UInt8]
+    /// Short hash of the source: which version of the script a run used.
+    public var version: String
+}
+
+/// The scripts of one folder at one moment: what runs for each event type, the modules `require` finds in
+/// `lib/`, and the problems found. Immutable; a change on disk produces a new set.
+public struct ScriptSet: Sendable {
+    public static let anyType = "any"
+
+    public var folder: String
+    public var scripts: [ScriptFile]
+    /// Module name (`util`, `team.format`) -> source, from `lib/`.
+    public var modules: [String: ScriptSource]
+    /// Scripts or modules that do not compile. When an earlier version compiled, it is still in `scripts`.
+    public var errors: [ScriptError]
+
+    public init(folder: String, scripts: [ScriptFile] = [], modules: [String: ScriptSource] = [:], errors: [ScriptError] = []) {
+        self.folder = folder
+        self.scripts = scripts
+        self.modules = modules
+        self.errors = errors
+    }
+
+    /// The scripts an event of `type` runs: those of its type, then those for every type, in path order.
+    public func scripts(for type: String) -> [ScriptFile] {
+        scripts.filter { $0.type == type } + scripts.filter { $0.type == ScriptSet.anyType }
+    }
+
+    /// Event types that have scripts, with their script paths.
+    public var byType: [(type: String, paths: [String])] {
+        Dictionary(grouping: scripts, by: \.type).map { ($0.key, $0.value.map(\.path).sorted()) }.sorted { $0.type < $1.type }
+    }
+
+    /// Finds modules for `require`.
+    public var moduleLoader: ModuleLoader {
+        let modules = self.modules
+        return { name in
+            guard let source = modules[name] else {
+                let path = "lib/" + name.replacingOccurrences(of: ".", with: "/") + ".lua"
+                throw HostError("require: no module '\(name)' (looked for \(path) in the scripts folder)")
+            }
+            return source
+        }
+    }
+
+    static func version(of source: [UInt8]) -> String {
+        SHA256.hash(data: source).prefix(6).map { byte in
+            let text = String(byte, radix: 16)
+            return byte < 16 ? "0" + text : text
+        }.joined()
+    }
+}
