@@ -1,0 +1,161 @@
+import EventDispatch
+import Foundation
+import HostAPI
+import Intake
+import Journal
+import Logging
+import LuaRuntime
+import Observability
+import Server
+import ServiceLifecycle
+import Synchronization
+
+/// A running Hookline: journal, dispatcher and HTTP server, started together and stopped in reverse
+/// order (the server stops accepting and finishes requests in flight, then the dispatcher finishes its
+/// runs and records them, then the journal closes).
+public final class Hookline: Sendable {
+    public let settings: Settings
+    public let port: Int
+    public let journal: any Journal
+    public let dispatcher: Dispatcher
+    public let telemetry: Telemetry
+    /// The secret deliveries to `/webhook` must carry (configured or generated), nil when running open.
+    public let secret: String?
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+    private let resources: Resources
+
+    private init(settings: Settings, port: Int, journal: any Journal, dispatcher: Dispatcher, telemetry: Telemetry,
+                 secret: String?, group: ServiceGroup, running: Task<Void, any Error>, resources: Resources) {
+        self.settings = settings
+        self.port = port
+        self.journal = journal
+        self.dispatcher = dispatcher
+        self.telemetry = telemetry
+        self.secret = secret
+        self.group = group
+        self.running = running
+        self.resources = resources
+    }
+
+    /// Starts everything and returns once the server listens. `handleSignals` makes SIGTERM and SIGINT
+    /// shut down gracefully (the command line wants it; tests do not).
+    public static func start(_ settings: Settings, logger: Logger, handleSignals: Bool = false) async throws -> Hookline {
+        let telemetry = Telemetry()
+        let journal = try SQLiteJournal(directory: settings.data)
+        let secret = try resolveSecret(settings, logger: logger)
+        let clients = HTTPClients()
+        let files = try FileJail(root: settings.outFolder)
+        let alerter = Alerter(channels: AlertChannels(slack: settings.alertSlack, webhook: settings.alertWebhook,
+                                                      pagerDutyRoutingKey: settings.alertPagerDuty,
+                                                      pagerDutyURL: settings.alertPagerDutyURL),
+                              client: clients.direct, logger: logger, telemetry: telemetry, window: settings.alertWindow)
+        let effects = LiveEffects(settings: LiveSettings(httpAllow: settings.httpAllow, httpMaxResponse: settings.httpMaxResponse,
+                                                         allowedEnvironment: Set(settings.allowEnv)),
+                                  clients: clients, files: files, alerter: alerter, journal: journal, logger: logger)
+        var endpointFolders: [String: String] = [:]
+        for endpoint in settings.endpoints { if let scripts = endpoint.scripts { endpointFolders[endpoint.name] = scripts } }
+        let dispatcher = Dispatcher(
+            journal: journal, effects: effects, telemetry: telemetry, logger: logger,
+            settings: DispatchSettings(limits: LuaLimits(timeout: settings.scriptTimeout, memory: settings.scriptMemory),
+                                       retries: settings.retries, retryBackoff: settings.retryBackoff, poolSize: settings.workers,
+                                       reloadInterval: settings.reloadInterval),
+            defaultFolder: settings.scripts, endpointFolders: endpointFolders)
+        await dispatcher.start()
+        let intake = Intake(journal: journal, telemetry: telemetry) { accepted in
+            dispatcher.submit(accepted.event, document: accepted.document)
+        }
+        let endpoints = [EndpointSettings(secret: secret)] + settings.endpoints.map {
+            EndpointSettings(name: $0.name, secret: $0.secret, requiredHeaders: $0.headers, events: $0.events)
+        }
+        let server = HooklineServer(
+            settings: ServerSettings(host: settings.host, port: settings.port, maxBody: settings.maxBody, endpoints: endpoints),
+            intake: intake, journal: journal, telemetry: telemetry, logger: logger,
+            backlog: { (try? await journal.statistics().pending) ?? dispatcher.inFlight })
+
+        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
+        let application = server.application { port in
+            boundContinuation.yield(port)
+            boundContinuation.finish()
+        }
+        let resources = Resources(clients: clients, alerter: alerter)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: Shutdown { await resources.close() }),
+                .init(service: Shutdown { await journal.close() }),
+                .init(service: Shutdown { await dispatcher.stop() }),
+                .init(service: application),
+            ],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+        let running = Task { try await group.run() }
+        var port: Int?
+        for await value in bound {
+            port = value
+            break
+        }
+        guard let port else {
+            try await running.value
+            throw SettingsError("the server stopped before it started listening")
+        }
+        return Hookline(settings: settings, port: port, journal: journal, dispatcher: dispatcher, telemetry: telemetry,
+                        secret: secret, group: group, running: running, resources: resources)
+    }
+
+    /// Shuts down gracefully and waits until everything has stopped.
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+    }
+
+    /// Waits until Hookline stops (after a signal, when started with `handleSignals`).
+    public func wait() async throws {
+        try await running.value
+    }
+
+    /// The configured secret, or the one stored in the data folder, or a new one (stored owner-only).
+    static func resolveSecret(_ settings: Settings, logger: Logger) throws -> String? {
+        if let secret = settings.secret { return secret }
+        if settings.open {
+            logger.warning("running OPEN: deliveries to /webhook are accepted without any secret (--open); anyone who can reach this port can post events")
+            return nil
+        }
+        let path = (settings.data as NSString).appendingPathComponent("secret")
+        if let stored = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+           !stored.isEmpty {
+            return stored
+        }
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
+        let created = FileManager.default.createFile(atPath: path, contents: Data((secret + "\n").utf8),
+                                                     attributes: [.posixPermissions: 0o600])
+        guard created else { throw SettingsError("cannot store the generated secret in \(path)") }
+        logger.notice("generated a webhook secret and stored it (owner-only) in the data folder; put it in Interactly's assistantServer.secret",
+                      metadata: ["file": "\(path)"])
+        return secret
+    }
+}
+
+/// Runs `action` when the service group shuts down (services stop in reverse order of the list).
+private struct Shutdown: Service {
+    let action: @Sendable () async -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await action()
+    }
+}
+
+/// Process-wide clients that live as long as Hookline.
+private struct Resources: Sendable {
+    let clients: HTTPClients
+    let alerter: Alerter
+
+    func close() async {
+        await alerter.drain()
+        await clients.shutdown()
+    }
+}
