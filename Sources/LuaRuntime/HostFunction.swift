@@ -119,6 +119,21 @@ public struct HostCall<Context: Sendable> {
         }
     }
 
+    /// Field `key` of the table argument at `position` encoded as JSON text; nil when the field is absent.
+    public func json(_ position: Int, field key: String, _ name: String) throws -> [UInt8]? {
+        guard position <= count, lua_type(stack.L, Int32(position)) == LUA_TTABLE else { return nil }
+        let L = stack.L
+        lua_checkstack(L, 2)
+        stack.pushString(key)
+        defer { lshim_pop(L, 1) }
+        guard lua_rawget(L, Int32(position)) != LUA_TNIL else { return nil }
+        do {
+            return try LuaJSONEncoder.encode(stack, at: -1)
+        } catch {
+            throw HostError("\(function): \(name) \(error.description)")
+        }
+    }
+
     /// The Lua type name of an argument.
     public func typeName(_ position: Int) -> String {
         position > count ? "nil" : stack.typeName(at: Int32(position))

@@ -33,6 +33,11 @@ public enum ScriptInput: Sendable {
 public struct RunReport: Sendable {
     public var duration: Duration
     public var hostCalls: Int
+
+    public init(duration: Duration, hostCalls: Int) {
+        self.duration = duration
+        self.hostCalls = hostCalls
+    }
 }
 
 /// Finds the source of `require(name)`: `name` is already checked to be dotted identifiers.
