@@ -2,33 +2,38 @@ import Foundation
 import GRDB
 
 /// Serialises every write on one thread and commits whatever queued up meanwhile in one transaction:
-/// concurrent requests share a commit (and its fsync) instead of paying one each.
+/// concurrent requests share a commit (and its fsyncs) instead of paying one each. Event bodies of the
+/// batch go to the segment files first, in one write and one sync, then the rows that point at them.
 final class GroupCommitWriter: @unchecked Sendable {
-    typealias Work = (Database) throws -> Void
+    /// A write; it gets where its body was stored, when it came with one.
+    typealias Work = (Database, BodyLocation?) throws -> Void
 
     private struct Job {
+        let body: [UInt8]?
         let work: Work
         let done: (Result<Void, JournalError>) -> Void
     }
 
     private let pool: DatabasePool
+    private let segments: BodySegments
     private let condition = NSCondition()  // guards `queue` and `stopping`
     private var queue: [Job] = []
     private var stopping = false
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, segments: BodySegments) {
         self.pool = pool
+        self.segments = segments
         let thread = Thread { [unowned self] in self.loop() }
-        thread.name = "hookline-journal-writer"
-        thread.qualityOfService = .userInitiated
+        thread.name = "hl-journal"  // at most 15 characters, or Linux keeps the inherited name
+
         self.thread = thread
         thread.start()
     }
 
     /// Runs `work` inside the next group commit; returns once it is durable (or failed with the batch).
-    func write(_ work: @escaping Work) async throws(JournalError) {
+    func write(body: [UInt8]? = nil, _ work: @escaping Work) async throws(JournalError) {
         let result: Result<Void, JournalError> = await withUnsafeContinuation { continuation in
             condition.lock()
             guard !stopping else {
@@ -36,7 +41,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 continuation.resume(returning: .failure(JournalError(.unavailable, "the journal is closed")))
                 return
             }
-            queue.append(Job(work: work, done: { continuation.resume(returning: $0) }))
+            queue.append(Job(body: body, work: work, done: { continuation.resume(returning: $0) }))
             condition.signal()
             condition.unlock()
         }
@@ -71,17 +76,32 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: [Job]) {
+        var jobs = batch
+        var locations: [BodyLocation?] = Array(repeating: nil, count: batch.count)
+        let withBodies = batch.indices.filter { batch[$0].body != nil }
+        if !withBodies.isEmpty {
+            do {
+                let stored = try segments.append(withBodies.map { batch[$0].body! })
+                for (index, location) in zip(withBodies, stored) { locations[index] = location }
+            } catch {
+                for index in withBodies { batch[index].done(.failure(error)) }
+                let kept = Set(batch.indices).subtracting(withBodies).sorted()
+                jobs = kept.map { batch[$0] }
+                locations = kept.map { _ in nil }
+            }
+        }
+        guard !jobs.isEmpty else { return }
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    for job in batch { try job.work(db) }
+                    for (job, location) in zip(jobs, locations) { try job.work(db, location) }
                     return .commit
                 }
             }
-            for job in batch { job.done(.success(())) }
+            for job in jobs { job.done(.success(())) }
         } catch {
             let failure = JournalError(.unavailable, "the journal cannot write: \(error)")
-            for job in batch { job.done(.failure(failure)) }
+            for job in jobs { job.done(.failure(failure)) }
         }
     }
 }

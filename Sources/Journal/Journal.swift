@@ -7,8 +7,10 @@ public protocol Journal: Sendable {
     /// Stores an event durably, or finds the event already stored under the same deduplication key.
     func append(_ event: NewEvent) async throws(JournalError) -> AppendOutcome
 
-    /// Events still to be processed, in the order they were received, after `after`.
-    func pendingEvents(after: EventID?, limit: Int) async throws(JournalError) -> [PendingEvent]
+    /// Events still to be processed, in the order they were received, after `after`, with their bodies.
+    func pendingEvents(after: EventID?, limit: Int) async throws(JournalError) -> [(event: PendingEvent, body: [UInt8])]
+    /// The id of the newest event (0 when there is none).
+    func newestEventID() async throws(JournalError) -> EventID
     /// The stored (redacted) body of an event.
     func body(of id: EventID) async throws(JournalError) -> [UInt8]?
     /// The runs of an event's current generation that need no retry (succeeded or dead), by script, and the

@@ -6,6 +6,7 @@ import GRDB
 public final class SQLiteJournal: Journal {
     public let path: String
     private let pool: DatabasePool
+    private let segments: BodySegments
     private let writer: GroupCommitWriter
 
     /// Opens (creating if needed) `journal.sqlite` in `directory`.
@@ -28,7 +29,8 @@ public final class SQLiteJournal: Journal {
         } catch {
             throw JournalError(.unavailable, "cannot open the journal at \(path): \(error)")
         }
-        writer = GroupCommitWriter(pool: pool)
+        segments = try BodySegments(directory: (directory as NSString).appendingPathComponent("bodies"))
+        writer = GroupCommitWriter(pool: pool, segments: segments)
     }
 
     static func migrate(_ db: Database) throws {
@@ -41,7 +43,10 @@ public final class SQLiteJournal: Journal {
                 call_id TEXT NOT NULL,
                 dedup_key TEXT NOT NULL,
                 request_id TEXT NOT NULL,
-                body BLOB NOT NULL,
+                -- the body is in bodies/<segment>.seg at <offset>, <size> bytes (see BodySegments)
+                segment INTEGER NOT NULL,
+                offset INTEGER NOT NULL,
+                size INTEGER NOT NULL,
                 warnings TEXT,
                 state TEXT NOT NULL,
                 generation INTEGER NOT NULL DEFAULT 0,
@@ -80,15 +85,16 @@ public final class SQLiteJournal: Journal {
 
     public func append(_ event: NewEvent) async throws(JournalError) -> AppendOutcome {
         nonisolated(unsafe) var outcome = AppendOutcome.stored(EventID(0))
-        let body = Data(event.body)
         let warnings = event.warnings.isEmpty ? nil : encodeStrings(event.warnings)
-        try await writer.write { db in
+        try await writer.write(body: event.body) { db, location in
             let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, body, warnings, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, segment, offset, size,
+                                              warnings, state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             try insert.execute(arguments: [event.receivedAt, event.endpoint, event.type, event.callID, event.dedupKey,
-                                           event.requestID, body, warnings, event.state.rawValue])
+                                           event.requestID, location!.segment, location!.offset, location!.length, warnings,
+                                           event.state.rawValue])
             if db.changesCount == 1 {
                 outcome = .stored(EventID(db.lastInsertedRowID))
             } else {
@@ -102,23 +108,36 @@ public final class SQLiteJournal: Journal {
 
     // MARK: dispatch
 
-    public func pendingEvents(after: EventID?, limit: Int) async throws(JournalError) -> [PendingEvent] {
-        try await read { db in
+    public func pendingEvents(after: EventID?, limit: Int) async throws(JournalError) -> [(event: PendingEvent, body: [UInt8])] {
+        let found: [(PendingEvent, BodyLocation)] = try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, received_at, endpoint, type, call_id, warnings, generation FROM events
+                SELECT id, received_at, endpoint, type, call_id, warnings, generation, segment, offset, size FROM events
                 WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?
                 """, arguments: [after?.rawValue ?? 0, limit]).map { row in
-                PendingEvent(id: EventID(row["id"]), receivedAt: row["received_at"], endpoint: row["endpoint"],
-                             type: row["type"], callID: row["call_id"], warnings: decodeStrings(row["warnings"]),
-                             generation: row["generation"])
+                (PendingEvent(id: EventID(row["id"]), receivedAt: row["received_at"], endpoint: row["endpoint"],
+                              type: row["type"], callID: row["call_id"], warnings: decodeStrings(row["warnings"]),
+                              generation: row["generation"]),
+                 BodyLocation(segment: row["segment"], offset: row["offset"], length: row["size"]))
             }
         }
+        var events: [(event: PendingEvent, body: [UInt8])] = []
+        events.reserveCapacity(found.count)
+        for (event, location) in found { events.append((event, try segments.read(location))) }
+        return events
+    }
+
+    public func newestEventID() async throws(JournalError) -> EventID {
+        EventID(try await read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0 })
     }
 
     public func body(of id: EventID) async throws(JournalError) -> [UInt8]? {
-        try await read { db in
-            try Data.fetchOne(db, sql: "SELECT body FROM events WHERE id = ?", arguments: [id.rawValue]).map { [UInt8]($0) }
+        let location = try await read { db in
+            try Row.fetchOne(db, sql: "SELECT segment, offset, size FROM events WHERE id = ?", arguments: [id.rawValue]).map {
+                BodyLocation(segment: $0["segment"], offset: $0["offset"], length: $0["size"])
+            }
         }
+        guard let location else { return nil }
+        return try segments.read(location)
     }
 
     public func runProgress(of id: EventID, generation: Int) async throws(JournalError) -> RunProgress {
@@ -140,7 +159,7 @@ public final class SQLiteJournal: Journal {
     }
 
     public func record(runs: [RunRecord], completions: [EventCompletion]) async throws(JournalError) {
-        try await writer.write { db in
+        try await writer.write { db, _ in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
                                   error_kind, error, error_line, host_calls)
@@ -174,7 +193,7 @@ public final class SQLiteJournal: Journal {
     }
 
     public func storeSet(endpoint: String, key: String, value: String, expiresAt: Int64?) async throws(JournalError) {
-        try await writer.write { db in
+        try await writer.write { db, _ in
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO store (endpoint, key, value, expires_at) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [endpoint, key, value, expiresAt])
         }
@@ -182,7 +201,7 @@ public final class SQLiteJournal: Journal {
 
     public func storeIncrement(endpoint: String, key: String, by: Double, expiresAt: Int64?, now: Int64) async throws(JournalError) -> Double {
         nonisolated(unsafe) var result = 0.0
-        try await writer.write { db in
+        try await writer.write { db, _ in
             let row = try Row.fetchOne(db, sql: "SELECT value, expires_at FROM store WHERE endpoint = ? AND key = ?",
                                        arguments: [endpoint, key])
             var current = 0.0
@@ -200,7 +219,7 @@ public final class SQLiteJournal: Journal {
     }
 
     public func storeDelete(endpoint: String, key: String) async throws(JournalError) {
-        try await writer.write { db in
+        try await writer.write { db, _ in
             try db.cachedStatement(sql: "DELETE FROM store WHERE endpoint = ? AND key = ?").execute(arguments: [endpoint, key])
         }
     }
@@ -226,17 +245,17 @@ public final class SQLiteJournal: Journal {
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [query.limit]
             return try Row.fetchAll(db, sql: """
-                SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, length(body) AS size, finished_at
+                SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, size, finished_at
                 FROM events \(filter) ORDER BY id DESC LIMIT ?
                 """, arguments: arguments).map(summary)
         }
     }
 
     public func event(_ id: EventID) async throws(JournalError) -> EventDetail? {
-        try await read { db in
+        let found: (EventSummary, String, String, BodyLocation, [RunRecord])? = try await read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, length(body) AS size, finished_at,
-                       request_id, dedup_key, body
+                SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, size, finished_at,
+                       request_id, dedup_key, segment, offset
                 FROM events WHERE id = ?
                 """, arguments: [id.rawValue]) else { return nil }
             let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue]).map { run in
@@ -245,14 +264,16 @@ public final class SQLiteJournal: Journal {
                           outcome: RunOutcome(rawValue: run["outcome"]) ?? .failed, errorKind: run["error_kind"],
                           error: run["error"], errorLine: run["error_line"], hostCalls: decodeStrings(run["host_calls"]))
             }
-            return EventDetail(summary: summary(row), requestID: row["request_id"], dedupKey: row["dedup_key"],
-                               body: [UInt8](row["body"] as Data), runs: runs)
+            return (summary(row), row["request_id"], row["dedup_key"],
+                    BodyLocation(segment: row["segment"], offset: row["offset"], length: row["size"]), runs)
         }
+        guard let (summary, requestID, dedupKey, location, runs) = found else { return nil }
+        return EventDetail(summary: summary, requestID: requestID, dedupKey: dedupKey, body: try segments.read(location), runs: runs)
     }
 
     public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
         nonisolated(unsafe) var count = 0
-        try await writer.write { db in
+        try await writer.write { db, _ in
             let statement = try db.cachedStatement(sql: """
                 UPDATE events SET state = 'pending', generation = generation + 1, finished_at = NULL WHERE id = ?
                 """)
@@ -275,7 +296,7 @@ public final class SQLiteJournal: Journal {
 
     public func checkWritable() async -> Bool {
         do {
-            try await writer.write { db in
+            try await writer.write { db, _ in
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
             }
             return true
