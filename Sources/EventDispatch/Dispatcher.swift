@@ -50,7 +50,7 @@ public final class Dispatcher: Sendable {
         var script: String
     }
 
-    private struct Job {
+    struct Job {
         var eventID: EventID
         var script: String
         var attempt: Int
@@ -76,8 +76,16 @@ public final class Dispatcher: Sendable {
         /// Keys with a run in flight or waiting for a retry.
         var busy: Set<RunKey> = []
         var folders: [String: Folder] = [:]
-        /// Parsed bodies handed over by intake, by id, until the loader takes them.
-        var hints: [EventID: JSONDocument] = [:]
+        /// Events handed over by intake with their parsed bodies, by id, until the loader takes them.
+        var hints: [EventID: (event: PendingEvent, document: JSONDocument)] = [:]
+        /// The journal may hold pending events after the cursor that no hint announced (at start, after
+        /// dropped hints, skipped ids): the loader must ask it.
+        var queryNeeded = true
+        /// Events up to this id existed before this process started: they may have run partly.
+        var startupNewest = EventID(Int64.max)
+        /// Events finished in memory whose completion the journal has not recorded yet: still "pending"
+        /// there, so a scan must not take them again.
+        var finishing: Set<EventID> = []
         var cursor = EventID(0)
         var rescanCursor = EventID(0)
         var loading = false
@@ -112,6 +120,9 @@ public final class Dispatcher: Sendable {
         folderOfEndpoint = endpointFolders
         functions = HostLibrary.functions(telemetry: telemetry)
         recorder = RunRecorder(journal: journal, logger: logger)
+        recorder.onRecorded = { [weak self] ids in
+            self?.state.withLock { state in state.finishing.subtract(ids) }
+        }
     }
 
     // MARK: lifecycle
@@ -126,6 +137,7 @@ public final class Dispatcher: Sendable {
             state.withLock { $0.folders[folder] = Folder(pool: pool) }
             startWorkers(folder: folder, pool: pool)
         }
+        if let newest = try? await journal.newestEventID() { state.withLock { $0.startupNewest = newest } }
         let recorder = self.recorder
         recording.withLock { $0 = Task { await recorder.run() } }
         spawn { await self.rescanLoop() }
@@ -166,7 +178,11 @@ public final class Dispatcher: Sendable {
     /// Called by intake for each journaled event: its parsed body saves a journal read and a parse.
     public func submit(_ event: PendingEvent, document: JSONDocument) {
         state.withLock { state in
-            if state.hints.count < settings.window { state.hints[event.id] = document }
+            if state.hints.count < settings.window {
+                state.hints[event.id] = (event, document)
+            } else {
+                state.queryNeeded = true
+            }
         }
         triggerLoad()
     }
@@ -185,17 +201,40 @@ public final class Dispatcher: Sendable {
         if start { Task { await self.load() } }
     }
 
-    /// Takes pending events after the cursor, in id order, into the window while it has room.
+    /// Takes pending events after the cursor, in id order, into the window while it has room. Ids are given
+    /// in commit order, so hinted events that continue the cursor without a gap need no journal read.
     private func load() async {
         while true {
-            let (room, cursor) = state.withLock { ($0.window.count < settings.window ? settings.window - $0.window.count : 0, $0.cursor) }
-            var more = false
-            if room > 0 {
+            let (direct, room, cursor, query) = state.withLock { state in
+                let room = max(0, settings.window - state.window.count)
+                var direct: [(PendingEvent, JSONDocument?)] = []
+                while direct.count < room, let hint = state.hints.removeValue(forKey: EventID(state.cursor.rawValue + 1)) {
+                    direct.append((hint.event, hint.document))
+                    state.cursor = hint.event.id
+                }
+                // a hint after a gap means the journal holds something the hints do not show; read it in
+                // batches (a few free places at a time would mean many small reads)
+                let batch = room - direct.count >= min(128, settings.window / 4) || state.window.isEmpty
+                let query = (state.queryNeeded || (!state.hints.isEmpty && direct.isEmpty)) && batch
+                return (direct, room - direct.count, state.cursor, query)
+            }
+            var more = !direct.isEmpty
+            if !direct.isEmpty { await admit(direct) }
+            if direct.isEmpty && query && room > 0 {
                 do {
                     let events = try await journal.pendingEvents(after: cursor, limit: room)
-                    await admit(events)
+                    let withHints: [(PendingEvent, JSONDocument?)] = state.withLock { state in
+                        events.map { ($0.event, state.hints.removeValue(forKey: $0.event.id)?.document) }
+                    }.enumerated().map { index, item in
+                        (item.0, item.1 ?? (try? JSONParser.parse(events[index].body, options: .init(maxDepth: 64))))
+                    }
+                    await admit(withHints)
                     more = events.count == room
-                    if let last = events.last { state.withLock { $0.cursor = max($0.cursor, last.id) } }
+                    state.withLock { state in
+                        if let last = events.last { state.cursor = max(state.cursor, last.event.id) }
+                        state.queryNeeded = more
+                        state.hints = state.hints.filter { $0.key > state.cursor }
+                    }
                 } catch {
                     logger.error("cannot read pending events from the journal; will try again", metadata: ["error": "\(error)"])
                     try? await Task.sleep(for: .seconds(1))
@@ -220,23 +259,27 @@ public final class Dispatcher: Sendable {
             try? await Task.sleep(for: .seconds(2))
             let (after, room) = state.withLock { ($0.rescanCursor, settings.window - $0.window.count) }
             guard room > 0, let events = try? await journal.pendingEvents(after: after, limit: min(room, 256)) else { continue }
-            let fresh = state.withLock { state in events.filter { state.window[$0.id] == nil } }
+            // only behind the cursor: what lies ahead is the loader's, in order
+            let fresh = state.withLock { state in
+                events.filter { $0.event.id <= state.cursor && state.window[$0.event.id] == nil }
+            }.map { ($0.event, try? JSONParser.parse($0.body, options: .init(maxDepth: 64))) }
             await admit(fresh)
-            state.withLock { $0.rescanCursor = events.count < min(room, 256) ? EventID(0) : (events.last?.id ?? EventID(0)) }
+            state.withLock { $0.rescanCursor = events.count < min(room, 256) ? EventID(0) : (events.last?.event.id ?? EventID(0)) }
         }
     }
 
     /// Puts events into the window and queues their runs.
-    private func admit(_ events: [PendingEvent]) async {
-        for event in events {
+    private func admit(_ events: [(PendingEvent, JSONDocument?)]) async {
+        for (event, hint) in events {
             let folder = folderOfEndpoint[event.endpoint] ?? defaultFolder
-            let (known, hint, set) = state.withLock { state in
-                (state.window[event.id] != nil, state.hints.removeValue(forKey: event.id), state.folders[folder]?.pool.set)
+            let (known, set, old) = state.withLock { state in
+                (state.window[event.id] != nil || state.finishing.contains(event.id), state.folders[folder]?.pool.set,
+                 event.id <= state.startupNewest)
             }
             guard !known, let set else { continue }
-            // A hinted event is new: nothing ran yet. One from the journal may have run partly before a restart.
+            // An event from before this process started, or replayed, may have run partly: skip what is done.
             var progress = RunProgress()
-            if hint == nil || event.generation > 0 {
+            if old || event.generation > 0 {
                 do {
                     progress = try await journal.runProgress(of: event.id, generation: event.generation)
                 } catch {
@@ -246,23 +289,21 @@ public final class Dispatcher: Sendable {
             }
             let scripts = set.scripts(for: event.type).map(\.path).filter { !progress.finished.contains($0) }
             if scripts.isEmpty {
+                state.withLock { _ = $0.finishing.insert(event.id) }
                 recorder.add(nil, completion: EventCompletion(eventID: event.id, generation: event.generation, state: .done,
                                                               finishedAt: now()))
                 telemetry.eventsProcessed(type: event.type, state: "done")
                 continue
             }
             let wake: [(CheckedContinuation<Job?, Never>, Job)] = state.withLock { state in
-                guard state.window[event.id] == nil else { return [] }
+                guard state.window[event.id] == nil, !state.finishing.contains(event.id) else { return [] }
                 state.window[event.id] = Entry(event: event, document: hint, folder: folder, remaining: Set(scripts))
                 for script in scripts {
                     let key = RunKey(folder: folder, callID: event.callID, script: script)
                     let job = Job(eventID: event.id, script: script, attempt: (progress.attempts[script] ?? 0) + 1)
-                    var queue = state.queues[key] ?? []
-                    // keep each key in journal order (a replayed event may be older than queued ones)
-                    let position = queue.firstIndex { $0.eventID > event.id } ?? queue.count
-                    queue.insert(job, at: position)
-                    state.queues[key] = queue
-                    if !state.busy.contains(key) && queue.count == 1 { state.folders[folder]?.ready.append(key) }
+                    let busy = state.busy.contains(key)
+                    state.queues[key, default: []].insertInOrder(job, after: busy ? 1 : 0)
+                    if !busy && state.queues[key]!.count == 1 { state.folders[folder]?.ready.append(key) }
                 }
                 return Self.assign(&state, folder: folder)
             }
@@ -277,8 +318,9 @@ public final class Dispatcher: Sendable {
         for (index, engine) in pool.engines.enumerated() {
             for _ in 0..<settings.runsPerEngine {
                 tasks.append(Task(executorPreference: engine.executor) {
-                    while let job = await self.nextJob(folder: folder, generation: pool.generation) {
-                        await self.execute(job, folder: folder, pool: pool, engine: index)
+                    while var job = await self.nextJob(folder: folder, generation: pool.generation) {
+                        // the next run of the same call and script continues here, without a hand-over
+                        while let next = await self.execute(job, folder: folder, pool: pool, engine: index) { job = next }
                     }
                 })
             }
@@ -318,8 +360,9 @@ public final class Dispatcher: Sendable {
         return pairs
     }
 
-    private func execute(_ job: Job, folder: String, pool: EnginePool, engine index: Int) async {
-        guard let entry = state.withLock({ $0.window[job.eventID] }) else { return }
+    /// Runs one job and records it; returns the next job of the same key when it can run right away.
+    private func execute(_ job: Job, folder: String, pool: EnginePool, engine index: Int) async -> Job? {
+        guard let entry = state.withLock({ $0.window[job.eventID] }) else { return nil }
         let event = entry.event
         let key = RunKey(folder: folder, callID: event.callID, script: job.script)
         var document = entry.document
@@ -348,12 +391,13 @@ public final class Dispatcher: Sendable {
         }
         let duration = ContinuousClock.now - clock
         telemetry.runDuration(script: job.script, duration)
-        finish(job, key: key, event: event, result: result, record: RunRecord(
+        return finish(job, key: key, event: event, result: result, generation: pool.generation, record: RunRecord(
             eventID: event.id, generation: event.generation, script: job.script, scriptVersion: version, attempt: job.attempt,
             startedAt: startedAt, durationMicroseconds: duration.microseconds, outcome: .ok, hostCalls: context.hostCalls))
     }
 
-    private func finish(_ job: Job, key: RunKey, event: PendingEvent, result: Result<RunReport, ScriptError>, record: RunRecord) {
+    private func finish(_ job: Job, key: RunKey, event: PendingEvent, result: Result<RunReport, ScriptError>, generation: Int,
+                        record: RunRecord) -> Job? {
         var record = record
         var retryAt: Duration?
         switch result {
@@ -381,28 +425,37 @@ public final class Dispatcher: Sendable {
                 ])
             }
         }
-        let (completion, wake): (EventCompletion?, [(CheckedContinuation<Job?, Never>, Job)]) = state.withLock { state in
+        let (completion, wake, next): (EventCompletion?, [(CheckedContinuation<Job?, Never>, Job)], Job?) = state.withLock { state in
+            // the job in flight is the head of its key (nothing is ever queued before a busy head)
             if retryAt != nil {
                 state.queues[key]?[0].attempt += 1  // stays at the head, busy, until the retry is due
-                return (nil, [])
+                return (nil, [], nil)
             }
             state.queues[key]?.removeFirst()
             if state.queues[key]?.isEmpty ?? false { state.queues[key] = nil }
-            state.busy.remove(key)
-            if state.queues[key] != nil { state.folders[key.folder]?.ready.append(key) }
+            // the same worker takes the key's next job (the key stays busy); a retired pool hands it back
+            var next: Job?
+            if let following = state.queues[key]?.first, !state.stopping,
+               state.folders[key.folder]?.pool.generation == generation {
+                next = following
+            } else {
+                state.busy.remove(key)
+                if state.queues[key] != nil { state.folders[key.folder]?.ready.append(key) }
+            }
             var completion: EventCompletion?
             if var entry = state.window[event.id] {
                 entry.remaining.remove(job.script)
                 if record.outcome == .dead { entry.failed = true }
                 if entry.remaining.isEmpty {
                     state.window[event.id] = nil
+                    state.finishing.insert(event.id)
                     completion = EventCompletion(eventID: event.id, generation: event.generation,
                                                  state: entry.failed ? .failed : .done, finishedAt: now())
                 } else {
                     state.window[event.id] = entry
                 }
             }
-            return (completion, Self.assign(&state, folder: key.folder))
+            return (completion, Self.assign(&state, folder: key.folder), next)
         }
         recorder.add(record, completion: completion)
         if let completion {
@@ -416,6 +469,7 @@ public final class Dispatcher: Sendable {
                 self.retryDue(key)
             }
         }
+        return next
     }
 
     private func retryDue(_ key: RunKey) {
@@ -491,6 +545,15 @@ public final class Dispatcher: Sendable {
     }
 
     private func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+extension Deque where Element == Dispatcher.Job {
+    /// Inserts in journal (event id) order, never before the first `after` elements (a job in flight).
+    mutating func insertInOrder(_ job: Element, after protected: Int) {
+        var position = count
+        while position > protected, self[position - 1].eventID > job.eventID { position -= 1 }
+        insert(job, at: position)
+    }
 }
 
 extension Duration {

@@ -15,6 +15,13 @@ final class RunRecorder: Sendable {
     private let journal: any Journal
     private let logger: Logger
     private let buffer = Mutex(Buffer())
+    private let recorded = Mutex<(@Sendable ([EventID]) -> Void)?>(nil)
+
+    /// Told which events' completions were written (after each batch).
+    var onRecorded: (@Sendable ([EventID]) -> Void)? {
+        get { recorded.withLock { $0 } }
+        set { recorded.withLock { $0 = newValue } }
+    }
 
     init(journal: any Journal, logger: Logger) {
         self.journal = journal
@@ -77,6 +84,7 @@ final class RunRecorder: Sendable {
         while true {
             do {
                 try await journal.record(runs: runs, completions: completions)
+                onRecorded?(completions.map(\.eventID))
                 return
             } catch {
                 logger.critical("cannot record script runs in the journal; retrying (events stay pending and are not lost)",
