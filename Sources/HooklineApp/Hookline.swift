@@ -62,7 +62,7 @@ public final class Hookline: Sendable {
                                        reloadInterval: settings.reloadInterval),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
         await dispatcher.start()
-        let intake = Intake(journal: journal, telemetry: telemetry) { accepted in
+        let intake = Intake(journal: journal, telemetry: telemetry, deduplicate: settings.dedup) { accepted in
             dispatcher.submit(accepted.event, document: accepted.document)
         }
         let endpoints = [EndpointSettings(secret: secret)] + settings.endpoints.map {

@@ -49,9 +49,9 @@ public enum EventTypes {
 enum Inspector {
     static let callIDLimit = 128
     static let earliestTimestamp: Int64 = 1_577_836_800_000  // 2020-01-01
-    static let knownStatuses: Set<String> = ["initiated", "queued", "ongoing", "finished", "forwarded", "failed"]
-    static let knownRoles: Set<String> = ["user", "assistant"]
-    static let knownErrorTypes: Set<String> = ["llm_error", "stt_error"]
+    static let knownStatuses = ["initiated", "queued", "ongoing", "finished", "forwarded", "failed"]
+    static let knownRoles = ["user", "assistant"]
+    static let knownErrorTypes = ["llm_error", "stt_error"]
     static let textLimit = 32 * 1024
     static let messagesLimit = 10_000
 
@@ -111,8 +111,19 @@ enum Inspector {
     }
 
     static func isSafeIdentifier(_ id: String) -> Bool {
-        let bytes = Array(id.utf8)
-        guard !bytes.isEmpty, bytes.count <= callIDLimit, isAlphanumeric(bytes[0]) else { return false }
+        isSafeIdentifier(id.utf8)
+    }
+
+    /// The same check on a JSON string, reading its bytes in place.
+    static func isSafeIdentifier(_ value: JSONValue) -> Bool {
+        guard let range = value.rawStringRange, !value.document.bytes[range].contains(UInt8(ascii: "\\")) else {
+            return value.string.map(isSafeIdentifier) ?? false
+        }
+        return isSafeIdentifier(value.document.bytes[range])
+    }
+
+    private static func isSafeIdentifier<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        guard let first = bytes.first, bytes.count <= callIDLimit, isAlphanumeric(first) else { return false }
         return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
@@ -155,6 +166,30 @@ enum Inspector {
     }
 }
 
+/// The JSON kinds a field may have.
+private struct Kinds: OptionSet {
+    let rawValue: UInt8
+    static let object = Kinds(rawValue: 1)
+    static let array = Kinds(rawValue: 2)
+    static let string = Kinds(rawValue: 4)
+    static let number = Kinds(rawValue: 8)
+    static let boolean = Kinds(rawValue: 16)
+    static let null = Kinds(rawValue: 32)
+
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    init(_ kind: JSONKind) {
+        switch kind {
+        case .object: self = .object
+        case .array: self = .array
+        case .string: self = .string
+        case .integer, .double: self = .number
+        case .true, .false: self = .boolean
+        case .null: self = .null
+        }
+    }
+}
+
 /// Accumulates warnings while walking the message.
 private struct Checks {
     var warnings: [EventInspection.Warning] = []
@@ -165,30 +200,32 @@ private struct Checks {
 
     /// A field that, when present, must have one of the given kinds.
     @discardableResult
-    mutating func expect(_ value: JSONValue?, _ pointer: String, _ allowed: Set<String>, _ what: String) -> JSONValue? {
+    mutating func expect(_ value: JSONValue?, _ pointer: @autoclosure () -> String, _ allowed: Kinds, _ what: String) -> JSONValue? {
         guard let value else { return nil }
-        guard allowed.contains(value.typeName) else {
-            warn(.wrongType, pointer, "expected \(what), found \(value.typeName)")
+        guard allowed.contains(Kinds(value.kind)) else {
+            warn(.wrongType, pointer(), "expected \(what), found \(value.typeName)")
             return nil
         }
         return value
     }
 
-    mutating func required(_ value: JSONValue?, _ pointer: String, _ allowed: Set<String>, _ what: String) -> JSONValue? {
+    mutating func required(_ value: JSONValue?, _ pointer: @autoclosure () -> String, _ allowed: Kinds, _ what: String) -> JSONValue? {
         guard value != nil else {
-            warn(.missingField, pointer, "missing (expected \(what))")
+            warn(.missingField, pointer(), "missing (expected \(what))")
             return nil
         }
-        return expect(value, pointer, allowed, what)
+        return expect(value, pointer(), allowed, what)
     }
 
-    mutating func known(_ value: JSONValue?, _ pointer: String, _ values: Set<String>) {
-        guard let text = expect(value, pointer, ["string"], "a string")?.string else { return }
-        if !values.contains(text) { warn(.unknownValue, pointer, "unknown value \(JSONStrings.quoted(text))") }
+    mutating func known(_ value: JSONValue?, _ pointer: @autoclosure () -> String, _ values: [String]) {
+        guard let value = expect(value, pointer(), .string, "a string") else { return }
+        if !values.contains(where: value.stringEquals) {
+            warn(.unknownValue, pointer(), "unknown value \(JSONStrings.quoted(value.string ?? ""))")
+        }
     }
 
     mutating func common(message: JSONValue, call: JSONValue, now: Int64) {
-        if let timestamp = required(message["timestamp"], "/message/timestamp", ["number"], "an integer epoch in milliseconds") {
+        if let timestamp = required(message["timestamp"], "/message/timestamp", .number, "an integer epoch in milliseconds") {
             if let ms = timestamp.integer {
                 if ms < Inspector.earliestTimestamp || ms > now + 86_400_000 {
                     warn(.outOfRange, "/message/timestamp", "\(ms) is not between 2020-01-01 and 24 hours from now (epoch milliseconds)")
@@ -198,19 +235,19 @@ private struct Checks {
             }
         }
         for field in ["teamId", "assistantId", "callType", "direction", "phoneCallStatus", "callEndTriggerBy"] {
-            expect(call[field], "/message/call/\(field)", ["string"], "a string")
+            expect(call[field], "/message/call/\(field)", .string, "a string")
         }
         for field in ["startAt", "endAt"] {
-            expect(call[field], "/message/call/\(field)", ["string", "null"], "an ISO-8601 string or null")
+            expect(call[field], "/message/call/\(field)", [.string, .null], "an ISO-8601 string or null")
         }
-        if let duration = expect(call["assistantCallDuration"], "/message/call/assistantCallDuration", ["number"], "a number"),
+        if let duration = expect(call["assistantCallDuration"], "/message/call/assistantCallDuration", .number, "a number"),
            let value = duration.number, value < 0 {
             warn(.outOfRange, "/message/call/assistantCallDuration", "negative duration \(value)")
         }
         for field in ["assistant", "phone", "customer", "analysis"] {
-            expect(message[field], "/message/\(field)", ["object"], "an object")
+            expect(message[field], "/message/\(field)", .object, "an object")
         }
-        expect(message["customer"]?["number"], "/message/customer/number", ["string"], "a string")
+        expect(message["customer"]?["number"], "/message/customer/number", .string, "a string")
     }
 
     mutating func statusUpdate(_ call: JSONValue) {
@@ -222,20 +259,20 @@ private struct Checks {
     }
 
     mutating func messages(_ message: JSONValue, required mustExist: Bool, nonEmpty: Bool) {
-        let value = mustExist ? required(message["messages"], "/message/messages", ["array"], "an array")
-            : expect(message["messages"], "/message/messages", ["array"], "an array")
+        let value = mustExist ? required(message["messages"], "/message/messages", .array, "an array")
+            : expect(message["messages"], "/message/messages", .array, "an array")
         guard let messages = value else { return }
         if nonEmpty && messages.count == 0 { warn(.outOfRange, "/message/messages", "empty (expected at least one message)") }
         if messages.count > Inspector.messagesLimit {
             warn(.outOfRange, "/message/messages", "\(messages.count) messages (more than \(Inspector.messagesLimit))")
         }
         for (index, item) in messages.elements.enumerated() {
-            let base = "/message/messages/\(index)"
+            var base: String { "/message/messages/\(index)" }
             guard item.kind == .object else {
                 warn(.wrongType, base, "expected a message object, found \(item.typeName)")
                 continue
             }
-            if let id = required(item["messageId"], base + "/messageId", ["string"], "a string")?.string,
+            if let id = required(item["messageId"], base + "/messageId", .string, "a string"),
                !Inspector.isSafeIdentifier(id) {
                 warn(.outOfRange, base + "/messageId", "not a safe identifier (letters, digits, '-' and '_', at most 128)")
             }
@@ -244,28 +281,28 @@ private struct Checks {
             } else {
                 known(item["role"], base + "/role", Inspector.knownRoles)
             }
-            if let text = required(item["text"], base + "/text", ["string"], "a string"),
+            if let text = required(item["text"], base + "/text", .string, "a string"),
                let range = text.rawStringRange, range.count > Inspector.textLimit {
                 warn(.outOfRange, base + "/text", "longer than \(Inspector.textLimit / 1024) KiB")
             }
-            if let timestamp = required(item["timestamp"], base + "/timestamp", ["number", "string"], "epoch milliseconds"),
+            if let timestamp = required(item["timestamp"], base + "/timestamp", [.number, .string], "epoch milliseconds"),
                timestamp.kind == .string || timestamp.kind == .double {
                 warn(.wrongType, base + "/timestamp", "expected integer epoch milliseconds, found \(timestamp.kind == .string ? "a string" : "a fraction")")
             }
-            expect(item["metrics"], base + "/metrics", ["object"], "an object")
-            expect(item["skippedAssistantMessages"], base + "/skippedAssistantMessages", ["array"], "an array")
+            expect(item["metrics"], base + "/metrics", .object, "an object")
+            expect(item["skippedAssistantMessages"], base + "/skippedAssistantMessages", .array, "an array")
         }
     }
 
     mutating func endOfCallReport(_ message: JSONValue, call: JSONValue) {
         messages(message, required: true, nonEmpty: false)
-        if let analysis = required(message["analysis"], "/message/analysis", ["object"], "an object") {
+        if let analysis = required(message["analysis"], "/message/analysis", .object, "an object") {
             for field in ["summary", "successEvaluation", "outcome"] {
-                expect(analysis[field], "/message/analysis/\(field)", ["string"], "a string")
+                expect(analysis[field], "/message/analysis/\(field)", .string, "a string")
             }
-            expect(analysis["structuredData"], "/message/analysis/structuredData", ["object"], "an object")
+            expect(analysis["structuredData"], "/message/analysis/structuredData", .object, "an object")
         }
-        if let cost = expect(call["cost"], "/message/call/cost", ["object", "null"], "an object"), cost.kind == .object {
+        if let cost = expect(call["cost"], "/message/call/cost", [.object, .null], "an object"), cost.kind == .object {
             for (key, value) in cost.members where value.kind != .object {
                 if let number = value.number {
                     if number < 0 { warn(.outOfRange, "/message/call/cost/\(key)", "negative cost \(number)") }
@@ -274,22 +311,22 @@ private struct Checks {
                 }
             }
         }
-        expect(call["metrics"], "/message/call/metrics", ["object", "null"], "an object")
-        if let recording = expect(call["recording"], "/message/call/recording", ["object"], "an object") {
-            expect(recording["s3Bucket"], "/message/call/recording/s3Bucket", ["string"], "a string")
-            expect(recording["path"], "/message/call/recording/path", ["string"], "a string")
+        expect(call["metrics"], "/message/call/metrics", [.object, .null], "an object")
+        if let recording = expect(call["recording"], "/message/call/recording", .object, "an object") {
+            expect(recording["s3Bucket"], "/message/call/recording/s3Bucket", .string, "a string")
+            expect(recording["path"], "/message/call/recording/path", .string, "a string")
         }
     }
 
     mutating func error(_ message: JSONValue) {
-        expect(message["messages"], "/message/messages", ["array"], "an array")
-        guard let error = required(message["error"], "/message/error", ["object"], "an object") else { return }
+        expect(message["messages"], "/message/messages", .array, "an array")
+        guard let error = required(message["error"], "/message/error", .object, "an object") else { return }
         known(error["type"], "/message/error/type", Inspector.knownErrorTypes)
         for field in ["code", "message", "provider"] {
-            _ = required(error[field], "/message/error/\(field)", ["string"], "a string")
+            _ = required(error[field], "/message/error/\(field)", .string, "a string")
         }
-        _ = required(error["retryable"], "/message/error/retryable", ["boolean"], "a boolean")
-        expect(error["details"], "/message/error/details", ["object"], "an object")
+        _ = required(error["retryable"], "/message/error/retryable", .boolean, "a boolean")
+        expect(error["details"], "/message/error/details", .object, "an object")
     }
 }
 

@@ -24,11 +24,15 @@ public final class Intake: Sendable {
 
     private let journal: any Journal
     private let telemetry: Telemetry
+    private let deduplicate: Bool
     private let onAccepted: @Sendable (AcceptedEvent) -> Void
 
-    public init(journal: any Journal, telemetry: Telemetry, onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
+    /// With `deduplicate` off, every delivery is a new event, even one identical to an earlier one.
+    public init(journal: any Journal, telemetry: Telemetry, deduplicate: Bool = true,
+                onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
         self.journal = journal
         self.telemetry = telemetry
+        self.deduplicate = deduplicate
         self.onAccepted = onAccepted
     }
 
@@ -62,7 +66,9 @@ public final class Intake: Sendable {
         let skipped = subscribed.map { !$0.contains(inspection.type) } ?? false
         let warnings = inspection.warnings.map(\.description)
         let event = NewEvent(receivedAt: receivedAt, endpoint: endpoint, type: inspection.type, callID: inspection.callID,
-                             dedupKey: inspection.dedupKey, requestID: requestID, body: stored.bytes, warnings: warnings,
+                             dedupKey: deduplicate ? inspection.dedupKey : "delivery|" + String(UInt64.random(in: .min ... .max), radix: 36)
+                                 + String(UInt64.random(in: .min ... .max), radix: 36),
+                             requestID: requestID, body: stored.bytes, warnings: warnings,
                              state: skipped ? .skipped : .pending)
         let outcome: AppendOutcome
         do {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A value inside a `JSONDocument`: a position on its tape. Cheap to copy; reading never allocates
 /// except to produce a Swift `String`.
 public struct JSONValue: Sendable {
@@ -75,9 +81,12 @@ public struct JSONValue: Sendable {
         guard e.kind == .string else { return false }
         if e.hasEscapes { return stringBytes.elementsEqual(text.utf8) }
         guard e.size == text.utf8.count else { return false }
-        return document.bytes.withUnsafeBufferPointer { buffer in
-            buffer[Int(e.payload)..<(Int(e.payload) + e.size)].elementsEqual(text.utf8)
+        let equal = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            document.bytes.withUnsafeBufferPointer { buffer in
+                e.size == 0 || memcmp(buffer.baseAddress! + Int(e.payload), utf8.baseAddress!, e.size) == 0
+            }
         }
+        return equal ?? document.bytes[Int(e.payload)..<(Int(e.payload) + e.size)].elementsEqual(text.utf8)
     }
 
     // MARK: containers

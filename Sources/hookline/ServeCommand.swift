@@ -42,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
     var secret: String?
     @Flag(help: "Accept deliveries without any secret. Only for trusted networks; logged as a warning. (HOOKLINE_OPEN)")
     var open = false
+    @Option(help: "Answer a delivery whose event is already journaled as a duplicate, without running scripts again: true or false. (HOOKLINE_DEDUP, default true)")
+    var dedup: String?
     @Option(help: "Largest body accepted, e.g. 4MiB. Larger ones get 413. (HOOKLINE_MAX_BODY, default 4MiB)")
     var maxBody: String?
     @Option(help: "Wall-clock limit of one script run, host calls included, e.g. 5s. (HOOKLINE_SCRIPT_TIMEOUT, default 5s)")
@@ -106,7 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
         try settings.applyEnvironment(environment)
         let flags: [(String, String?)] = [
             ("host", host), ("port", port), ("scripts", scripts), ("data", data), ("out", out), ("secret", secret),
-            ("open", open ? "true" : nil), ("max-body", maxBody), ("script-timeout", scriptTimeout),
+            ("open", open ? "true" : nil), ("dedup", dedup), ("max-body", maxBody), ("script-timeout", scriptTimeout),
             ("script-memory", scriptMemory), ("retries", retries), ("retry-backoff", retryBackoff), ("workers", workers),
             ("http-max-response", httpMaxResponse), ("alert-slack", alertSlack), ("alert-webhook", alertWebhook),
             ("alert-pagerduty", alertPagerduty), ("alert-pagerduty-url", alertPagerdutyUrl), ("alert-window", alertWindow),
