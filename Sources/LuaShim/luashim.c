@@ -5,6 +5,9 @@
 #include "luashim.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -37,6 +40,16 @@ static lshim_state *state_of(lua_State *L) {
     void *ud = NULL;
     lua_getallocf(L, &ud);
     return (lshim_state *)ud;
+}
+
+void lshim_name_thread(const char *name) {
+    pthread_setname_np(pthread_self(), name);
+}
+
+void lshim_set_thread_nice(int value) {
+    /* On Linux a thread has its own nice value (setpriority on its thread id); an absolute value, so that a
+     * thread started from a lowered one does not sink further. */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), value);
 }
 
 int64_t lshim_now_ns(void) {
