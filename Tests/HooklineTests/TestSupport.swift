@@ -92,7 +92,7 @@ struct TestServer {
     }
 
     /// Waits until `condition` holds (polling), failing after `timeout`.
-    func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return }
@@ -102,7 +102,7 @@ struct TestServer {
     }
 
     /// Waits until every journaled event is processed.
-    func drained(timeout: Duration = .seconds(30)) async throws {
+    func drained(timeout: Duration = .seconds(60)) async throws {
         try await eventually("every event is processed", timeout: timeout) {
             try await journal.statistics().pending == 0
         }

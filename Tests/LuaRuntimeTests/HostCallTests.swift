@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func manyRunsWaitOnOneStateAtOnce() async throws {
-        let engine = makeEngine()
+        let engine = makeEngine(limits: LuaLimits(timeout: .seconds(30), memory: 64 << 20))
         let script = try await engine.compile(ScriptSource(name: "wait.lua", text: "emit(sleep(50)) emit(event)"))
         let results = await withTaskGroup(of: [LuaValue].self) { group in
             for i in 0..<500 {
