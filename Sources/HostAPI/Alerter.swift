@@ -36,7 +36,7 @@ public final class Alerter: Sendable {
     private let telemetry: Telemetry
     private let retryDelays: [Duration]
     private let seen = Mutex<[String: (deliveredAt: ContinuousClock.Instant, folded: Int)]>([:])
-    private let deliveries = Mutex<Set<Int>>([])  // in-flight delivery tasks, for `drain()`
+    private let deliveries = Mutex<[Int: Task<Void, Never>]>([:])  // in flight, for `drain()`
     private let nextDelivery = Atomic<Int>(0)
 
     public init(channels: AlertChannels, client: HTTPClient, logger: Logger, telemetry: Telemetry,
@@ -87,9 +87,20 @@ public final class Alerter: Sendable {
         return true
     }
 
-    /// Waits for deliveries in flight (at shutdown, and in tests).
-    public func drain() async {
-        while !deliveries.withLock({ $0.isEmpty }) { try? await Task.sleep(for: .milliseconds(10)) }
+    /// Waits for deliveries in flight (at shutdown), at most `timeout`; then gives up on the rest, saying so.
+    public func drain(timeout: Duration = .seconds(5)) async {
+        let deadline = ContinuousClock.now + timeout
+        while !deliveries.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let abandoned = deliveries.withLock { deliveries in
+            defer { deliveries.removeAll() }
+            return Array(deliveries.values)
+        }
+        if !abandoned.isEmpty {
+            logger.error("stopping with alert deliveries still failing; they are abandoned", metadata: ["count": "\(abandoned.count)"])
+            for task in abandoned { task.cancel() }
+        }
     }
 
     // MARK: channel formats
@@ -134,9 +145,10 @@ public final class Alerter: Sendable {
 
     private func deliver(_ request: (url: String, body: [UInt8]), channel: String) {
         let id = nextDelivery.add(1, ordering: .relaxed).newValue
-        deliveries.withLock { _ = $0.insert(id) }
-        Task { [client, logger, telemetry, retryDelays] in
-            defer { deliveries.withLock { _ = $0.remove(id) } }
+        // the lock is held while the task is registered, so its own removal cannot come first
+        deliveries.withLock { deliveries in
+            deliveries[id] = Task { [client, logger, telemetry, retryDelays] in
+            defer { self.deliveries.withLock { _ = $0.removeValue(forKey: id) } }
             var attempt = 0
             while true {
                 var problem: String
@@ -166,8 +178,13 @@ public final class Alerter: Sendable {
                 logger.warning("alert delivery failed; retrying", metadata: [
                     "channel": "\(channel)", "problem": "\(problem)", "retry_in": "\(retryDelays[attempt])",
                 ])
-                try? await Task.sleep(for: retryDelays[attempt])
+                do {
+                    try await Task.sleep(for: retryDelays[attempt])
+                } catch {
+                    return  // abandoned at shutdown
+                }
                 attempt += 1
+            }
             }
         }
     }

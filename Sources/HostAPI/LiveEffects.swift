@@ -168,6 +168,10 @@ public struct HTTPClients: Sendable {
         var direct = HTTPClient.Configuration()
         direct.redirectConfiguration = .disallow
         direct.decompression = .enabled(limit: .ratio(20))
+        // an unreachable host fails at once (the script decides whether to retry), not at the deadline
+        direct.connectionPool.retryConnectionEstablishment = false
+        // runs waiting on one slow receiver share the connections: more than the default 8 may wait at once
+        direct.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 32
         var redirecting = direct
         redirecting.redirectConfiguration = .follow(max: 5, allowCycles: false)
         self.direct = HTTPClient(eventLoopGroupProvider: .singleton, configuration: direct)
