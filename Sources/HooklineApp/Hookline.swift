@@ -23,10 +23,9 @@ public final class Hookline: Sendable {
     public let secret: String?
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
-    private let resources: Resources
 
     private init(settings: Settings, port: Int, journal: any Journal, dispatcher: Dispatcher, telemetry: Telemetry,
-                 secret: String?, group: ServiceGroup, running: Task<Void, any Error>, resources: Resources) {
+                 secret: String?, group: ServiceGroup, running: Task<Void, any Error>) {
         self.settings = settings
         self.port = port
         self.journal = journal
@@ -35,7 +34,6 @@ public final class Hookline: Sendable {
         self.secret = secret
         self.group = group
         self.running = running
-        self.resources = resources
     }
 
     /// Starts everything and returns once the server listens. `handleSignals` makes SIGTERM and SIGINT
@@ -44,19 +42,11 @@ public final class Hookline: Sendable {
         let telemetry = Telemetry()
         let journal = try SQLiteJournal(directory: settings.data)
         let secret = try resolveSecret(settings, logger: logger)
-        let clients = HTTPClients()
-        let files = try FileJail(root: settings.outFolder)
-        let alerter = Alerter(channels: AlertChannels(slack: settings.alertSlack, webhook: settings.alertWebhook,
-                                                      pagerDutyRoutingKey: settings.alertPagerDuty,
-                                                      pagerDutyURL: settings.alertPagerDutyURL),
-                              client: clients.direct, logger: logger, telemetry: telemetry, window: settings.alertWindow)
-        let effects = LiveEffects(settings: LiveSettings(httpAllow: settings.httpAllow, httpMaxResponse: settings.httpMaxResponse,
-                                                         allowedEnvironment: Set(settings.allowEnv)),
-                                  clients: clients, files: files, alerter: alerter, journal: journal, logger: logger)
+        let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: telemetry)
         var endpointFolders: [String: String] = [:]
         for endpoint in settings.endpoints { if let scripts = endpoint.scripts { endpointFolders[endpoint.name] = scripts } }
         let dispatcher = Dispatcher(
-            journal: journal, effects: effects, telemetry: telemetry, logger: logger,
+            journal: journal, effects: services.effects, telemetry: telemetry, logger: logger,
             settings: DispatchSettings(limits: LuaLimits(timeout: settings.scriptTimeout, memory: settings.scriptMemory),
                                        retries: settings.retries, retryBackoff: settings.retryBackoff, poolSize: settings.workers,
                                        reloadInterval: settings.reloadInterval),
@@ -78,10 +68,9 @@ public final class Hookline: Sendable {
             boundContinuation.yield(port)
             boundContinuation.finish()
         }
-        let resources = Resources(clients: clients, alerter: alerter)
         let group = ServiceGroup(configuration: .init(
             services: [
-                .init(service: Shutdown { await resources.close() }),
+                .init(service: Shutdown { await services.close() }),
                 .init(service: Shutdown { await journal.close() }),
                 .init(service: Shutdown { await dispatcher.stop() }),
                 .init(service: application),
@@ -99,7 +88,7 @@ public final class Hookline: Sendable {
             throw SettingsError("the server stopped before it started listening")
         }
         return Hookline(settings: settings, port: port, journal: journal, dispatcher: dispatcher, telemetry: telemetry,
-                        secret: secret, group: group, running: running, resources: resources)
+                        secret: secret, group: group, running: running)
     }
 
     /// Shuts down gracefully and waits until everything has stopped.
@@ -146,16 +135,5 @@ private struct Shutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await action()
-    }
-}
-
-/// Process-wide clients that live as long as Hookline.
-private struct Resources: Sendable {
-    let clients: HTTPClients
-    let alerter: Alerter
-
-    func close() async {
-        await alerter.drain()
-        await clients.shutdown()
     }
 }

@@ -31,6 +31,8 @@ public struct Settings: Sendable {
     public var alertPagerDuty: String?
     public var alertPagerDutyURL = "https://events.pagerduty.com"
     public var alertWindow = Duration.seconds(600)
+    /// The least severe alert each channel receives: "slack", "webhook", "pagerduty" -> info, warning or critical.
+    public var alertMinimum: [String: String] = [:]
     public var logFormat = LogFormat.text
     public var logLevel = "info"
     public var reloadInterval = Duration.seconds(1)
@@ -104,6 +106,9 @@ extension Settings {
         case "alert-pagerduty": alertPagerDuty = value
         case "alert-pagerduty-url": alertPagerDutyURL = value
         case "alert-window": alertWindow = try parseDuration(value) ?? { throw fail("a duration such as 10m") }()
+        case "alert-slack-min", "alert-webhook-min", "alert-pagerduty-min":
+            guard ["info", "warning", "critical"].contains(value) else { throw fail("info, warning or critical") }
+            alertMinimum[String(key.dropFirst("alert-".count).dropLast("-min".count))] = value
         case "log-format": logFormat = try LogFormat(rawValue: value) ?? { throw fail("text or json") }()
         case "log-level":
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
@@ -120,7 +125,7 @@ extension Settings {
     public static let keys = [
         "host", "port", "scripts", "data", "out", "secret", "open", "dedup", "max-body", "script-timeout", "script-memory", "retries",
         "retry-backoff", "workers", "http-allow", "http-max-response", "allow-env", "alert-slack", "alert-webhook",
-        "alert-pagerduty", "alert-pagerduty-url", "alert-window", "log-format", "log-level", "reload-interval",
+        "alert-pagerduty", "alert-pagerduty-url", "alert-window", "alert-slack-min", "alert-webhook-min", "alert-pagerduty-min", "log-format", "log-level", "reload-interval",
     ]
 
     public static func environmentName(_ key: String) -> String {

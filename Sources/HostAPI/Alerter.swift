@@ -16,26 +16,32 @@ public struct AlertChannels: Sendable {
     /// PagerDuty Events v2 routing key, and the API base (tests point it at a local receiver).
     public var pagerDutyRoutingKey: String?
     public var pagerDutyURL: String
+    /// The least severe alert each channel receives (the log receives all).
+    public var minimum: [String: Alert.Severity]
 
     public init(slack: String? = nil, webhook: String? = nil, pagerDutyRoutingKey: String? = nil,
-                pagerDutyURL: String = "https://events.pagerduty.com") {
+                pagerDutyURL: String = "https://events.pagerduty.com", minimum: [String: Alert.Severity] = [:]) {
         self.slack = slack
         self.webhook = webhook
         self.pagerDutyRoutingKey = pagerDutyRoutingKey
         self.pagerDutyURL = pagerDutyURL
+        self.minimum = minimum
+    }
+
+    func receives(_ channel: String, _ severity: Alert.Severity) -> Bool {
+        severity >= (minimum[channel] ?? .info)
     }
 }
 
 /// De-duplicates alerts by key within a window, and delivers each to every configured channel in the
 /// background with retries. A failing channel is logged and counted; it never fails a script.
 public final class Alerter: Sendable {
-    public let window: Duration
+    private let folding: AlertFolding
     private let channels: AlertChannels
     private let client: HTTPClient
     private let logger: Logger
     private let telemetry: Telemetry
     private let retryDelays: [Duration]
-    private let seen = Mutex<[String: (deliveredAt: ContinuousClock.Instant, folded: Int)]>([:])
     private let deliveries = Mutex<[Int: Task<Void, Never>]>([:])  // in flight, for `drain()`
     private let nextDelivery = Atomic<Int>(0)
 
@@ -45,7 +51,7 @@ public final class Alerter: Sendable {
         self.client = client
         self.logger = logger
         self.telemetry = telemetry
-        self.window = window
+        folding = AlertFolding(window: window)
         self.retryDelays = retryDelays
     }
 
@@ -54,18 +60,7 @@ public final class Alerter: Sendable {
     public func raise(_ alert: Alert, context: ScriptContext) -> Bool {
         var alert = alert
         if let key = alert.key {
-            let now = ContinuousClock.now
-            let decision: Int? = seen.withLock { seen in
-                if let entry = seen[key], now - entry.deliveredAt < window {
-                    seen[key] = (entry.deliveredAt, entry.folded + 1)
-                    return nil
-                }
-                let folded = seen[key]?.folded ?? 0
-                seen[key] = (now, 0)
-                if seen.count > 10_000 { seen = seen.filter { now - $0.value.deliveredAt < window } }
-                return folded
-            }
-            guard let folded = decision else {
+            guard let folded = folding.admit(key: key, now: context.effects.now()) else {
                 logger.info("alert folded into an earlier one with the same key", metadata: [
                     "key": "\(key)", "event_id": "\(context.eventID)", "script": "\(context.script)",
                 ])
@@ -109,14 +104,14 @@ public final class Alerter: Sendable {
         var out: [(String, (url: String, body: [UInt8]))] = []
         let folded = alert.folded > 0 ? " (+\(alert.folded) similar since the last alert)" : ""
         let fields = alert.fields.sorted { $0.key < $1.key }
-        if let slack = channels.slack {
+        if let slack = channels.slack, channels.receives("slack", alert.severity) {
             let emoji = alert.severity == .critical ? ":rotating_light:" : alert.severity == .warning ? ":warning:" : ":information_source:"
             var text = "\(emoji) *\(alert.title)*\(folded)"
             if !alert.text.isEmpty { text += "\n\(alert.text)" }
             for (name, value) in fields { text += "\n• *\(name)*: \(value)" }
             out.append(("slack", (slack, json(["text": .string(text)]))))
         }
-        if let webhook = channels.webhook {
+        if let webhook = channels.webhook, channels.receives("webhook", alert.severity) {
             out.append(("webhook", (webhook, json([
                 "title": .string(alert.title), "text": .string(alert.text), "severity": .string(alert.severity.rawValue),
                 "key": alert.key.map { .string($0) } ?? .null, "folded": .integer(Int64(alert.folded)),
@@ -125,7 +120,7 @@ public final class Alerter: Sendable {
                 "call_id": .string(context.callID),
             ]))))
         }
-        if let routingKey = channels.pagerDutyRoutingKey {
+        if let routingKey = channels.pagerDutyRoutingKey, channels.receives("pagerduty", alert.severity) {
             let severity = alert.severity == .critical ? "critical" : alert.severity == .warning ? "warning" : "info"
             var payload: [(String, JSONOut)] = [
                 ("summary", .string(alert.title + folded)), ("source", .string("hookline/\(context.endpoint)")),

@@ -68,8 +68,12 @@ public struct OutboundResponse: Sendable {
 
 /// An alert raised by a script.
 public struct Alert: Sendable, Equatable {
-    public enum Severity: String, Sendable, CaseIterable {
+    public enum Severity: String, Sendable, CaseIterable, Comparable {
         case info, warning, critical
+
+        public static func < (a: Severity, b: Severity) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
     }
     public var title: String
     public var text: String

@@ -1,0 +1,32 @@
+import HostAPI
+import Journal
+import Logging
+import Observability
+
+/// The real side effects as the settings describe them: HTTP clients, the output folder, alert channels
+/// and the journal's store. Shared by `hookline serve` and `hookline run --live`.
+public struct LiveServices: Sendable {
+    public let effects: LiveEffects
+    let clients: HTTPClients
+    let alerter: Alerter
+
+    public init(settings: Settings, journal: any Journal, logger: Logger, telemetry: Telemetry) throws {
+        clients = HTTPClients()
+        var minimum: [String: Alert.Severity] = [:]
+        for (channel, severity) in settings.alertMinimum { minimum[channel] = Alert.Severity(rawValue: severity) }
+        alerter = Alerter(channels: AlertChannels(slack: settings.alertSlack, webhook: settings.alertWebhook,
+                                                  pagerDutyRoutingKey: settings.alertPagerDuty,
+                                                  pagerDutyURL: settings.alertPagerDutyURL, minimum: minimum),
+                          client: clients.direct, logger: logger, telemetry: telemetry, window: settings.alertWindow)
+        effects = LiveEffects(settings: LiveSettings(httpAllow: settings.httpAllow, httpMaxResponse: settings.httpMaxResponse,
+                                                     allowedEnvironment: Set(settings.allowEnv)),
+                              clients: clients, files: try FileJail(root: settings.outFolder), alerter: alerter,
+                              journal: journal, logger: logger)
+    }
+
+    /// Lets alert deliveries in flight finish (for a few seconds), then closes the HTTP clients.
+    public func close() async {
+        await alerter.drain()
+        await clients.shutdown()
+    }
+}
