@@ -70,10 +70,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Scripts outside the server: recorded or mocked effects, the script test harness, run traces.
+        .target(name: "ScriptTools", dependencies: ["EventDispatch", "HostAPI", "JSON", "LuaRuntime"]),
         // The command line: a thin shell over the modules above.
         .executableTarget(name: "hookline", dependencies: [
-            "HooklineApp", "EventDispatch", "Journal", "JSON", "LuaRuntime", "HostAPI",
+            "HooklineApp", "EventDispatch", "Journal", "JSON", "LuaRuntime", "HostAPI", "ScriptTools", "Intake", "Observability",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -1,0 +1,169 @@
+import Foundation
+import HostAPI
+import JSON
+import LuaRuntime
+import Synchronization
+
+/// Side effects recorded instead of performed: what `hookline run` shows and what `hookline test` checks.
+/// HTTP calls are answered by mocks (or a stub: 200, empty body), files go to a scratch folder, alerts are
+/// folded by key as the server would, the store lives in memory, and the clock can be fixed.
+public final class RecordingEffects: Effects {
+    public enum Entry: Sendable {
+        case http(OutboundRequest, response: OutboundResponse?, error: String?, mocked: Bool)
+        case file(operation: String, path: String, bytes: Int)
+        case alert(Alert, delivered: Bool)
+        case store(operation: String, key: String, value: String?)
+        case log(ScriptLogLevel, message: String, fields: [String: String])
+    }
+
+    public struct HTTPMock: Sendable {
+        /// Exact URL, or a prefix when it ends in `*`.
+        public var url: String
+        public var method: String?
+        public var response: OutboundResponse?
+        /// A transport failure instead of a response.
+        public var error: String?
+
+        public init(url: String, method: String? = nil, response: OutboundResponse? = nil, error: String? = nil) {
+            self.url = url
+            self.method = method
+            self.response = response
+            self.error = error
+        }
+
+        func matches(_ request: OutboundRequest) -> Bool {
+            let urlMatches = url.hasSuffix("*") ? request.url.hasPrefix(String(url.dropLast())) : request.url == url
+            return urlMatches && (method.map { $0.uppercased() == request.method } ?? true)
+        }
+    }
+
+    private struct State {
+        var entries: [Entry] = []
+        var mocks: [HTTPMock] = []
+        var environment: [String: String] = [:]
+        var store: [String: (json: String, expiresAt: Int64?)] = [:]
+        var fixedNow: Int64?
+    }
+
+    /// Where `file.*` writes, a folder of its own.
+    public let outputFolder: String
+    private let files: FileJail
+    private let folding: AlertFolding
+    private let state = Mutex(State())
+
+    public init(outputFolder: String, alertWindow: Duration = .seconds(600), environment: [String: String] = [:]) throws {
+        self.outputFolder = outputFolder
+        files = try FileJail(root: outputFolder)
+        folding = AlertFolding(window: alertWindow)
+        state.withLock { $0.environment = environment }
+    }
+
+    /// A recording world in a new temporary folder.
+    public static func scratch(environment: [String: String] = [:]) throws -> RecordingEffects {
+        let folder = NSTemporaryDirectory() + "hookline-" + UUID().uuidString.prefix(8)
+        return try RecordingEffects(outputFolder: folder, environment: environment)
+    }
+
+    public var entries: [Entry] { state.withLock { $0.entries } }
+
+    // MARK: mocks
+
+    public func mock(_ mock: HTTPMock) { state.withLock { $0.mocks.append(mock) } }
+    public func mockEnvironment(_ values: [String: String]) { state.withLock { $0.environment.merge(values) { $1 } } }
+    public func mockStore(_ key: String, json: String) { state.withLock { $0.store[key] = (json, nil) } }
+    public func mockTime(_ milliseconds: Int64) { state.withLock { $0.fixedNow = milliseconds } }
+
+    // MARK: Effects
+
+    public func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
+        let mock = state.withLock { $0.mocks.last { $0.matches(request) } }
+        if let error = mock?.error {
+            let message = "http: \(request.method) \(request.url) failed: \(error)"
+            record(.http(request, response: nil, error: message, mocked: true))
+            throw HostError(message)
+        }
+        let response = mock?.response ?? OutboundResponse(status: 200)
+        record(.http(request, response: response, error: nil, mocked: mock != nil))
+        return response
+    }
+
+    public func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
+        try files.write(path, data)
+        record(.file(operation: "write", path: path, bytes: data.count))
+    }
+
+    public func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
+        try files.append(path, data)
+        record(.file(operation: "append", path: path, bytes: data.count))
+    }
+
+    public func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
+        let data = try files.read(path)
+        record(.file(operation: "read", path: path, bytes: data?.count ?? 0))
+        return data
+    }
+
+    public func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
+        var alert = alert
+        var delivered = true
+        if let key = alert.key {
+            if let folded = folding.admit(key: key, now: now()) { alert.folded = folded } else { delivered = false }
+        }
+        record(.alert(alert, delivered: delivered))
+        return delivered
+    }
+
+    public func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
+        let now = now()
+        let value = state.withLock { state in state.store[key].flatMap { entry in entry.expiresAt.map { $0 > now } ?? true ? entry.json : nil } }
+        record(.store(operation: "get", key: key, value: value))
+        return value
+    }
+
+    public func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {
+        let expiry = ttl.map { now() + Int64($0 * 1000) }
+        state.withLock { $0.store[key] = (json, expiry) }
+        record(.store(operation: "set", key: key, value: json))
+    }
+
+    public func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
+        let now = now()
+        let value: Double = state.withLock { state in
+            var current = 0.0
+            var expiry = ttl.map { now + Int64($0 * 1000) }
+            if let entry = state.store[key], entry.expiresAt.map({ $0 > now }) ?? true {
+                current = Double(entry.json) ?? 0
+                if ttl == nil { expiry = entry.expiresAt }
+            }
+            let value = current + by
+            state.store[key] = (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value), expiry)
+            return value
+        }
+        record(.store(operation: "incr", key: key, value: String(value)))
+        return value
+    }
+
+    public func storeDelete(_ key: String, context: ScriptContext) async throws {
+        state.withLock { _ = $0.store.removeValue(forKey: key) }
+        record(.store(operation: "delete", key: key, value: nil))
+    }
+
+    public func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {
+        record(.log(level, message: message, fields: fields))
+    }
+
+    public func environment(_ name: String) -> String? { state.withLock { $0.environment[name] } }
+
+    public func now() -> Int64 { state.withLock { $0.fixedNow } ?? Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// The stored JSON text of a key (ignoring expiry), for tests.
+    public func storedValue(_ key: String) -> String? {
+        let now = now()
+        return state.withLock { state in state.store[key].flatMap { entry in entry.expiresAt.map { $0 > now } ?? true ? entry.json : nil } }
+    }
+
+    /// The bytes of an output file, for tests.
+    public func file(_ path: String) -> [UInt8]? { try? files.read(path) }
+
+    private func record(_ entry: Entry) { state.withLock { $0.entries.append(entry) } }
+}

@@ -1,0 +1,69 @@
+import EventDispatch
+import Foundation
+import HostAPI
+import JSON
+import LuaRuntime
+
+/// The scripts of one folder compiled into one engine, to run outside the server (`hookline run` and
+/// `hookline test`) with whatever effects the caller gives each run.
+public final class ScriptWorkbench: Sendable {
+    public let set: ScriptSet
+    private let engine: LuaEngine<ScriptContext>
+    private let compiled: [String: CompiledScript]
+
+    private init(set: ScriptSet, engine: LuaEngine<ScriptContext>, compiled: [String: CompiledScript]) {
+        self.set = set
+        self.engine = engine
+        self.compiled = compiled
+    }
+
+    public static func load(folder: String, limits: LuaLimits = LuaLimits()) async -> ScriptWorkbench {
+        let set = await ScriptLoader.load(folder: folder)
+        let engine = LuaEngine<ScriptContext>(limits: limits, functions: HostLibrary.functions(), modules: set.moduleLoader)
+        var compiled: [String: CompiledScript] = [:]
+        for script in set.scripts {
+            compiled[script.path] = try? await engine.compile(ScriptSource(name: script.path, text: script.source))
+        }
+        return ScriptWorkbench(set: set, engine: engine, compiled: compiled)
+    }
+
+    /// Runs one script (path relative to the folder) on an event, with `ctx` as the server would build it.
+    public func run(_ path: String, event: ScriptInput, ctx: LuaTable, effects: any Effects) async -> Result<RunReport, ScriptError> {
+        guard let script = compiled[path] else {
+            let known = set.scripts.map(\.path).joined(separator: ", ")
+            return .failure(ScriptError(kind: .runtime, script: path,
+                                        message: "no such script in \(set.folder) (scripts: \(known.isEmpty ? "none" : known))"))
+        }
+        let context = ScriptContext(eventID: ctx["event_id"].string ?? "1", endpoint: ctx["endpoint"].string ?? "default",
+                                    type: ctx["type"].string ?? "", callID: ctx["call_id"].string ?? "",
+                                    script: path, attempt: Int(ctx["attempt"].integerValue ?? 1), effects: effects)
+        var ctx = ctx
+        ctx["script"] = .string(path)
+        return await engine.run(script, event: event, ctx: .table(ctx), context: context)
+    }
+
+    /// The `ctx` a server run would see for this event.
+    public static func context(for message: LuaValue, eventID: String = "1", attempt: Int = 1) -> LuaTable {
+        var ctx = LuaTable()
+        ctx["event_id"] = .string(eventID)
+        ctx["endpoint"] = "default"
+        if case .table(let event) = message {
+            ctx["type"] = event["type"]
+            if case .table(let call) = event["call"] { ctx["call_id"] = call["id"] }
+        }
+        ctx["received_at"] = .integer(Int64(Date().timeIntervalSince1970 * 1000))
+        ctx["attempt"] = .integer(Int64(attempt))
+        ctx["warnings"] = .table(LuaTable(isArray: true))
+        return ctx
+    }
+}
+
+extension LuaValue {
+    var integerValue: Int64? {
+        switch self {
+        case .integer(let value): value
+        case .number(let value) where value == value.rounded(): Int64(value)
+        default: nil
+        }
+    }
+}
