@@ -10,6 +10,7 @@ struct HooklineCommand: AsyncParsableCommand {
             put scripts named after event types in ./scripts: hang.lua, conversation-update.lua, end-of-call-report.lua,
             error.lua, status-update.lua (or any.lua for every event).
             """,
-        subcommands: [ServeCommand.self]
+        subcommands: [ServeCommand.self, CheckCommand.self, RunCommand.self, TestCommand.self, SendCommand.self,
+                      EventsCommand.self, ReplayCommand.self]
     )
 }

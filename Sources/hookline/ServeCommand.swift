@@ -72,6 +72,12 @@ struct ServeCommand: AsyncParsableCommand {
     var alertPagerdutyUrl: String?
     @Option(help: "Alerts with the same key within this window are folded into one. (HOOKLINE_ALERT_WINDOW, default 10m)")
     var alertWindow: String?
+    @Option(help: "Least severe alert sent to Slack: info, warning or critical. (HOOKLINE_ALERT_SLACK_MIN, default info)")
+    var alertSlackMin: String?
+    @Option(help: "Least severe alert sent to the webhook. (HOOKLINE_ALERT_WEBHOOK_MIN, default info)")
+    var alertWebhookMin: String?
+    @Option(help: "Least severe alert sent to PagerDuty, e.g. critical to page only for those. (HOOKLINE_ALERT_PAGERDUTY_MIN, default info)")
+    var alertPagerdutyMin: String?
     @Option(help: "Log lines as text or json. (HOOKLINE_LOG_FORMAT, default text)")
     var logFormat: String?
     @Option(help: "Least important log level shown: debug, info, notice, warning, error. (HOOKLINE_LOG_LEVEL, default info)")
@@ -112,6 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("script-memory", scriptMemory), ("retries", retries), ("retry-backoff", retryBackoff), ("workers", workers),
             ("http-max-response", httpMaxResponse), ("alert-slack", alertSlack), ("alert-webhook", alertWebhook),
             ("alert-pagerduty", alertPagerduty), ("alert-pagerduty-url", alertPagerdutyUrl), ("alert-window", alertWindow),
+            ("alert-slack-min", alertSlackMin), ("alert-webhook-min", alertWebhookMin), ("alert-pagerduty-min", alertPagerdutyMin),
             ("log-format", logFormat), ("log-level", logLevel),
         ]
         for case let (key, value?) in flags { try settings.apply(key, value, from: "--\(key)") }

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import JSON
+import Journal
+
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "List what arrived, what ran and what failed, from the journal.",
+        discussion: """
+            Bodies are shown as stored: the credentials events echo back are already redacted.
+
+            Examples:
+              hookline events                          # the latest 20 events
+              hookline events --failed --since 2h      # events with a dead script in the last 2 hours
+              hookline events --call CA7f3e9b21c04d4a6e8b5f1d2c3a4b5c6d --json | jq .
+              hookline events show 42
+            """,
+        subcommands: [List.self, Show.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List events, newest first.")
+
+        @Option(help: "Only this event type.")
+        var type: String?
+        @Option(help: "Only this call.")
+        var call: String?
+        @Flag(help: "Only events where a script is dead (failed all its attempts).")
+        var failed = false
+        @Flag(help: "Only events still waiting for processing.")
+        var pending = false
+        @Option(help: "Only events received since: a duration (30m, 2h) or an ISO-8601 time.")
+        var since: String?
+        @Option(help: "At most this many.")
+        var limit = 20
+        @Flag(help: "One JSON object per line, for scripts and jq.")
+        var json = false
+        @Option(help: "Data folder.")
+        var data = "./data"
+
+        func run() async throws {
+            let journal = try openJournal(data)
+            var states: [EventState] = []
+            if failed { states.append(.failed) }
+            if pending { states.append(.pending) }
+            let events = try await journal.events(matching: EventQuery(type: type, callID: call, states: states,
+                                                                      since: try since.map(parseSince), limit: limit))
+            await journal.close()
+            if json {
+                for event in events { print(eventJSON(event)) }
+                return
+            }
+            if events.isEmpty {
+                print("no events")
+                return
+            }
+            print("ID        RECEIVED                  TYPE                 CALL                                STATE    WARNINGS")
+            for event in events {
+                print([pad(event.id.description, 9), pad(isoTime(event.receivedAt), 25), pad(event.type, 20), pad(event.callID, 35),
+                       pad(event.state.rawValue, 8), String(event.warnings.count)].joined(separator: " "))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One event: its warnings, every run attempt, its body.")
+
+        @Argument(help: "The event id (as `hookline events` and the delivery's response give it).")
+        var id: String
+        @Flag(help: "As one JSON object.")
+        var json = false
+        @Option(help: "Data folder.")
+        var data = "./data"
+
+        func run() async throws {
+            guard let eventID = EventID(id) else { throw ValidationError("'\(id)' is not an event id") }
+            let journal = try openJournal(data)
+            let detail = try await journal.event(eventID)
+            await journal.close()
+            guard let detail else {
+                print("no event \(id)")
+                throw ExitCode.failure
+            }
+            if json {
+                var out = eventJSON(detail.summary)
+                out.removeLast()
+                out += ",\"request_id\":\(JSONStrings.quoted(detail.requestID)),\"runs\":["
+                out += detail.runs.map { run in
+                    "{\"script\":\(JSONStrings.quoted(run.script)),\"version\":\(JSONStrings.quoted(run.scriptVersion)),"
+                        + "\"attempt\":\(run.attempt),\"outcome\":\"\(run.outcome.rawValue)\",\"started_at\":\(JSONStrings.quoted(isoTime(run.startedAt))),"
+                        + "\"duration_us\":\(run.durationMicroseconds),\"error\":\(run.error.map(JSONStrings.quoted) ?? "null"),"
+                        + "\"line\":\(run.errorLine.map(String.init) ?? "null"),\"host_calls\":[\(run.hostCalls.map(JSONStrings.quoted).joined(separator: ","))]}"
+                }.joined(separator: ",")
+                out += "],\"body\":\(String(decoding: detail.body, as: UTF8.self))}"
+                print(out)
+                return
+            }
+            let event = detail.summary
+            print("event \(event.id): \(event.type), call \(event.callID)")
+            print("  received  \(isoTime(event.receivedAt)) on endpoint \(event.endpoint) (request \(detail.requestID))")
+            print("  state     \(event.state.rawValue)\(event.finishedAt.map { " at \(isoTime($0))" } ?? "")\(event.generation > 0 ? ", replayed \(event.generation) time(s)" : "")")
+            print("  size      \(event.size) bytes")
+            for warning in event.warnings { print("  warning   \(warning)") }
+            if detail.runs.isEmpty { print("  runs      none yet") }
+            for run in detail.runs {
+                let outcome = run.outcome == .ok ? "ok" : run.outcome == .failed ? "failed (retried)" : "DEAD"
+                print("  run       \(run.script) v\(run.scriptVersion), attempt \(run.attempt): \(outcome) in \(run.durationMicroseconds / 1000) ms")
+                if let error = run.error { print("            \(error)") }
+                for call in run.hostCalls { print("            \(call)") }
+            }
+            print("  body")
+            print(String(decoding: detail.body, as: UTF8.self))
+        }
+    }
+}
+
+func openJournal(_ data: String) throws -> SQLiteJournal {
+    guard FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("journal.sqlite")) else {
+        throw ValidationError("no journal in \(data) (where `hookline serve` keeps it; see --data)")
+    }
+    return try SQLiteJournal(directory: data)
+}
+
+func eventJSON(_ event: EventSummary) -> String {
+    "{\"id\":\"\(event.id)\",\"received_at\":\(JSONStrings.quoted(isoTime(event.receivedAt))),\"endpoint\":\(JSONStrings.quoted(event.endpoint)),"
+        + "\"type\":\(JSONStrings.quoted(event.type)),\"call_id\":\(JSONStrings.quoted(event.callID)),\"state\":\"\(event.state.rawValue)\","
+        + "\"generation\":\(event.generation),\"size\":\(event.size),\"warnings\":[\(event.warnings.map(JSONStrings.quoted).joined(separator: ","))]}"
+}
+
+func isoTime(_ milliseconds: Int64) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+/// "30m", "2h", "7d" ago, or an ISO-8601 time -> epoch milliseconds.
+func parseSince(_ text: String) throws -> Int64 {
+    let now = Date().timeIntervalSince1970
+    let units: [(Character, Double)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+    if let unit = text.last, let factor = units.first(where: { $0.0 == unit })?.1, let value = Double(text.dropLast()) {
+        return Int64((now - value * factor) * 1000)
+    }
+    let formatter = ISO8601DateFormatter()
+    if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+    throw ValidationError("--since takes a duration such as 30m, 2h, 7d, or an ISO-8601 time (got \(text))")
+}
