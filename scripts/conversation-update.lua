@@ -1,0 +1,33 @@
+-- Keep a clean Markdown transcript per call in transcripts/<call id>.md (under the output folder).
+-- Every update carries the whole history so far, so the file is rebuilt from the longest update seen:
+-- a late or repeated shorter update is ignored. The message count per call is kept in the store
+-- ("transcript:<call id>", for a day). Runs for the same call and script never overlap, so the
+-- read-compare-write below is safe. Settings: none (--out to move the output folder).
+local calls = require("calls")
+
+local call_id = calls.call_id(event, ctx)
+local messages = calls.messages(event)
+local key = "transcript:" .. call_id
+
+local seen = store.get(key)
+if calls.number(seen) and #messages < seen then
+  return  -- arrived out of order: the file already holds a longer history
+end
+
+local ROLES = { user = "User", assistant = "Assistant" }
+
+local lines = { "# Call " .. call_id, "" }
+local name = calls.assistant(event)
+if name then lines[#lines + 1] = "Assistant: " .. calls.one_line(name) .. "\n" end
+for _, m in ipairs(messages) do
+  m = calls.table(m)
+  local text = m and calls.text(m.text)
+  if text and text:find("%S") then
+    local role = ROLES[m.role] or (calls.text(m.role) and calls.one_line(m.role)) or "Unknown"
+    -- One line per message, with a blank line between so Markdown renders them as separate paragraphs.
+    lines[#lines + 1] = string.format("**%s** (%s): %s\n", role, calls.clock(m.timestamp), calls.one_line(text))
+  end
+end
+
+file.write("transcripts/" .. call_id .. ".md", table.concat(lines, "\n"))
+store.set(key, #messages, { ttl = 24 * 3600 })

@@ -1,0 +1,25 @@
+-- Alert when the assistant hangs (no reply 5 s or more after the user spoke).
+-- One critical alert per call: later hangs of the same call fold into it (key "hang:<call id>",
+-- for --alert-window, default 10 minutes). Alerts go to the log and to every channel that is set:
+-- --alert-slack, --alert-webhook, --alert-pagerduty.
+local calls = require("calls")
+
+local call_id = calls.call_id(event, ctx)
+local name, assistant_id = calls.assistant(event)
+local last = calls.last_user_message(event)
+-- The unanswered question is the most useful thing to see in the alert; cap it, user speech can be long.
+local question = last and calls.truncate(calls.one_line(last.text), 300) or "(no user message yet)"
+
+alert{
+  title = "Assistant hang on call " .. call_id,
+  text = calls.assistant_label(event) .. " did not answer: " .. question,
+  severity = "critical",
+  key = "hang:" .. call_id,
+  fields = {
+    call_id = call_id,
+    assistant = name,
+    assistant_id = assistant_id,
+    last_user_message = question,
+    messages = tostring(#calls.messages(event)),
+  },
+}
