@@ -83,6 +83,13 @@ let package = Package(
         .executableTarget(name: "LuaRuntimeBenchmark", dependencies: ["LuaRuntime", "JSON"],
                           path: "Benchmarks/LuaRuntimeBenchmark"),
 
+        .executableTarget(name: "HostAPIBenchmark", dependencies: [
+            "HostAPI", "Journal", "LuaRuntime", "Observability",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Benchmarks/HostAPIBenchmark"),
+
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON"]),
         // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.

@@ -3,6 +3,4 @@
 # Extra arguments go to `hookline serve`, e.g. tools/serve.sh --port 9000
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
-swift build -c release --product hookline
-exec .build/release/hookline serve "$@"
+exec tools/hookline serve "$@"

@@ -1,17 +1,19 @@
 /// Every side effect a script can cause goes through one of these, so that a real server (`LiveEffects`),
 /// a dry run (`hookline run`) and script tests with mocks (`hookline test`) swap one implementation.
+/// The async requirements are `nonisolated(nonsending)`: they start on the calling engine's thread, and
+/// leave it only where they really wait (a network answer, a commit).
 public protocol Effects: Sendable {
-    func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse
-    func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws
-    func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws
-    func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]?
+    nonisolated(nonsending) func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse
+    nonisolated(nonsending) func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws
+    nonisolated(nonsending) func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws
+    nonisolated(nonsending) func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]?
     /// Delivers (or folds, when its key was seen within the window) an alert. Returns whether it was
     /// delivered. Channel failures never reach the script.
-    func alert(_ alert: Alert, context: ScriptContext) async -> Bool
-    func storeGet(_ key: String, context: ScriptContext) async throws -> String?
-    func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws
-    func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double
-    func storeDelete(_ key: String, context: ScriptContext) async throws
+    nonisolated(nonsending) func alert(_ alert: Alert, context: ScriptContext) async -> Bool
+    nonisolated(nonsending) func storeGet(_ key: String, context: ScriptContext) async throws -> String?
+    nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws
+    nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double
+    nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws
     func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext)
     /// An environment variable, only if the operator allowed it.
     func environment(_ name: String) -> String?

@@ -44,7 +44,7 @@ public final class LiveEffects: Effects {
         environmentValues = environment.filter { settings.allowedEnvironment.contains($0.key) }
     }
 
-    public func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
+    public nonisolated(nonsending) func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
         guard let url = URL(string: request.url), let host = url.host else {
             throw HostError("http: '\(request.url)' is not a valid URL")
         }
@@ -81,35 +81,35 @@ public final class LiveEffects: Effects {
         }
     }
 
-    public func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
+    public nonisolated(nonsending) func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
         try files.write(path, data)
     }
 
-    public func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
+    public nonisolated(nonsending) func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
         try files.append(path, data)
     }
 
-    public func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
+    public nonisolated(nonsending) func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
         try files.read(path)
     }
 
-    public func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
+    public nonisolated(nonsending) func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
         alerter.raise(alert, context: context)
     }
 
-    public func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
+    public nonisolated(nonsending) func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
         try await journal.storeGet(endpoint: context.endpoint, key: key, now: now())
     }
 
-    public func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {
+    public nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {
         try await journal.storeSet(endpoint: context.endpoint, key: key, value: json, expiresAt: expiry(ttl))
     }
 
-    public func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
+    public nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
         try await journal.storeIncrement(endpoint: context.endpoint, key: key, by: by, expiresAt: expiry(ttl), now: now())
     }
 
-    public func storeDelete(_ key: String, context: ScriptContext) async throws {
+    public nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws {
         try await journal.storeDelete(endpoint: context.endpoint, key: key)
     }
 

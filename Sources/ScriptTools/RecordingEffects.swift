@@ -75,7 +75,7 @@ public final class RecordingEffects: Effects {
 
     // MARK: Effects
 
-    public func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
+    public nonisolated(nonsending) func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
         let mock = state.withLock { $0.mocks.last { $0.matches(request) } }
         if let error = mock?.error {
             let message = "http: \(request.method) \(request.url) failed: \(error)"
@@ -87,23 +87,23 @@ public final class RecordingEffects: Effects {
         return response
     }
 
-    public func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
+    public nonisolated(nonsending) func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
         try files.write(path, data)
         record(.file(operation: "write", path: path, bytes: data.count))
     }
 
-    public func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
+    public nonisolated(nonsending) func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
         try files.append(path, data)
         record(.file(operation: "append", path: path, bytes: data.count))
     }
 
-    public func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
+    public nonisolated(nonsending) func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
         let data = try files.read(path)
         record(.file(operation: "read", path: path, bytes: data?.count ?? 0))
         return data
     }
 
-    public func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
+    public nonisolated(nonsending) func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
         var alert = alert
         var delivered = true
         if let key = alert.key {
@@ -113,20 +113,20 @@ public final class RecordingEffects: Effects {
         return delivered
     }
 
-    public func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
+    public nonisolated(nonsending) func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
         let now = now()
         let value = state.withLock { state in state.store[key].flatMap { entry in entry.expiresAt.map { $0 > now } ?? true ? entry.json : nil } }
         record(.store(operation: "get", key: key, value: value))
         return value
     }
 
-    public func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {
+    public nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {
         let expiry = ttl.map { now() + Int64($0 * 1000) }
         state.withLock { $0.store[key] = (json, expiry) }
         record(.store(operation: "set", key: key, value: json))
     }
 
-    public func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
+    public nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
         let now = now()
         let value: Double = state.withLock { state in
             var current = 0.0
@@ -143,7 +143,7 @@ public final class RecordingEffects: Effects {
         return value
     }
 
-    public func storeDelete(_ key: String, context: ScriptContext) async throws {
+    public nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws {
         state.withLock { _ = $0.store.removeValue(forKey: key) }
         record(.store(operation: "delete", key: key, value: nil))
     }
