@@ -8,6 +8,7 @@ public final class SQLiteJournal: Journal {
     private let pool: DatabasePool
     private let segments: BodySegments
     private let writer: GroupCommitWriter
+    private let checkpointer: Checkpointer
 
     /// Opens (creating if needed) `journal.sqlite` in `directory`.
     public init(directory: String) throws(JournalError) {
@@ -21,7 +22,8 @@ public final class SQLiteJournal: Journal {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             // WAL (set by DatabasePool) with FULL sync: every commit reaches the disk before it returns.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Checkpoints run on a connection of their own (Checkpointer), never inside a commit.
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -31,6 +33,7 @@ public final class SQLiteJournal: Journal {
         }
         segments = try BodySegments(directory: (directory as NSString).appendingPathComponent("bodies"))
         writer = GroupCommitWriter(pool: pool, segments: segments)
+        checkpointer = try Checkpointer(path: path)
     }
 
     static func migrate(_ db: Database) throws {
@@ -306,6 +309,7 @@ public final class SQLiteJournal: Journal {
     }
 
     public func close() async {
+        checkpointer.stop()
         writer.stop()
         try? pool.close()
     }

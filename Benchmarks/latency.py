@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Latency at a fixed rate: acknowledgement (p50/p99) and receipt-to-script-write (p50/p99).
+
+Starts the release `hookline` pinned to core 0 with Benchmarks/latency/scripts (RULES.md plus a line per
+run with the milliseconds from receipt to the script's file write), sends the bench harness's mixed
+payloads at RATE requests per second for SECONDS from core 1, and prints the percentiles.
+
+    python3 Benchmarks/latency.py [RATE=1000] [SECONDS=15]
+"""
+import http.client, os, shutil, subprocess, sys, tempfile, threading, time
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+bench = os.environ.get("BENCH", os.path.join(root, "..", "shared", "bench"))
+rate = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+port = 18190
+work = tempfile.mkdtemp(prefix="hookline-latency-")
+payloads = {k: open(os.path.join(bench, "payloads", f"{k}.json"), "rb").read()
+            for k in ("conversation-update", "hang", "end-of-call-report")}
+cycle = [{"c": "conversation-update", "h": "hang", "e": "end-of-call-report"}[c] for c in "chcchcechc"]
+
+os.sched_setaffinity(0, {1})
+server = subprocess.Popen(
+    ["taskset", "-c", "0", os.path.join(root, ".build/release/hookline"), "serve", "--port", str(port),
+     "--secret", "s3cret", "--data", os.path.join(work, "data"), "--out", os.path.join(work, "out"),
+     "--scripts", os.environ.get("SCRIPTS", os.path.join(root, "Benchmarks/latency/scripts")), "--dedup", "false",
+     "--log-level", "info" if os.environ.get("HOOKLINE_LOG") else "error"],
+    stdout=subprocess.DEVNULL, stderr=open(os.environ["HOOKLINE_LOG"], "w") if os.environ.get("HOOKLINE_LOG") else subprocess.DEVNULL)
+for _ in range(100):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=1); c.request("GET", "/healthz"); c.getresponse().read(); break
+    except OSError:
+        time.sleep(0.1)
+
+acks, lock, errors = [], threading.Lock(), [0]
+threads = 16
+per_thread = rate / threads
+start = time.monotonic() + 0.2
+
+def sender(index):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    n = 0
+    while True:
+        due = start + n / per_thread + index / rate
+        if due - start > seconds:
+            return
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        body = payloads[cycle[(n * threads + index) % len(cycle)]]
+        t0 = time.monotonic()
+        try:
+            conn.request("POST", "/webhook", body, {"Content-Type": "application/json", "x-interactly-secret": "s3cret"})
+            r = conn.getresponse(); r.read()
+            ok = r.status == 200
+        except OSError:
+            ok = False
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        # latency from the scheduled send time (no coordinated omission)
+        with lock:
+            if ok: acks.append((time.monotonic() - due) * 1000)
+            else: errors[0] += 1
+        n += 1
+
+workers = [threading.Thread(target=sender, args=(i,)) for i in range(threads)]
+for w in workers: w.start()
+for w in workers: w.join()
+time.sleep(3)
+server.terminate(); server.wait()
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
+
+latency_file = os.path.join(work, "out", "latency.txt")
+writes = [float(x) for x in open(latency_file).read().split()] if os.path.exists(latency_file) else []
+print(f"rate {rate}/s for {seconds}s, mixed payload, server pinned to core 0, sender on core 1")
+print(f"| measure | p50 ms | p99 ms | count |")
+print(f"|---|---:|---:|---:|")
+print(f"| acknowledgement (from scheduled send) | {pct(acks, .5):.2f} | {pct(acks, .99):.2f} | {len(acks)} ({errors[0]} errors) |")
+print(f"| receipt to the script's file write | {pct(writes, .5):.2f} | {pct(writes, .99):.2f} | {len(writes)} |")
+shutil.rmtree(work, ignore_errors=True)
