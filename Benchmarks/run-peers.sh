@@ -5,6 +5,8 @@
 #
 #   Benchmarks/run-peers.sh                      # Hookline, nginx + Lua and Node, mixed payload
 #   LOAD=hang Benchmarks/run-peers.sh nginx-lua  # single payload type, other peers
+#   SCRIPTS=Benchmarks/hang-alert/scripts HOOKLINE_ARGS="--alert-slack http://127.0.0.1:18095/" LOAD=hang \
+#     Benchmarks/run-peers.sh                    # the hang rule with alerts (run Benchmarks/slack-receiver.py first)
 #
 # The harness pins the server to core 0 and wrk to core 1, loads each peer with wrk (32 and 4 connections),
 # waits for work done after the response (the drain time is logged) and prints a table.
@@ -18,7 +20,7 @@ tools/setup.sh
 swift build -c release --product hookline
 export CUSTOM_NAME="hookline $(git rev-parse --short HEAD 2>/dev/null || echo dev)"
 export CUSTOM_CMD="rm -rf /tmp/bench-run/hookline-data && exec $ROOT/.build/release/hookline serve --port \$PORT \
-  --secret \$SECRET --out \$OUT_DIR --data /tmp/bench-run/hookline-data --scripts $ROOT/Benchmarks/peer/scripts \
+  --secret \$SECRET --out \$OUT_DIR --data /tmp/bench-run/hookline-data --scripts $ROOT/${SCRIPTS:-Benchmarks/peer/scripts} \
   --dedup false --log-level warning ${HOOKLINE_ARGS:-}"
 if [ $# -eq 0 ]; then set -- nginx-lua node; fi
 exec bash "$BENCH/run-peers.sh" custom "$@"

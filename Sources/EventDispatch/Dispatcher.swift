@@ -86,6 +86,9 @@ public final class Dispatcher: Sendable {
         /// Events finished in memory whose completion the journal has not recorded yet: still "pending"
         /// there, so a scan must not take them again.
         var finishing: Set<EventID> = []
+        /// Events whose completion was recorded lately, when: a scan that read the journal just before
+        /// may still see them as pending.
+        var recentlyFinished: [EventID: ContinuousClock.Instant] = [:]
         var cursor = EventID(0)
         var rescanCursor = EventID(0)
         var loading = false
@@ -121,7 +124,11 @@ public final class Dispatcher: Sendable {
         functions = HostLibrary.functions(telemetry: telemetry)
         recorder = RunRecorder(journal: journal, logger: logger)
         recorder.onRecorded = { [weak self] ids in
-            self?.state.withLock { state in state.finishing.subtract(ids) }
+            let now = ContinuousClock.now
+            self?.state.withLock { state in
+                state.finishing.subtract(ids)
+                for id in ids { state.recentlyFinished[id] = now }
+            }
         }
     }
 
@@ -257,11 +264,18 @@ public final class Dispatcher: Sendable {
     private func rescanLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(2))
-            let (after, room) = state.withLock { ($0.rescanCursor, settings.window - $0.window.count) }
+            let (after, room) = state.withLock { state in
+                let horizon = ContinuousClock.now - .seconds(10)  // far longer than a journal read
+                state.recentlyFinished = state.recentlyFinished.filter { $0.value > horizon }
+                return (state.rescanCursor, settings.window - state.window.count)
+            }
             guard room > 0, let events = try? await journal.pendingEvents(after: after, limit: min(room, 256)) else { continue }
-            // only behind the cursor: what lies ahead is the loader's, in order
+            // only behind the cursor (what lies ahead is the loader's, in order), and not just finished
             let fresh = state.withLock { state in
-                events.filter { $0.event.id <= state.cursor && state.window[$0.event.id] == nil }
+                events.filter { event in
+                    event.event.id <= state.cursor && state.window[event.event.id] == nil
+                        && !state.finishing.contains(event.event.id) && state.recentlyFinished[event.event.id] == nil
+                }
             }.map { ($0.event, try? JSONParser.parse($0.body, options: .init(maxDepth: 64))) }
             await admit(fresh)
             state.withLock { $0.rescanCursor = events.count < min(room, 256) ? EventID(0) : (events.last?.event.id ?? EventID(0)) }
