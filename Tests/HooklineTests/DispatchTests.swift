@@ -234,6 +234,32 @@ import Testing
         }
     }
 
+    @Test func withoutFailuresEveryEventRunsExactlyOnce() async throws {
+        let server = try await TestServer.start(scripts: ["hang.lua": #"file.append("ran.txt", ctx.event_id .. "\n")"#])
+        defer { Task { await server.stop() } }
+        // long enough for the periodic rescans to overlap the load
+        let deadline = ContinuousClock.now + .seconds(5)
+        var sent: Set<String> = []
+        var round = 0
+        while ContinuousClock.now < deadline {
+            let prefix = "ONCE\(round)x"
+            let ids = try await withThrowingTaskGroup(of: String?.self) { group in
+                for i in 0..<50 {
+                    group.addTask { try await server.post(event("fixtures/hang.json", callID: prefix + String(i))).json?["id"]?.string }
+                }
+                var ids: [String] = []
+                for try await id in group { if let id { ids.append(id) } }
+                return ids
+            }
+            sent.formUnion(ids)
+            round += 1
+        }
+        try await server.drained()
+        let ran = (server.scratch.read("data/out/ran.txt") ?? "").split(separator: "\n").map(String.init)
+        #expect(Set(ran) == sent)
+        #expect(ran.count == sent.count, "\(ran.count - sent.count) runs were repeated")
+    }
+
     @Test func endpointsCanHaveTheirOwnScriptsFolder() async throws {
         let scratch = Scratch()
         scratch.write("team/hang.lua", #"file.append("team.txt", ctx.endpoint .. "\n")"#)
