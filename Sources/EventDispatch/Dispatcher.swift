@@ -123,13 +123,6 @@ public final class Dispatcher: Sendable {
         folderOfEndpoint = endpointFolders
         functions = HostLibrary.functions(telemetry: telemetry)
         recorder = RunRecorder(journal: journal, logger: logger)
-        recorder.onRecorded = { [weak self] ids in
-            let now = ContinuousClock.now
-            self?.state.withLock { state in
-                state.finishing.subtract(ids)
-                for id in ids { state.recentlyFinished[id] = now }
-            }
-        }
     }
 
     // MARK: lifecycle
@@ -146,7 +139,17 @@ public final class Dispatcher: Sendable {
         }
         if let newest = try? await journal.newestEventID() { state.withLock { $0.startupNewest = newest } }
         let recorder = self.recorder
-        recording.withLock { $0 = Task { await recorder.run() } }
+        recording.withLock {
+            $0 = Task {
+                await recorder.run { [weak self] ids in
+                    let now = ContinuousClock.now
+                    self?.state.withLock { state in
+                        state.finishing.subtract(ids)
+                        for id in ids { state.recentlyFinished[id] = now }
+                    }
+                }
+            }
+        }
         spawn { await self.rescanLoop() }
         if let interval = settings.reloadInterval {
             for folder in Set([defaultFolder] + folderOfEndpoint.values) {

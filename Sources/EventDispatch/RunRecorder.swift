@@ -15,13 +15,6 @@ final class RunRecorder: Sendable {
     private let journal: any Journal
     private let logger: Logger
     private let buffer = Mutex(Buffer())
-    private let recorded = Mutex<(@Sendable ([EventID]) -> Void)?>(nil)
-
-    /// Told which events' completions were written (after each batch).
-    var onRecorded: (@Sendable ([EventID]) -> Void)? {
-        get { recorded.withLock { $0 } }
-        set { recorded.withLock { $0 = newValue } }
-    }
 
     init(journal: any Journal, logger: Logger) {
         self.journal = journal
@@ -38,11 +31,15 @@ final class RunRecorder: Sendable {
         waiter?.resume()
     }
 
-    /// Writes batches until `stop()`, then writes what is left.
-    func run() async {
+    /// Writes batches until `stop()`, then writes what is left; tells `recorded` which events' completions
+    /// each batch wrote.
+    func run(recorded: @Sendable ([EventID]) -> Void) async {
         while true {
             let (runs, completions, stopping) = await next()
-            if !runs.isEmpty || !completions.isEmpty { await write(runs, completions) }
+            if !runs.isEmpty || !completions.isEmpty {
+                await write(runs, completions)
+                recorded(completions.map(\.eventID))
+            }
             if stopping { return }
         }
     }
@@ -84,7 +81,6 @@ final class RunRecorder: Sendable {
         while true {
             do {
                 try await journal.record(runs: runs, completions: completions)
-                onRecorded?(completions.map(\.eventID))
                 return
             } catch {
                 logger.critical("cannot record script runs in the journal; retrying (events stay pending and are not lost)",
