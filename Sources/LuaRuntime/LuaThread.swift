@@ -29,9 +29,6 @@ final class LuaThread: SerialExecutor, TaskExecutor, @unchecked Sendable {
         let created = pthread_create(&thread, nil, { context in
             let executor = Unmanaged<LuaThread>.fromOpaque(context!).takeRetainedValue()
             lshim_name_thread("hl-lua")
-            // Scripts run after the acknowledgement: under load, answering deliveries comes first and the
-            // backlog (kept in the journal) drains when the load eases.
-            lshim_set_thread_nice(5)
             executor.loop()
             return nil
         }, context)

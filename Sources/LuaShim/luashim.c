@@ -5,9 +5,6 @@
 #include "luashim.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -44,12 +41,6 @@ static lshim_state *state_of(lua_State *L) {
 
 void lshim_name_thread(const char *name) {
     pthread_setname_np(pthread_self(), name);
-}
-
-void lshim_set_thread_nice(int value) {
-    /* On Linux a thread has its own nice value (setpriority on its thread id); an absolute value, so that a
-     * thread started from a lowered one does not sink further. */
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), value);
 }
 
 int64_t lshim_now_ns(void) {

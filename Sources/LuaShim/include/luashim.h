@@ -35,9 +35,6 @@ int lshim_memory_refused(lua_State *L);
 /* Names the calling thread (at most 15 characters), so that tools like top -H show what it is. */
 void lshim_name_thread(const char *name);
 
-/* Sets the calling thread's nice value (Linux, per thread): above 0, it yields the CPU to others under load. */
-void lshim_set_thread_nice(int value);
-
 /* Monotonic clock in nanoseconds (the clock deadlines use). */
 int64_t lshim_now_ns(void);
 
