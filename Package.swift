@@ -90,11 +90,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Benchmarks/HostAPIBenchmark"),
 
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON"]),
+        .target(name: "TestFixtures", path: "Tests/TestFixtures"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestFixtures"]),
         // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.
         .testTarget(name: "HooklineTests", dependencies: [
-            "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server",
+            "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestFixtures",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

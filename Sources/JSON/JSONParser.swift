@@ -144,7 +144,7 @@ private struct Parser {
         if i < count && p[i] == UInt8(ascii: "}") {
             i += 1
         } else {
-            while true {
+            repeat {
                 guard i < count else { throw truncated() }
                 guard p[i] == UInt8(ascii: "\"") else {
                     throw Failure(reason: .syntax, message: "expected a string key, found \(describe(p[i]))", offset: i)
@@ -167,20 +167,7 @@ private struct Parser {
                 skipWhitespace()
                 try parseValue(depth: depth)
                 members += 1
-                skipWhitespace()
-                guard i < count else { throw truncated() }
-                if p[i] == UInt8(ascii: ",") {
-                    i += 1
-                    skipWhitespace()
-                    continue
-                }
-                if p[i] == UInt8(ascii: "}") {
-                    i += 1
-                    break
-                }
-                throw Failure(reason: .syntax, message: "expected ',' or '}' in an object, found \(describe(p[i]))",
-                              offset: i)
-            }
+            } while try another(closing: UInt8(ascii: "}"), in: "an object")
         }
         keyIndexes.removeSubrange(keysStart...)
         tape[index] = TapeEntry(kind: .object, size: members, payload: UInt64(tape.count))
@@ -196,25 +183,29 @@ private struct Parser {
         if i < count && p[i] == UInt8(ascii: "]") {
             i += 1
         } else {
-            while true {
+            repeat {
                 try parseValue(depth: depth)
                 elements += 1
-                skipWhitespace()
-                guard i < count else { throw truncated() }
-                if p[i] == UInt8(ascii: ",") {
-                    i += 1
-                    skipWhitespace()
-                    continue
-                }
-                if p[i] == UInt8(ascii: "]") {
-                    i += 1
-                    break
-                }
-                throw Failure(reason: .syntax, message: "expected ',' or ']' in an array, found \(describe(p[i]))",
-                              offset: i)
-            }
+            } while try another(closing: UInt8(ascii: "]"), in: "an array")
         }
         tape[index] = TapeEntry(kind: .array, size: elements, payload: UInt64(tape.count))
+    }
+
+    /// After a member or an element: true when a ',' announces another, false at the closing bracket.
+    mutating func another(closing: UInt8, in container: String) throws(Failure) -> Bool {
+        skipWhitespace()
+        guard i < count else { throw truncated() }
+        if p[i] == UInt8(ascii: ",") {
+            i += 1
+            skipWhitespace()
+            return true
+        }
+        if p[i] == closing {
+            i += 1
+            return false
+        }
+        throw Failure(reason: .syntax, message: "expected ',' or '\(Character(Unicode.Scalar(closing)))' in \(container), found \(describe(p[i]))",
+                      offset: i)
     }
 
     // MARK: strings
@@ -284,26 +275,8 @@ private struct Parser {
 
     /// Validates one multi-byte UTF-8 sequence at `i` (no overlong forms, no surrogates, at most U+10FFFF).
     mutating func validateUTF8Sequence() throws(Failure) {
-        let b0 = p[i]
-        let length: Int
-        var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
-        switch b0 {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lower = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; upper = 0x9F
-        case 0xF0: length = 4; lower = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; upper = 0x8F
-        default: throw invalidUTF8()
-        }
-        guard i + length <= count else {
-            if i + length > count && count - i < length { throw invalidUTF8() }
-            throw truncated()
-        }
-        let b1 = p[i + 1]
-        guard b1 >= lower && b1 <= upper else { throw invalidUTF8() }
-        for k in 2..<length where p[i + k] & 0xC0 != 0x80 { throw invalidUTF8() }
+        let length = JSONStrings.utf8SequenceLength(UnsafeRawBufferPointer(p), at: i)
+        guard length > 0 else { throw invalidUTF8() }
         i += length
     }
 

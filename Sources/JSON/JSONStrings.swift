@@ -108,7 +108,8 @@ public enum JSONStrings {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Length of the valid UTF-8 sequence starting at `i`, or 0 when it is invalid.
+    /// Length of the valid UTF-8 sequence starting at `i` (no overlong forms, no surrogates, at most
+    /// U+10FFFF), or 0 when it is invalid or cut off.
     static func utf8SequenceLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
         let b0 = bytes[i]
         let length: Int

@@ -15,7 +15,7 @@ import Testing
         ])
         defer { Task { await server.stop() } }
         var sent: [String: [UInt8]] = [:]
-        for file in fixtureFiles(in: "upstream") + fixtureFiles(in: "fixtures") {
+        for file in fixturePaths(in: "upstream") + fixturePaths(in: "fixtures") {
             let response = try await server.post(fixtureBytes(file))
             if let id = response.json?["id"]?.string, response.json?["duplicate"] == nil { sent[id] = fixtureBytes(file) }
         }

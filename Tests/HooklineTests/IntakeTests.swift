@@ -10,7 +10,7 @@ import Testing
     @Test func everyUpstreamExampleAndFixtureIsAcceptedAndJournaledExactly() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
-        let files = fixtureFiles(in: "upstream") + fixtureFiles(in: "fixtures")
+        let files = fixturePaths(in: "upstream") + fixturePaths(in: "fixtures")
         #expect(files.count == 16)
         for file in files {
             let original = fixtureBytes(file)
@@ -77,7 +77,7 @@ import Testing
     @Test func everyHostileBodyGetsItsDocumentedAnswer() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
-        #expect(Self.hostile.count == fixtureFiles(in: "fixtures/bad").count)
+        #expect(Self.hostile.count == fixturePaths(in: "fixtures/bad").count)
         for (name, status, code) in Self.hostile {
             let response = try await server.post(fixtureBytes("fixtures/bad/\(name)"))
             if name == "unknown-type.json" {
@@ -237,7 +237,7 @@ import Testing
     @Test func deduplicationFollowsEachTypesNaturalKey() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
-        for file in fixtureFiles(in: "fixtures") {
+        for file in fixturePaths(in: "fixtures") {
             let first = try await server.post(fixtureBytes(file))
             let second = try await server.post(fixtureBytes(file))
             #expect(second.json?["duplicate"]?.bool == true, "\(file)")
@@ -252,7 +252,7 @@ import Testing
         let scratch = Scratch()
         let first = try await TestServer.start(scratch: scratch)
         var ids: [String] = []
-        for file in fixtureFiles(in: "fixtures") {
+        for file in fixturePaths(in: "fixtures") {
             ids.append(try #require(try await first.post(fixtureBytes(file)).json?["id"]?.string))
         }
         await first.stop()

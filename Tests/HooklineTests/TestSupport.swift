@@ -6,6 +6,7 @@ import Journal
 import Logging
 import NIOCore
 import NIOHTTP1
+@_exported import TestFixtures
 
 /// A scratch folder removed at the end of the test.
 final class Scratch: Sendable {
@@ -124,18 +125,9 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func fixtureURL(_ path: String) -> URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/interactly/\(path)")
-}
-
-func fixtureBytes(_ path: String) -> [UInt8] {
-    [UInt8](try! Data(contentsOf: fixtureURL(path)))
-}
-
-func fixtureFiles(in folder: String) -> [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtureURL(folder).path)) ?? []
-    return names.filter { $0.hasSuffix(".json") }.sorted().map { "\(folder)/\($0)" }
+/// Paths of a fixture folder's `.json` files, relative to the fixtures (e.g. "fixtures/hang.json").
+func fixturePaths(in folder: String) -> [String] {
+    fixtureFiles(in: folder).map { "\(folder)/\($0.lastPathComponent)" }
 }
 
 /// The event with `call.id` (and the message timestamp, when given) replaced: one fixture, many calls.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import JSON
+import TestFixtures
 
 private func parse(_ text: String, _ options: JSONParser.Options = .init()) throws(JSONParseError) -> JSONDocument {
     try JSONParser.parse(Array(text.utf8), options: options)
@@ -135,15 +136,4 @@ private func failure(_ text: String) -> JSONParseError? { failure(Array(text.utf
             #expect(failure(bytes)?.reason == reason, "\(name)")
         }
     }
-}
-
-func fixtureURL(_ path: String) -> URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/interactly/\(path)")
-}
-
-func fixtureFiles(in folder: String) -> [URL] {
-    let dir = fixtureURL(folder)
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    return names.filter { $0.hasSuffix(".json") }.sorted().map { dir.appendingPathComponent($0) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import LuaRuntime
 import Synchronization
+@_exported import TestFixtures
 
 /// What test host functions saw during runs.
 final class Recorder: Sendable {
@@ -58,15 +59,4 @@ func emitted(_ engine: LuaEngine<Recorder>, _ source: String, event: ScriptInput
 func failure(_ result: Result<RunReport, ScriptError>) -> ScriptError? {
     if case .failure(let error) = result { return error }
     return nil
-}
-
-func fixtureURL(_ path: String) -> URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/interactly/\(path)")
-}
-
-func fixtureFiles(in folder: String) -> [URL] {
-    let dir = fixtureURL(folder)
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    return names.filter { $0.hasSuffix(".json") }.sorted().map { dir.appendingPathComponent($0) }
 }
