@@ -379,6 +379,7 @@ public final class Dispatcher: Sendable {
 
     /// Runs one job and records it; returns the next job of the same key when it can run right away.
     private func execute(_ job: Job, folder: String, pool: EnginePool, engine index: Int) async -> Job? {
+        // an event leaves the window only once all its jobs finished, so a job always finds its entry
         guard let entry = state.withLock({ $0.window[job.eventID] }) else { return nil }
         let event = entry.event
         let key = RunKey(folder: folder, callID: event.callID, script: job.script)

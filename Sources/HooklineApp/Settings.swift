@@ -217,7 +217,7 @@ private func list(_ value: String) -> [String] {
 }
 
 /// "4MiB", "512KiB", "1MB", "1000" -> bytes.
-public func parseBytes(_ text: String) throws -> Int? {
+public func parseBytes(_ text: String) -> Int? {
     let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000),
                                   ("KB", 1000), ("kB", 1000), ("B", 1)]
     let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -229,7 +229,7 @@ public func parseBytes(_ text: String) throws -> Int? {
 }
 
 /// "5s", "250ms", "10m", "1h", "1.5s" -> a duration.
-public func parseDuration(_ text: String) throws -> Duration? {
+public func parseDuration(_ text: String) -> Duration? {
     let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     for (suffix, factor) in units where trimmed.hasSuffix(suffix) {

@@ -42,17 +42,16 @@ public final class Intake: Sendable {
                         receivedAt: Int64) async -> IntakeResult {
         let document: JSONDocument
         let inspection: EventInspection
-        do {
-            document = try JSONParser.parse(body, options: .init(maxDepth: Intake.maxDepth))
+        do throws(IntakeRejection) {
+            do throws(JSONParseError) {
+                document = try JSONParser.parse(body, options: .init(maxDepth: Intake.maxDepth))
+            } catch {
+                throw Intake.rejection(for: error)
+            }
             inspection = try Inspector.inspect(document, now: receivedAt)
-        } catch let error as JSONParseError {
-            let rejection = Intake.rejection(for: error)
-            telemetry.rejected(endpoint: endpoint, reason: rejection.code)
-            return .rejected(rejection)
         } catch {
-            let rejection = error as! IntakeRejection
-            telemetry.rejected(endpoint: endpoint, reason: rejection.code)
-            return .rejected(rejection)
+            telemetry.rejected(endpoint: endpoint, reason: error.code)
+            return .rejected(error)
         }
         for warning in inspection.warnings { telemetry.warning(kind: warning.kind.rawValue) }
 

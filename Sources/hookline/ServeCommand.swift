@@ -9,9 +9,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the webhook server.",
         discussion: """
-            Every setting can also be an environment variable (HOOKLINE_ and the option in capitals, e.g.
-            HOOKLINE_PORT=9000) or a key of the YAML config file (port: 9000). A flag beats the environment, which
-            beats the file. Named endpoints (/webhook/{name}, each with its own secret, headers, event types and
+            Every setting can also be an environment variable (HOOKLINE_ and the option in capitals, e.g. \
+            HOOKLINE_PORT=9000) or a key of the YAML config file (port: 9000). A flag beats the environment, which \
+            beats the file. Named endpoints (/webhook/{name}, each with its own secret, headers, event types and \
             scripts folder) are set in the config file:
 
               endpoints:
