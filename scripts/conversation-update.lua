@@ -14,20 +14,10 @@ if calls.number(seen) and #messages < seen then
   return  -- arrived out of order: the file already holds a longer history
 end
 
-local ROLES = { user = "User", assistant = "Assistant" }
-
 local lines = { "# Call " .. call_id, "" }
 local name = calls.assistant(event)
 if name then lines[#lines + 1] = "Assistant: " .. calls.one_line(name) .. "\n" end
-for _, m in ipairs(messages) do
-  m = calls.table(m)
-  local text = m and calls.text(m.text)
-  if text and text:find("%S") then
-    local role = ROLES[m.role] or (calls.text(m.role) and calls.one_line(m.role)) or "Unknown"
-    -- One line per message, with a blank line between so Markdown renders them as separate paragraphs.
-    lines[#lines + 1] = string.format("**%s** (%s): %s\n", role, calls.clock(m.timestamp), calls.one_line(text))
-  end
-end
+for _, line in ipairs(calls.transcript_lines(messages)) do lines[#lines + 1] = line end
 
 file.write("transcripts/" .. call_id .. ".md", table.concat(lines, "\n"))
 store.set(key, #messages, { ttl = 24 * 3600 })

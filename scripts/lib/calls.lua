@@ -93,4 +93,21 @@ function M.clock(ts)
   return "--:--:--"
 end
 
+local ROLES = { user = "User", assistant = "Assistant" }
+
+--- Transcript lines in Markdown, one paragraph per message that has text: "**User** (15:02:05): text".
+function M.transcript_lines(messages)
+  local lines = {}
+  for _, m in ipairs(messages) do
+    m = M.table(m)
+    local text = m and M.text(m.text)
+    if text and text:find("%S") then
+      local role = ROLES[m.role] or (M.text(m.role) and M.one_line(m.role)) or "Unknown"
+      -- a line ending in "\n", joined with "\n": a blank line between messages, so they render as paragraphs
+      lines[#lines + 1] = string.format("**%s** (%s): %s\n", role, M.clock(m.timestamp), M.one_line(text))
+    end
+  end
+  return lines
+end
+
 return M

@@ -7,7 +7,6 @@ local calls = require("calls")
 local M = {}
 
 local DAY = 24 * 3600
-local ROLES = { user = "User", assistant = "Assistant" }
 
 -- Per-message timings worth charting, flattened; absent ones stay nil (and are left out of the line).
 local function latencies(m)
@@ -72,14 +71,7 @@ local function conversation(event, call_id, messages)
   if name then lines[#lines + 1] = "- Assistant: " .. calls.one_line(name) end
   if calls.text(call.startAt) then lines[#lines + 1] = "- Started: " .. calls.one_line(call.startAt) end
   if #lines > 2 then lines[#lines + 1] = "" end
-  for _, m in ipairs(messages) do
-    m = calls.table(m)
-    local text = m and calls.text(m.text)
-    if text and text:find("%S") then
-      local role = ROLES[m.role] or (calls.text(m.role) and calls.one_line(m.role)) or "Unknown"
-      lines[#lines + 1] = string.format("**%s** (%s): %s\n", role, calls.clock(m.timestamp), calls.one_line(text))
-    end
-  end
+  for _, line in ipairs(calls.transcript_lines(messages)) do lines[#lines + 1] = line end
   return table.concat(lines, "\n")
 end
 
