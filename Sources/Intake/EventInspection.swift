@@ -194,6 +194,12 @@ private struct Kinds: OptionSet {
 private struct Checks {
     var warnings: [EventInspection.Warning] = []
 
+    // Fields looked up together, in one pass over their object.
+    static let callFields = ["teamId", "assistantId", "callType", "direction", "phoneCallStatus", "callEndTriggerBy",
+                             "startAt", "endAt", "assistantCallDuration"]
+    static let messageObjects = ["assistant", "phone", "customer", "analysis"]
+    static let messageItemFields = ["messageId", "role", "text", "timestamp", "metrics", "skippedAssistantMessages"]
+
     mutating func warn(_ kind: EventInspection.Warning.Kind, _ pointer: String, _ message: String) {
         warnings.append(.init(kind: kind, pointer: pointer, message: message))
     }
@@ -234,20 +240,23 @@ private struct Checks {
                 warn(.wrongType, "/message/timestamp", "expected an integer epoch in milliseconds, found a fraction")
             }
         }
-        for field in ["teamId", "assistantId", "callType", "direction", "phoneCallStatus", "callEndTriggerBy"] {
-            expect(call[field], "/message/call/\(field)", .string, "a string")
+        let callValues = call.values(of: Self.callFields)
+        for (field, value) in zip(Self.callFields, callValues) {
+            switch field {
+            case "startAt", "endAt": expect(value, "/message/call/\(field)", [.string, .null], "an ISO-8601 string or null")
+            case "assistantCallDuration":
+                if let duration = expect(value, "/message/call/\(field)", .number, "a number"), let seconds = duration.number,
+                   seconds < 0 {
+                    warn(.outOfRange, "/message/call/\(field)", "negative duration \(seconds)")
+                }
+            default: expect(value, "/message/call/\(field)", .string, "a string")
+            }
         }
-        for field in ["startAt", "endAt"] {
-            expect(call[field], "/message/call/\(field)", [.string, .null], "an ISO-8601 string or null")
+        let objects = message.values(of: Self.messageObjects)
+        for (field, value) in zip(Self.messageObjects, objects) {
+            expect(value, "/message/\(field)", .object, "an object")
         }
-        if let duration = expect(call["assistantCallDuration"], "/message/call/assistantCallDuration", .number, "a number"),
-           let value = duration.number, value < 0 {
-            warn(.outOfRange, "/message/call/assistantCallDuration", "negative duration \(value)")
-        }
-        for field in ["assistant", "phone", "customer", "analysis"] {
-            expect(message[field], "/message/\(field)", .object, "an object")
-        }
-        expect(message["customer"]?["number"], "/message/customer/number", .string, "a string")
+        expect(objects[2]?["number"], "/message/customer/number", .string, "a string")
     }
 
     mutating func statusUpdate(_ call: JSONValue) {
@@ -272,25 +281,26 @@ private struct Checks {
                 warn(.wrongType, base, "expected a message object, found \(item.typeName)")
                 continue
             }
-            if let id = required(item["messageId"], base + "/messageId", .string, "a string"),
+            let fields = item.values(of: Self.messageItemFields)
+            if let id = required(fields[0], base + "/messageId", .string, "a string"),
                !Inspector.isSafeIdentifier(id) {
                 warn(.outOfRange, base + "/messageId", "not a safe identifier (letters, digits, '-' and '_', at most 128)")
             }
-            if item["role"] == nil {
+            if fields[1] == nil {
                 warn(.missingField, base + "/role", "missing (expected \"user\" or \"assistant\")")
             } else {
-                known(item["role"], base + "/role", Inspector.knownRoles)
+                known(fields[1], base + "/role", Inspector.knownRoles)
             }
-            if let text = required(item["text"], base + "/text", .string, "a string"),
+            if let text = required(fields[2], base + "/text", .string, "a string"),
                let range = text.rawStringRange, range.count > Inspector.textLimit {
                 warn(.outOfRange, base + "/text", "longer than \(Inspector.textLimit / 1024) KiB")
             }
-            if let timestamp = required(item["timestamp"], base + "/timestamp", [.number, .string], "epoch milliseconds"),
+            if let timestamp = required(fields[3], base + "/timestamp", [.number, .string], "epoch milliseconds"),
                timestamp.kind == .string || timestamp.kind == .double {
                 warn(.wrongType, base + "/timestamp", "expected integer epoch milliseconds, found \(timestamp.kind == .string ? "a string" : "a fraction")")
             }
-            expect(item["metrics"], base + "/metrics", .object, "an object")
-            expect(item["skippedAssistantMessages"], base + "/skippedAssistantMessages", .array, "an array")
+            expect(fields[4], base + "/metrics", .object, "an object")
+            expect(fields[5], base + "/skippedAssistantMessages", .array, "an array")
         }
     }
 

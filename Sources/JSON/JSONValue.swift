@@ -79,30 +79,67 @@ public struct JSONValue: Sendable {
     public func stringEquals(_ text: String) -> Bool {
         let e = entry
         guard e.kind == .string else { return false }
-        if e.hasEscapes { return stringBytes.elementsEqual(text.utf8) }
-        guard e.size == text.utf8.count else { return false }
-        let equal = text.utf8.withContiguousStorageIfAvailable { utf8 in
-            document.bytes.withUnsafeBufferPointer { buffer in
-                e.size == 0 || memcmp(buffer.baseAddress! + Int(e.payload), utf8.baseAddress!, e.size) == 0
-            }
+        return document.bytes.withUnsafeBufferPointer { bytes in
+            Self.rawEquals(UnsafeBufferPointer(rebasing: bytes[Int(e.payload)..<(Int(e.payload) + e.size)]),
+                           escaped: e.hasEscapes, text)
         }
-        return equal ?? document.bytes[Int(e.payload)..<(Int(e.payload) + e.size)].elementsEqual(text.utf8)
     }
 
     // MARK: containers
 
     /// The value of member `key` of an object (nil if absent or not an object).
     public subscript(key: String) -> JSONValue? {
-        guard kind == .object else { return nil }
-        var child = index + 1
-        let end = entry.end
-        while child < end {
-            let keyValue = JSONValue(document: document, index: child)
-            let value = JSONValue(document: document, index: child + 1)
-            if keyValue.stringEquals(key) { return value }
-            child = value.next
+        var found: JSONValue?
+        scanMembers { raw, escaped, valueIndex in
+            guard Self.rawEquals(raw, escaped: escaped, key) else { return true }
+            found = JSONValue(document: document, index: valueIndex)
+            return false
         }
-        return nil
+        return found
+    }
+
+    /// The values of several members, found in one pass over the object: element `i` is the value of
+    /// `keys[i]`, nil where absent (all nil when this is not an object).
+    public func values(of keys: [String]) -> [JSONValue?] {
+        var found = [JSONValue?](repeating: nil, count: keys.count)
+        var remaining = keys.count
+        scanMembers { raw, escaped, valueIndex in
+            for slot in keys.indices where found[slot] == nil && Self.rawEquals(raw, escaped: escaped, keys[slot]) {
+                found[slot] = JSONValue(document: document, index: valueIndex)
+                remaining -= 1
+                break
+            }
+            return remaining > 0
+        }
+        return found
+    }
+
+    /// Visits an object's members in order with each key's raw bytes and the tape index of its value, while
+    /// `visit` returns true. Reads the tape in place: no values are built for members that are skipped.
+    private func scanMembers(_ visit: (UnsafeBufferPointer<UInt8>, _ escaped: Bool, _ valueIndex: Int) -> Bool) {
+        guard kind == .object else { return }
+        document.bytes.withUnsafeBufferPointer { bytes in
+            document.tape.withUnsafeBufferPointer { tape in
+                var child = index + 1
+                let end = tape[index].end
+                while child < end {
+                    let key = tape[child]
+                    let raw = UnsafeBufferPointer(rebasing: bytes[Int(key.payload)..<(Int(key.payload) + key.size)])
+                    guard visit(raw, key.hasEscapes, child + 1) else { return }
+                    let value = tape[child + 1]
+                    child = value.kind == .object || value.kind == .array ? value.end : child + 2
+                }
+            }
+        }
+    }
+
+    /// Raw string content (between the quotes) compared with `text`, unescaped only when it has escapes.
+    private static func rawEquals(_ raw: UnsafeBufferPointer<UInt8>, escaped: Bool, _ key: String) -> Bool {
+        if escaped { return JSONStrings.unescape(raw).elementsEqual(key.utf8) }
+        guard raw.count == key.utf8.count else { return false }
+        return key.utf8.withContiguousStorageIfAvailable { utf8 in
+            raw.isEmpty || memcmp(raw.baseAddress!, utf8.baseAddress!, raw.count) == 0
+        } ?? raw.elementsEqual(key.utf8)
     }
 
     /// Follows a path of member names: `event["call", "id"]`.
