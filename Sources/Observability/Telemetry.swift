@@ -1,20 +1,31 @@
 import Prometheus
+import Synchronization
 
 /// Every counter, gauge and histogram Hookline exposes at `/metrics`, named in one place.
 /// Each server instance has its own registry, so tests can run several in one process.
 public final class Telemetry: Sendable {
     public let registry = PrometheusCollectorRegistry()
 
+    // The registry validates names and help texts on every make call: metrics are looked up here instead,
+    // by name and label values, and made once.
+    private let counters = MetricCache<Counter>()
+    private let gauges = MetricCache<Gauge>()
+    private let histograms = MetricCache<DurationHistogram>()
+
     public init() {}
 
     private func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Counter {
-        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "hookline", metricName: name, unitName: "total",
-                                                              helpText: help), labels: labels)
+        counters.metric(name, labels) {
+            registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "hookline", metricName: name, unitName: "total",
+                                                                  helpText: help), labels: labels)
+        }
     }
 
     private func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
-        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "hookline", metricName: name, unitName: "",
-                                                            helpText: help), labels: labels)
+        gauges.metric(name, labels) {
+            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "hookline", metricName: name, unitName: "",
+                                                                helpText: help), labels: labels)
+        }
     }
 
     // MARK: intake
@@ -60,13 +71,14 @@ public final class Telemetry: Sendable {
     }
 
     public func runDuration(script: String, _ duration: Duration) {
-        registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(namespace: "hookline", metricName: "run_duration", unitName: "seconds",
-                                             helpText: "Script run duration, host calls included"),
-            labels: [("script", script)],
-            buckets: [.microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
-                      .milliseconds(500), .seconds(1), .seconds(5)]
-        ).record(duration)
+        histograms.metric("run_duration", [("script", script)]) {
+            registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(namespace: "hookline", metricName: "run_duration", unitName: "seconds",
+                                                 helpText: "Script run duration, host calls included"),
+                labels: [("script", script)],
+                buckets: [.microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
+                          .milliseconds(500), .seconds(1), .seconds(5)])
+        }.record(duration)
     }
 
     public func eventsProcessed(type: String, state: String) {
@@ -100,4 +112,18 @@ public final class Telemetry: Sendable {
 
     /// The Prometheus text exposition of everything above.
     public func render() -> [UInt8] { registry.emitToBuffer() }
+}
+
+/// Metrics already made, by name and label values.
+private final class MetricCache<Metric: Sendable>: Sendable {
+    private let made = Mutex<[[String]: Metric]>([:])
+
+    func metric(_ name: String, _ labels: [(String, String)], make: () -> Metric) -> Metric {
+        var key = [name]
+        for (_, value) in labels { key.append(value) }
+        if let metric = made.withLock({ $0[key] }) { return metric }
+        let metric = make()  // outside the lock: the registry returns the same metric to a racing second maker
+        made.withLock { $0[key] = metric }
+        return metric
+    }
 }
