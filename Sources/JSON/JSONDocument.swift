@@ -47,44 +47,16 @@ struct TapeEntry: Sendable {
 }
 
 extension JSONDocument {
-    /// Gives read access to the raw tape, for consumers that convert a whole document in one walk (the Lua
-    /// runtime builds tables from it). Valid only inside `body`.
+    /// The bytes and the tape as raw memory, for the Lua runtime's C side, which builds tables from them
+    /// (`lshim_push_json`, whose entry layout is `TapeEntry`'s: a header of kind | escapes << 8 | size << 16,
+    /// then the payload, 16 bytes in all). Valid only inside `body`.
     @inlinable
-    public func withTape<R>(_ body: (JSONTapeView) throws -> R) rethrows -> R {
-        try bytes.withUnsafeBufferPointer { bytes in
-            try tape.withUnsafeBufferPointer { entries in
-                try body(JSONTapeView(bytes: bytes, entries: entries))
-            }
+    public func withRawTape<R>(_ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ tape: UnsafeRawBufferPointer) throws -> R)
+        rethrows -> R
+    {
+        precondition(MemoryLayout<TapeEntry>.stride == 16, "the C side reads tape entries of 16 bytes")
+        return try bytes.withUnsafeBufferPointer { bytes in
+            try tape.withUnsafeBytes { entries in try body(bytes, entries) }
         }
     }
-}
-
-/// The tape of a document, read by index: index 0 is the root; containers are followed by their
-/// children (object members as key, value pairs), and `end(i)` is the index just past a container.
-public struct JSONTapeView {
-    public let bytes: UnsafeBufferPointer<UInt8>
-    @usableFromInline let entries: UnsafeBufferPointer<TapeEntry>
-
-    @inlinable init(bytes: UnsafeBufferPointer<UInt8>, entries: UnsafeBufferPointer<TapeEntry>) {
-        self.bytes = bytes
-        self.entries = entries
-    }
-
-    @inlinable public var count: Int { entries.count }
-    @inlinable public func kind(_ i: Int) -> JSONKind { entries[i].kind }
-    /// Members (objects), elements (arrays) or raw byte length (strings).
-    @inlinable public func size(_ i: Int) -> Int { entries[i].size }
-    /// Index just past a container and its descendants, or past a scalar.
-    @inlinable public func end(_ i: Int) -> Int {
-        let e = entries[i]
-        return e.kind == .object || e.kind == .array ? e.end : i + 1
-    }
-    @inlinable public func integer(_ i: Int) -> Int64 { Int64(bitPattern: entries[i].payload) }
-    @inlinable public func double(_ i: Int) -> Double { Double(bitPattern: entries[i].payload) }
-    /// Raw string content between the quotes; decode with `JSONStrings.unescape` when `hasEscapes`.
-    @inlinable public func rawString(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-        let e = entries[i]
-        return UnsafeBufferPointer(rebasing: bytes[Int(e.payload)..<(Int(e.payload) + e.size)])
-    }
-    @inlinable public func hasEscapes(_ i: Int) -> Bool { entries[i].hasEscapes }
 }

@@ -18,9 +18,7 @@ final class EngineCore<Context: Sendable> {
         installHostCallbacks()
         guard let L = lshim_newstate(limits.memory) else { fatalError("out of memory creating a Lua state") }
         self.L = L
-        lua_createtable(L, 0, 1)
-        LuaStack(L: L, arrayMarker: 0).pushString("json.array")
-        lua_setfield(L, -2, "__metatable")
+        lshim_push_array_marker(L)
         arrayMarker = lshim_ref(L)
 
         lshim_open_sandbox(L)  // stack: G, internals

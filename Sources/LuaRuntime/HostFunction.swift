@@ -124,6 +124,7 @@ public struct HostCall<Context: Sendable> {
         guard position <= count, lua_type(stack.L, Int32(position)) == LUA_TTABLE else { return nil }
         let L = stack.L
         lua_checkstack(L, 2)
+        lshim_lazy_fill(L, Int32(position))
         stack.pushString(key)
         defer { lshim_pop(L, 1) }
         guard lua_rawget(L, Int32(position)) != LUA_TNIL else { return nil }

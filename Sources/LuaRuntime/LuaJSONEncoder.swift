@@ -84,6 +84,7 @@ struct LuaJSONEncoder {
         path.append(identity)
         defer { path.removeLast() }
         lua_checkstack(L, 6)
+        lshim_lazy_fill(L, index)  // a JSON table no script touched yet is built before it is read raw
 
         if stack.isMarkedArray(at: index) {
             try encodeArray(at: index, count: Int(lua_rawlen(L, index)))

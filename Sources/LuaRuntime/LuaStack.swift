@@ -58,64 +58,11 @@ struct LuaStack {
         lua_setmetatable(L, -2)
     }
 
-    /// Pushes a JSON value as Lua: tables are created at their final size in one walk of the tape.
+    /// Pushes a JSON value as Lua. Its objects and arrays are built when a script first touches them
+    /// (see lazyjson.c): a run that reads three fields of a large event builds three tables, not hundreds.
     func push(json value: JSONValue) {
-        lua_checkstack(L, Int32(2 * LuaStack.maxDepth + 8))
-        value.document.withTape { tape in
-            var scratch: [UInt8] = []
-            _ = pushTape(tape, value.index, &scratch)
-        }
-    }
-
-    /// Pushes the value at tape index `i`; returns the index just past it.
-    private func pushTape(_ tape: JSONTapeView, _ i: Int, _ scratch: inout [UInt8]) -> Int {
-        switch tape.kind(i) {
-        case .object:
-            let end = tape.end(i)
-            lua_createtable(L, 0, Int32(clamping: tape.size(i)))
-            var child = i + 1
-            while child < end {
-                pushTapeString(tape, child, &scratch)
-                child = pushTape(tape, child + 1, &scratch)
-                lua_rawset(L, -3)
-            }
-            return end
-        case .array:
-            let end = tape.end(i)
-            lua_createtable(L, Int32(clamping: tape.size(i)), 0)
-            var child = i + 1
-            var position: lua_Integer = 1
-            while child < end {
-                child = pushTape(tape, child, &scratch)
-                lua_rawseti(L, -2, position)
-                position += 1
-            }
-            markArray()
-            return end
-        case .string:
-            pushTapeString(tape, i, &scratch)
-        case .integer:
-            lua_pushinteger(L, lua_Integer(tape.integer(i)))
-        case .double:
-            lua_pushnumber(L, tape.double(i))
-        case .true:
-            lua_pushboolean(L, 1)
-        case .false:
-            lua_pushboolean(L, 0)
-        case .null:
-            lua_pushlightuserdata(L, nil)
-        }
-        return i + 1
-    }
-
-    @inline(__always)
-    private func pushTapeString(_ tape: JSONTapeView, _ i: Int, _ scratch: inout [UInt8]) {
-        let raw = tape.rawString(i)
-        if !tape.hasEscapes(i) {
-            pushRaw(raw)
-        } else {
-            scratch = JSONStrings.unescape(raw)
-            pushBytes(scratch)
+        value.document.withRawTape { bytes, tape in
+            lshim_push_json(L, bytes.baseAddress, bytes.count, tape.baseAddress, tape.count / 16, value.index)
         }
     }
 
@@ -138,6 +85,7 @@ struct LuaStack {
         case LUA_TLIGHTUSERDATA:
             return lua_touserdata(L, index) == nil ? .null : .opaque("userdata")
         case LUA_TTABLE:
+            lshim_lazy_fill(L, index)
             guard let pointer = lua_topointer(L, index), !path.contains(pointer), path.count < LuaStack.maxDepth else {
                 return .opaque("cycle")
             }
@@ -174,6 +122,7 @@ struct LuaStack {
     }
 
     func isMarkedArray(at index: Int32) -> Bool {
+        lshim_lazy_fill(L, index)
         guard lua_getmetatable(L, index) != 0 else { return false }
         lshim_getref(L, arrayMarker)
         let marked = lua_rawequal(L, -1, -2) != 0

@@ -495,6 +495,7 @@ static int sandbox_rawset(lua_State *L) {
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
     if (is_frozen(L, 1)) return frozen_newindex(L);
+    lshim_lazy_fill(L, 1);
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
@@ -540,11 +541,21 @@ static int sandbox_setmetatable(lua_State *L) {
     luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
     if (t == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
         return luaL_error(L, "setmetatable: __gc metamethods are not available to scripts");
+    lshim_lazy_fill(L, 1);
     if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
         return luaL_error(L, "cannot change a protected metatable");
     lua_settop(L, 2);
     lua_setmetatable(L, 1);
     return 1;
+}
+
+/* next, rawget, rawlen and getmetatable of the base library, on a JSON table built first if untouched */
+static int fill_then_call(lua_State *L) {  /* upvalue 1: the base function */
+    lshim_lazy_fill(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 static int sandbox_collectgarbage(lua_State *L) {
@@ -721,6 +732,12 @@ void lshim_open_sandbox(lua_State *L) {
     copy_fields(L, real, G, BASE_ALLOWED);
     lua_pushcfunction(L, sandbox_rawset);
     lua_setfield(L, G, "rawset");
+    static const char *const RAW_READERS[] = {"next", "rawget", "rawlen", "getmetatable", NULL};
+    for (const char *const *name = RAW_READERS; *name != NULL; name++) {
+        lua_getfield(L, real, *name);
+        lua_pushcclosure(L, fill_then_call, 1);
+        lua_setfield(L, G, *name);
+    }
     lua_pushcfunction(L, sandbox_load);
     lua_setfield(L, G, "load");
     lua_pushcfunction(L, sandbox_setmetatable);

@@ -99,6 +99,19 @@ void lshim_freeze(lua_State *L, int idx);
  * and the message. Does not raise. */
 int lshim_load_text(lua_State *L, const char *source, size_t length, const char *chunkname);
 
+/* ---------------------------------------------------------------- JSON documents (lazyjson.c) */
+
+/* Pushes the value at tape index `index` of a parsed JSON document (`tape`: `entry_count` entries laid out
+ * as JSON.TapeEntry, 16 bytes each). Objects and arrays are built on first touch, from a copy of the
+ * document the tables keep alive. Call where the allocator is relaxed (host side). */
+void lshim_push_json(lua_State *L, const uint8_t *bytes, size_t byte_count, const void *tape, size_t entry_count,
+                     size_t index);
+/* Builds a table pushed by lshim_push_json that was not touched yet; returns 1 if it did, 0 for every
+ * other value. Whoever reads a table raw (lua_next, lua_rawget, lua_rawlen, its metatable) calls it first. */
+int lshim_lazy_fill(lua_State *L, int idx);
+/* Pushes the metatable that marks tables as JSON arrays (one per state, created on first use). */
+void lshim_push_array_marker(lua_State *L);
+
 /* ---------------------------------------------------------------- macro and index wrappers */
 
 static inline int lshim_registryindex(void) { return LUA_REGISTRYINDEX; }
