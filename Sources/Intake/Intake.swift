@@ -1,6 +1,8 @@
+import Foundation
 import JSON
 import Journal
 import Observability
+import Synchronization
 
 /// An event that was journaled and is ready for processing, handed to dispatch in memory so that the
 /// common case needs neither a journal read nor a second parse. The journal stays the source of truth.
@@ -26,6 +28,7 @@ public final class Intake: Sendable {
     private let telemetry: Telemetry
     private let deduplicate: Bool
     private let onAccepted: @Sendable (AcceptedEvent) -> Void
+    private let deliveryKeys = DeliveryKeys()
 
     /// With `deduplicate` off, every delivery is a new event, even one identical to an earlier one.
     public init(journal: any Journal, telemetry: Telemetry, deduplicate: Bool = true,
@@ -65,8 +68,7 @@ public final class Intake: Sendable {
         let skipped = subscribed.map { !$0.contains(inspection.type) } ?? false
         let warnings = inspection.warnings.map(\.description)
         let event = NewEvent(receivedAt: receivedAt, endpoint: endpoint, type: inspection.type, callID: inspection.callID,
-                             dedupKey: deduplicate ? inspection.dedupKey : "delivery|" + String(UInt64.random(in: .min ... .max), radix: 36)
-                                 + String(UInt64.random(in: .min ... .max), radix: 36),
+                             dedupKey: deduplicate ? inspection.dedupKey : deliveryKeys.next(),
                              requestID: requestID, body: stored.bytes, warnings: warnings,
                              state: skipped ? .skipped : .pending)
         let outcome: AppendOutcome
@@ -103,5 +105,19 @@ public final class Intake: Sendable {
         case .syntax, .controlCharacter, .invalidEscape, .trailingData, .truncated: code = "malformed_json"
         }
         return IntakeRejection(status: 400, code: code, message: error.description, pointer: error.pointer)
+    }
+}
+
+/// The keys of deliveries when deduplication is off: unique (a start time and a random tag per process, then
+/// a counter) and increasing, so the journal's unique index on keys grows at its end rather than taking a
+/// write on a random page of the index for every event.
+final class DeliveryKeys: Sendable {
+    private let prefix = "delivery|" + String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36) + "-"
+        + String(UInt32.random(in: .min ... .max), radix: 36) + "|"
+    private let counter = Atomic<UInt64>(0)
+
+    func next() -> String {
+        let number = String(counter.add(1, ordering: .relaxed).newValue, radix: 16)
+        return prefix + String(repeating: "0", count: 16 - number.count) + number
     }
 }

@@ -16,20 +16,16 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private let pool: DatabasePool
     private let segments: BodySegments
-    private let condition = NSCondition()  // guards `queue` and `stopping`
+    private let condition = NSCondition()  // guards `queue`, `stopping` and `checkpointWanted`
     private var queue: [Job] = []
     private var stopping = false
-    private var thread: Thread?
+    private var checkpointWanted = false
     private let finished = DispatchSemaphore(value: 0)
 
     init(pool: DatabasePool, segments: BodySegments) {
         self.pool = pool
         self.segments = segments
-        let thread = Thread { [unowned self] in self.loop() }
-        thread.name = "hl-journal"  // at most 15 characters, or Linux keeps the inherited name
-
-        self.thread = thread
-        thread.start()
+        startJournalThread(named: "hl-journal") { [unowned self] in self.loop() }
     }
 
     /// Runs `work` inside the next group commit; returns once it is durable (or failed with the batch).
@@ -48,6 +44,17 @@ final class GroupCommitWriter: @unchecked Sendable {
         try result.get()
     }
 
+    /// Asks for a checkpoint between two commits. Under a steady stream of commits the background
+    /// checkpoint never catches up with the end of the WAL, so SQLite never starts the WAL over and the file
+    /// grows without bound; run here, where no commit can land meanwhile, it copies the last few frames and
+    /// the next transaction restarts the WAL from its beginning.
+    func requestCheckpoint() {
+        condition.lock()
+        checkpointWanted = true
+        condition.signal()
+        condition.unlock()
+    }
+
     /// Commits what is queued, then stops the thread.
     func stop() {
         condition.lock()
@@ -62,16 +69,19 @@ final class GroupCommitWriter: @unchecked Sendable {
         var batch: [Job] = []
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && !stopping && !checkpointWanted { condition.wait() }
             if queue.isEmpty && stopping {
                 condition.unlock()
                 finished.signal()
                 return
             }
             swap(&batch, &queue)
+            let checkpoint = checkpointWanted
+            checkpointWanted = false
             condition.unlock()
-            commit(batch)
+            if !batch.isEmpty { commit(batch) }
             batch.removeAll(keepingCapacity: true)
+            if checkpoint { try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) } }
         }
     }
 

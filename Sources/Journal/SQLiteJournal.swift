@@ -23,7 +23,8 @@ public final class SQLiteJournal: Journal {
         configuration.prepareDatabase { db in
             // WAL (set by DatabasePool) with FULL sync: every commit reaches the disk before it returns.
             // Checkpoints run on a connection of their own (Checkpointer), never inside a commit.
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0")
+            // When the WAL starts over, a file that grew past 64 MiB is cut back to that size.
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -33,7 +34,7 @@ public final class SQLiteJournal: Journal {
         }
         segments = try BodySegments(directory: (directory as NSString).appendingPathComponent("bodies"))
         writer = GroupCommitWriter(pool: pool, segments: segments)
-        checkpointer = try Checkpointer(path: path)
+        checkpointer = try Checkpointer(path: path) { [writer] in writer.requestCheckpoint() }
     }
 
     static func migrate(_ db: Database) throws {
