@@ -105,6 +105,12 @@ import Testing
         #expect(text.errorCode == "unsupported_media_type")
         #expect(try await server.post(body, contentType: nil).status == 415)
         #expect(try await server.post(body, contentType: "application/json; charset=utf-8").status == 200)
+        for accepted in ["Application/JSON", " application/json ;charset=utf-8", "APPLICATION/JSON;"] {
+            #expect(try await server.post(body, contentType: accepted).status == 200, "\(accepted)")
+        }
+        for refused in ["application/jsonx", "application/json-patch+json", "xapplication/json", "application/js on", ""] {
+            #expect(try await server.post(body, contentType: refused).status == 415, "\(refused)")
+        }
         #expect(try await server.get("/nope").status == 404)
     }
 
