@@ -4,7 +4,16 @@ import GRDB
 /// Serialises every write on one thread and commits whatever queued up meanwhile in one transaction:
 /// concurrent requests share a commit (and its fsyncs) instead of paying one each. Event bodies of the
 /// batch go to the segment files first, in one write and one sync, then the rows that point at them.
+///
+/// The WAL is copied back into the database here too, between two commits, every `checkpointInterval`.
+/// Measured against the alternatives (a checkpoint thread every 100-500 ms, SQLite's automatic checkpoint
+/// at 4-64 MiB): a checkpoint from another connection never catches up with a steady stream of commits, so
+/// the WAL never starts over and grows without bound (370 MB in a 10 s benchmark), and its database sync
+/// lands in the middle of commits; here no commit can land meanwhile, each checkpoint copies only 50 ms
+/// of frames, and the next commit starts the WAL over, in pages the disk already has.
 final class GroupCommitWriter: @unchecked Sendable {
+    static let checkpointInterval = Duration.milliseconds(50)
+
     /// A write; it gets where its body was stored, when it came with one.
     typealias Work = (Database, BodyLocation?) throws -> Void
 
@@ -16,10 +25,9 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private let pool: DatabasePool
     private let segments: BodySegments
-    private let condition = NSCondition()  // guards `queue`, `stopping` and `checkpointWanted`
+    private let condition = NSCondition()  // guards `queue` and `stopping`
     private var queue: [Job] = []
     private var stopping = false
-    private var checkpointWanted = false
     private let finished = DispatchSemaphore(value: 0)
 
     init(pool: DatabasePool, segments: BodySegments) {
@@ -44,17 +52,6 @@ final class GroupCommitWriter: @unchecked Sendable {
         try result.get()
     }
 
-    /// Asks for a checkpoint between two commits. Under a steady stream of commits the background
-    /// checkpoint never catches up with the end of the WAL, so SQLite never starts the WAL over and the file
-    /// grows without bound; run here, where no commit can land meanwhile, it copies the last few frames and
-    /// the next transaction restarts the WAL from its beginning.
-    func requestCheckpoint() {
-        condition.lock()
-        checkpointWanted = true
-        condition.signal()
-        condition.unlock()
-    }
-
     /// Commits what is queued, then stops the thread.
     func stop() {
         condition.lock()
@@ -67,21 +64,23 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private func loop() {
         var batch: [Job] = []
+        var lastCheckpoint = ContinuousClock.now
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping && !checkpointWanted { condition.wait() }
+            while queue.isEmpty && !stopping { condition.wait() }
             if queue.isEmpty && stopping {
                 condition.unlock()
                 finished.signal()
                 return
             }
             swap(&batch, &queue)
-            let checkpoint = checkpointWanted
-            checkpointWanted = false
             condition.unlock()
-            if !batch.isEmpty { commit(batch) }
+            commit(batch)
             batch.removeAll(keepingCapacity: true)
-            if checkpoint { try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) } }
+            if ContinuousClock.now - lastCheckpoint > Self.checkpointInterval {
+                try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                lastCheckpoint = ContinuousClock.now
+            }
         }
     }
 

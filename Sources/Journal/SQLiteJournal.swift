@@ -8,7 +8,6 @@ public final class SQLiteJournal: Journal {
     private let pool: DatabasePool
     private let segments: BodySegments
     private let writer: GroupCommitWriter
-    private let checkpointer: Checkpointer
 
     /// Opens (creating if needed) `journal.sqlite` in `directory`.
     public init(directory: String) throws(JournalError) {
@@ -22,7 +21,7 @@ public final class SQLiteJournal: Journal {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             // WAL (set by DatabasePool) with FULL sync: every commit reaches the disk before it returns.
-            // Checkpoints run on a connection of their own (Checkpointer), never inside a commit.
+            // Checkpoints are run by the writer between commits (GroupCommitWriter), never inside one.
             // When the WAL starts over, a file that grew past 64 MiB is cut back to that size.
             try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
         }
@@ -34,7 +33,6 @@ public final class SQLiteJournal: Journal {
         }
         segments = try BodySegments(directory: (directory as NSString).appendingPathComponent("bodies"))
         writer = GroupCommitWriter(pool: pool, segments: segments)
-        checkpointer = try Checkpointer(path: path) { [writer] in writer.requestCheckpoint() }
     }
 
     static func migrate(_ db: Database) throws {
@@ -310,7 +308,6 @@ public final class SQLiteJournal: Journal {
     }
 
     public func close() async {
-        checkpointer.stop()
         writer.stop()
         try? pool.close()
     }
