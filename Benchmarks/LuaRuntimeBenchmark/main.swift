@@ -47,6 +47,12 @@ func micro(_ d: Duration) -> String {
 try await Task(executorPreference: engine.executor) {
 let empty = try await compile("")
 let encode = try await compile("local _ = json.encode(event)")
+// what a typical rule reads: the newest message and the call id (event tables are built on first touch)
+let readFew = try await compile("local _ = event.call.id; local m = event.messages; local _ = m[#m]")
+let walkAll = try await compile("""
+    local function walk(v) if type(v) == "table" then for _, x in pairs(v) do walk(x) end end end
+    walk(event)
+    """)
 let noop1000 = try await compile("for i = 1, 1000 do noop() end")
 let empty1000 = try await compile("for i = 1, 1000 do end")
 let wait1000 = try await compile("for i = 1, 1000 do wait() end")
@@ -61,10 +67,13 @@ for name in ["hang.json", "end-of-call-report.json"] {
     let document = try load(name)
     let message = document.root["message"]!
     let size = document.bytes.count
-    let decoded = await medianPerRun(empty, event: .json(message), batch: name == "hang.json" ? 500 : 50)
-    let encoded = await medianPerRun(encode, event: .json(message), batch: name == "hang.json" ? 500 : 50)
-    print("| JSON -> Lua table, \(name) (\(size / 1024) KB) | \(micro(decoded - base)) |")
-    print("| Lua table -> JSON, \(name) | \(micro(encoded - decoded)) |")
+    let batch = name == "hang.json" ? 500 : 50
+    let few = await medianPerRun(readFew, event: .json(message), batch: batch)
+    let all = await medianPerRun(walkAll, event: .json(message), batch: batch)
+    let encoded = await medianPerRun(encode, event: .json(message), batch: batch)
+    print("| JSON -> Lua, \(name) (\(size / 1024) KB), script reads the call id and the newest message | \(micro(few - base)) |")
+    print("| JSON -> Lua, \(name), script visits every value (pairs over every table) | \(micro(all - base)) |")
+    print("| JSON -> Lua -> JSON, \(name) (json.encode(event)) | \(micro(encoded - base)) |")
 }
 let loop = await medianPerRun(empty1000, event: .value(.nil), batch: 20)
 let sync = await medianPerRun(noop1000, event: .value(.nil), batch: 20)
