@@ -148,7 +148,9 @@ static void push_value(lua_State *L, const tape_entry *tape, const uint8_t *byte
             }
             return;
         }
-        lua_createtable(L, 0, 2);
+        /* An array is filled whole as soon as it is indexed or measured, so it is sized at once (filling it
+         * then never grows it). An object stub stays small: most are never touched (the other messages). */
+        lua_createtable(L, entry_kind(e) == K_ARRAY ? (int)entry_size(e) : 0, 2);
         lua_pushvalue(L, doc);
         lua_rawsetp(L, -2, &DOC_KEY);
         lua_pushinteger(L, (lua_Integer)i);
