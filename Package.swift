@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "LuaRuntime", dependencies: ["CLua", "LuaShim", "JSON"]),
 
         // The journal: events, runs and the scripts' store, in SQLite (GRDB) behind a protocol.
-        .target(name: "Journal", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Journal", dependencies: ["JSON", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Observability", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
         // Intake: strict parsing, identification, warnings, redaction, journaling of each delivery.
         .target(name: "Intake", dependencies: [

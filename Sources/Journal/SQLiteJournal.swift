@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import JSON
 
 /// The embedded journal: one SQLite file in WAL mode with full fsync on every commit, writes grouped by
 /// `GroupCommitWriter`, reads from a pool of readers that never wait for the writer.
@@ -329,13 +330,20 @@ private func summary(_ row: Row) -> EventSummary {
                  warnings: decodeStrings(row["warnings"]), size: row["size"], finishedAt: row["finished_at"])
 }
 
+/// A list of strings as a JSON array (warnings, host calls): one per event or run, so without Foundation's coders.
 private func encodeStrings(_ strings: [String]) -> String {
-    (try? String(decoding: JSONEncoder().encode(strings), as: UTF8.self)) ?? "[]"
+    var out: [UInt8] = [UInt8(ascii: "[")]
+    for (index, string) in strings.enumerated() {
+        if index > 0 { out.append(UInt8(ascii: ",")) }
+        JSONStrings.appendQuoted(string, to: &out)
+    }
+    out.append(UInt8(ascii: "]"))
+    return String(decoding: out, as: UTF8.self)
 }
 
 private func decodeStrings(_ text: String?) -> [String] {
-    guard let text, let strings = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { return [] }
-    return strings
+    guard let text, let document = try? JSONParser.parse(Array(text.utf8)) else { return [] }
+    return document.root.elements.compactMap(\.string)
 }
 
 /// Integers without a fraction, other numbers in their shortest form.
