@@ -39,17 +39,22 @@ struct WebhookResponder: Sendable {
             stopReading(context)
             return tooLarge(logger: logger)
         }
-        let buffer: ByteBuffer
+        // Read straight into the array intake keeps: one copy of the body, however many parts it came in.
+        var body: [UInt8] = []
+        body.reserveCapacity(request.headers[.contentLength].flatMap(Int.init) ?? 16 * 1024)
         do {
-            buffer = try await request.body.collect(upTo: maxBody)
-        } catch is NIOTooManyBytesError {
-            stopReading(context)
-            return tooLarge(logger: logger)
+            for try await part in request.body {
+                guard body.count + part.readableBytes <= maxBody else {
+                    stopReading(context)
+                    return tooLarge(logger: logger)
+                }
+                body.append(contentsOf: part.readableBytesView)
+            }
         } catch {
             return reject(.badRequest, "unreadable_body", "the body could not be read: \(error)", logger: logger)
         }
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
-        let result = await intake.receive(Array(buffer.readableBytesView), endpoint: endpoint.name, subscribed: endpoint.events,
+        let result = await intake.receive(body, endpoint: endpoint.name, subscribed: endpoint.events,
                                           requestID: context.requestID, receivedAt: receivedAt)
         let elapsed = ContinuousClock.now - started
         switch result {
