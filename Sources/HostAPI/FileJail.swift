@@ -87,14 +87,17 @@ public struct FileJail: Sendable {
         }
         let relativeDirectory = components.dropLast().joined(separator: "/")
         let directory = relativeDirectory.isEmpty ? root : root + "/" + relativeDirectory
-        if create {
+        // The folder usually exists already: resolve it first, create it only when that fails.
+        var resolved = realpath(directory, nil)
+        if resolved == nil && create {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
                 throw HostError("file: cannot create the folder for '\(path)'")
             }
+            resolved = realpath(directory, nil)
         }
-        guard let resolved = realpath(directory, nil) else {
+        guard let resolved else {
             if create { throw HostError("file: cannot open the folder of '\(path)'") }
             return (directory, String(name))
         }
