@@ -190,31 +190,33 @@ int lshim_lazy_fill(lua_State *L, int idx) {
     lua_rawgetp(L, idx, &INDEX_KEY);
     size_t i = (size_t)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    lua_pushnil(L);
-    lua_rawsetp(L, idx, &DOC_KEY);
-    lua_pushnil(L);
-    lua_rawsetp(L, idx, &INDEX_KEY);
 
+    /* The members go in first and the stub marks come off last: if an allocation fails on the way (the
+     * script's memory limit), the table is still a stub, and the next touch fills it again. */
     const tape_entry *tape = doc_tape(d);
     const uint8_t *bytes = doc_bytes(d);
     size_t end = (size_t)tape[i].payload;
-    if (entry_kind(tape[i]) == K_OBJECT) {
-        lua_pushnil(L);
-        lua_setmetatable(L, idx);
+    int object = entry_kind(tape[i]) == K_OBJECT;
+    if (object) {
         for (size_t child = i + 1; child < end; child = entry_next(tape, child + 1)) {
             push_string(L, tape, bytes, child);
             push_value(L, tape, bytes, child + 1, doc);
             lua_rawset(L, idx);
         }
     } else {
-        lshim_push_array_marker(L);
-        lua_setmetatable(L, idx);
         lua_Integer position = 1;
         for (size_t child = i + 1; child < end; child = entry_next(tape, child), position++) {
             push_value(L, tape, bytes, child, doc);
             lua_rawseti(L, idx, position);
         }
     }
+    lua_pushnil(L);
+    lua_rawsetp(L, idx, &DOC_KEY);
+    lua_pushnil(L);
+    lua_rawsetp(L, idx, &INDEX_KEY);
+    if (object) lua_pushnil(L);
+    else lshim_push_array_marker(L);
+    lua_setmetatable(L, idx);
     lua_pop(L, 1);  /* doc */
     return 1;
 }
