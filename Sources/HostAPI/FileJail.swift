@@ -8,44 +8,46 @@ import Glibc
 
 /// Script file access confined to one folder (`--out`).
 ///
-/// Paths are relative; absolute paths, `..` and symlinks that lead outside are refused. Writes are atomic
-/// (a temporary file renamed over the target), appends to one file are serialised so lines never
-/// interleave, and folders are created as needed.
+/// Paths are relative; absolute paths and `..` are refused, and symbolic links are never followed: the path
+/// is walked one folder at a time from the root with `openat(O_NOFOLLOW)`, so no check can be raced by a
+/// link swapped in between the check and the open. Writes are atomic (a temporary file renamed over the
+/// target), appends to one file are serialised so lines never interleave, and folders are created as needed.
 public struct FileJail: Sendable {
     public let root: String
-    private let realRoot: String
+    private let rootFolder: Folder
     public static let readLimit = 16 << 20
 
     public init(root: String) throws {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         self.root = root
-        guard let resolved = realpath(root, nil) else { throw HostError("cannot open the output folder \(root)") }
-        realRoot = String(cString: resolved)
-        free(resolved)
+        rootFolder = try Folder(opening: root)
     }
 
     public func write(_ path: String, _ data: [UInt8]) throws {
-        let (directory, name) = try place(path, create: true)
-        let temporary = directory + "/.\(name).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let (folder, name) = try place(path, create: true)!
+        defer { close(folder) }
+        let temporary = ".\(name).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure("write", path) }
         defer { close(fd) }
         guard writeAll(fd, data) else {
-            unlink(temporary)
+            unlinkat(folder, temporary, 0)
             throw failure("write", path)
         }
-        guard rename(temporary, directory + "/" + name) == 0 else {
+        guard renameat(folder, temporary, folder, name) == 0 else {
             let error = failure("write", path)
-            unlink(temporary)
+            unlinkat(folder, temporary, 0)
             throw error
         }
     }
 
     public func append(_ path: String, _ data: [UInt8]) throws {
-        let (directory, name) = try place(path, create: true)
-        let full = directory + "/" + name
-        try appendLocks.withLock(for: full) {
-            let fd = open(full, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let (folder, name) = try place(path, create: true)!
+        defer { close(folder) }
+        // one lock per file, however the path was spelled ("a//b.txt", "./a/b.txt")
+        let key = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.joined(separator: "/")
+        try appendLocks.withLock(for: key) {
+            let fd = openat(folder, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw failure("append to", path) }
             defer { close(fd) }
             guard writeAll(fd, data) else { throw failure("append to", path) }
@@ -54,8 +56,9 @@ public struct FileJail: Sendable {
 
     /// The file's bytes, or nil when it does not exist.
     public func read(_ path: String) throws -> [UInt8]? {
-        let (directory, name) = try place(path, create: false)
-        let fd = open(directory + "/" + name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard let (folder, name) = try place(path, create: false) else { return nil }
+        defer { close(folder) }
+        let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
             throw failure("read", path)
@@ -75,8 +78,10 @@ public struct FileJail: Sendable {
         }
     }
 
-    /// Checks `path` and returns its real parent folder (inside the root) and file name.
-    private func place(_ path: String, create: Bool) throws -> (String, String) {
+    /// Checks `path` and opens the folder that holds it, walking down from the root without following
+    /// links and creating missing folders when `create`; returns the folder (to close) and the file name,
+    /// or nil when a folder is missing and not to be created.
+    private func place(_ path: String, create: Bool) throws -> (folder: Int32, name: String)? {
         guard !path.isEmpty, !path.utf8.contains(0) else { throw HostError("file: the path must be a non-empty string") }
         guard !path.hasPrefix("/") else {
             throw HostError("file: '\(path)' is absolute; paths are relative to the output folder")
@@ -85,28 +90,29 @@ public struct FileJail: Sendable {
         guard let name = components.last, !components.contains("..") else {
             throw HostError("file: '\(path)' leaves the output folder ('..' is not allowed)")
         }
-        let relativeDirectory = components.dropLast().joined(separator: "/")
-        let directory = relativeDirectory.isEmpty ? root : root + "/" + relativeDirectory
-        // The folder usually exists already: resolve it first, create it only when that fails.
-        var resolved = realpath(directory, nil)
-        if resolved == nil && create {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw HostError("file: cannot create the folder for '\(path)'")
+        var folder = dup(rootFolder.descriptor)
+        guard folder >= 0 else { throw failure("open the output folder for", path) }
+        for component in components.dropLast().map(String.init) {
+            var next = openat(folder, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0 && errno == ENOENT && create {
+                // another run may create it at the same moment: EEXIST is as good as success
+                if mkdirat(folder, component, 0o755) == 0 || errno == EEXIST {
+                    next = openat(folder, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                }
             }
-            resolved = realpath(directory, nil)
+            let reason = errno
+            close(folder)
+            guard next >= 0 else {
+                if reason == ENOENT && !create { return nil }
+                if reason == ELOOP || reason == ENOTDIR {
+                    throw HostError("file: '\(path)' leads through a symbolic link or a file ('\(component)'); "
+                                    + "links are not followed inside the output folder")
+                }
+                throw HostError("file: cannot open the folder '\(component)' of '\(path)': \(String(cString: strerror(reason)))")
+            }
+            folder = next
         }
-        guard let resolved else {
-            if create { throw HostError("file: cannot open the folder of '\(path)'") }
-            return (directory, String(name))
-        }
-        defer { free(resolved) }
-        let real = String(cString: resolved)
-        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
-            throw HostError("file: '\(path)' leads outside the output folder (through a symbolic link)")
-        }
-        return (real, String(name))
+        return (folder, String(name))
     }
 
     private func failure(_ verb: String, _ path: String) -> HostError {
@@ -129,6 +135,18 @@ public struct FileJail: Sendable {
             return true
         }
     }
+}
+
+/// The output folder, held open for the jail's lifetime: every path is walked from it.
+private final class Folder: Sendable {
+    let descriptor: Int32
+
+    init(opening path: String) throws {
+        descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw HostError("cannot open the output folder \(path)") }
+    }
+
+    deinit { close(descriptor) }
 }
 
 /// Striped locks: appends to the same file never overlap; appends to different files rarely wait.

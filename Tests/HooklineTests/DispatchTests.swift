@@ -185,16 +185,26 @@ import Testing
         let scratch = Scratch()
         try FileManager.default.createDirectory(atPath: scratch.path + "/data/out", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: scratch.path + "/data/out/escape", withDestinationPath: scratch.path)
+        // links are not followed at all, even those that stay inside: no check can be raced by a link swap
+        try FileManager.default.createDirectory(atPath: scratch.path + "/data/out/real", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/data/out/inside", withDestinationPath: "real")
+        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/data/out/real/link.txt",
+                                                   withDestinationPath: scratch.path + "/secret.txt")
         scratch.write("secret.txt", "do not read")
         let server = try await TestServer.start(scripts: [
             "hang.lua": #"""
                 local results = {}
-                for _, path in ipairs({"../x.txt", "/etc/passwd", "a/../../x.txt", "escape/secret.txt", "escape/new.txt", ""}) do
+                for _, path in ipairs({"escape/secret.txt", "real/link.txt"}) do
+                  local ok, err = pcall(file.read, path)
+                  results[#results + 1] = (ok and "READ " or "refused read: ") .. tostring(err)
+                end
+                for _, path in ipairs({"../x.txt", "/etc/passwd", "a/../../x.txt", "escape/secret.txt", "escape/new.txt", "",
+                                       "inside/new.txt"}) do
                   local ok, err = pcall(file.write, path, "x")
                   results[#results + 1] = (ok and "WROTE " or "refused ") .. path .. ": " .. tostring(err)
                 end
-                local ok, err = pcall(file.read, "escape/secret.txt")
-                results[#results + 1] = (ok and "READ " or "refused read: ") .. tostring(err)
+                file.write("real/link.txt", "replaced")  -- the link is replaced, never written through
+                file.append(".//real/./log.txt", "a\n"); file.append("real/log.txt", "b\n")
                 file.write("deep/er/ok.txt", "fine")
                 file.write("results.txt", table.concat(results, "\n"))
                 """#,
@@ -209,6 +219,11 @@ import Testing
         #expect(results.contains("is absolute"))
         #expect(results.contains("through a symbolic link"))
         #expect(server.scratch.read("data/out/deep/er/ok.txt") == "fine")
+        #expect(server.scratch.read("data/out/real/log.txt") == "a\nb\n")
+        #expect(server.scratch.read("secret.txt") == "do not read")
+        #expect(server.scratch.read("data/out/real/link.txt") == "replaced")
+        #expect(results.components(separatedBy: "\n").filter { $0.contains("links are not followed") }.count == 4, "\(results)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/data/out/real/new.txt"))
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/new.txt"))
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/data/x.txt"))
     }
