@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CLua
 import JSON
 import LuaShim
@@ -23,7 +26,8 @@ struct LuaJSONEncoder {
     private var pointer: [PathComponent] = []
 
     private enum PathComponent {
-        case key([UInt8])
+        /// The bytes of a key string of a table being encoded (the table keeps it alive meanwhile).
+        case key(UnsafeRawBufferPointer)
         case index(Int)
     }
 
@@ -42,7 +46,7 @@ struct LuaJSONEncoder {
     private func fail(_ message: String) -> JSONEncodingError {
         JSONEncodingError(message: message, pointer: jsonPointer(pointer.map { component in
             switch component {
-            case .key(let key): String(decoding: key, as: UTF8.self)
+            case .key(let key): String(decoding: key, as: UTF8.self)  // read while the key is still alive
             case .index(let index): String(index)
             }
         }))
@@ -91,14 +95,16 @@ struct LuaJSONEncoder {
             return
         }
         // Classify the keys: a non-empty sequence 1...n is an array; string keys make an object.
+        // Keys are read in place: Lua strings never move, and the table holds them while it is encoded.
         var count = 0
-        var stringKeys: [[UInt8]] = []
+        var stringKeys: [UnsafeRawBufferPointer] = []
         var otherKeys = false
         lua_pushnil(L)
         while lua_next(L, index) != 0 {
             count += 1
             if lua_type(L, -2) == LUA_TSTRING {
-                stringKeys.append(stack.bytes(at: -2))
+                var length = 0
+                stringKeys.append(UnsafeRawBufferPointer(start: lshim_tolstring(L, -2, &length), count: length))
             } else {
                 otherKeys = true
             }
@@ -119,15 +125,18 @@ struct LuaJSONEncoder {
         guard !otherKeys else {
             throw fail("cannot encode a table that mixes array items and string keys")
         }
-        stringKeys.sort { $0.lexicographicallyPrecedes($1) }
+        stringKeys.sort { a, b in
+            let common = min(a.count, b.count)
+            let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+            return order != 0 ? order < 0 : a.count < b.count
+        }
         out.append(UInt8(ascii: "{"))
         for (position, key) in stringKeys.enumerated() {
             if position > 0 { out.append(UInt8(ascii: ",")) }
             pointer.append(.key(key))
-            let valid = key.withUnsafeBytes { JSONStrings.appendQuoted($0, to: &out) }
-            guard valid else { throw fail("cannot encode a key that is not valid UTF-8") }
+            guard JSONStrings.appendQuoted(key, to: &out) else { throw fail("cannot encode a key that is not valid UTF-8") }
             out.append(UInt8(ascii: ":"))
-            stack.pushBytes(key)
+            lua_pushlstring(L, key.baseAddress?.assumingMemoryBound(to: CChar.self), key.count)
             lua_rawget(L, index)
             try encode(at: lua_gettop(L))
             lshim_pop(L, 1)
