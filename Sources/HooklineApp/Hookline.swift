@@ -59,7 +59,8 @@ public final class Hookline: Sendable {
             EndpointSettings(name: $0.name, secret: $0.secret, requiredHeaders: $0.headers, events: $0.events)
         }
         let server = HooklineServer(
-            settings: ServerSettings(host: settings.host, port: settings.port, maxBody: settings.maxBody, endpoints: endpoints),
+            settings: ServerSettings(host: settings.host, port: settings.port, maxBody: settings.maxBody,
+                                     idleTimeout: settings.idleTimeout, endpoints: endpoints),
             intake: intake, journal: journal, telemetry: telemetry, logger: logger,
             backlog: { (try? await journal.statistics().pending) ?? dispatcher.inFlight })
 

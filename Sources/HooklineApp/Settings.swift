@@ -16,6 +16,7 @@ public struct Settings: Sendable {
     /// Accept deliveries without any secret (explicit opt-in; logged as a warning).
     public var open = false
     public var maxBody = 4 << 20
+    public var idleTimeout = Duration.seconds(60)
     /// Deliveries whose natural key (events.md, e) was already journaled are answered as duplicates.
     public var dedup = true
     public var scriptTimeout = Duration.seconds(5)
@@ -89,6 +90,7 @@ extension Settings {
         case "open": open = try parseBool(value, fail)
         case "dedup": dedup = try parseBool(value, fail)
         case "max-body": maxBody = try parseBytes(value) ?? { throw fail("a size such as 4MiB, 512KiB or 1000000") }()
+        case "idle-timeout": idleTimeout = try parseDuration(value) ?? { throw fail("a duration such as 60s") }()
         case "script-timeout": scriptTimeout = try parseDuration(value) ?? { throw fail("a duration such as 5s or 250ms") }()
         case "script-memory": scriptMemory = try parseBytes(value) ?? { throw fail("a size such as 64MiB") }()
         case "retries":
@@ -123,7 +125,7 @@ extension Settings {
 
     /// Every setting key, as flags and config keys spell it.
     public static let keys = [
-        "host", "port", "scripts", "data", "out", "secret", "open", "dedup", "max-body", "script-timeout", "script-memory", "retries",
+        "host", "port", "scripts", "data", "out", "secret", "open", "dedup", "max-body", "idle-timeout", "script-timeout", "script-memory", "retries",
         "retry-backoff", "workers", "http-allow", "http-max-response", "allow-env", "alert-slack", "alert-webhook",
         "alert-pagerduty", "alert-pagerduty-url", "alert-window", "alert-slack-min", "alert-webhook-min", "alert-pagerduty-min", "log-format", "log-level", "reload-interval",
     ]

@@ -60,8 +60,11 @@ public struct HooklineServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(bytes: telemetry.render())))
         }
+        let idle = settings.idleTimeout.components
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000
+                                                                          + idle.attoseconds / 1_000_000_000))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Hookline"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger

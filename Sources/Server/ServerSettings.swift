@@ -3,13 +3,17 @@ public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
     public var maxBody: Int
+    /// A connection that sends nothing for this long, between requests or in the middle of one, is closed.
+    public var idleTimeout: Duration
     /// `/webhook` (named "default") and `/webhook/{name}`.
     public var endpoints: [EndpointSettings]
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBody: Int = 4 << 20, endpoints: [EndpointSettings]) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBody: Int = 4 << 20, idleTimeout: Duration = .seconds(60),
+                endpoints: [EndpointSettings]) {
         self.host = host
         self.port = port
         self.maxBody = maxBody
+        self.idleTimeout = idleTimeout
         self.endpoints = endpoints
     }
 }

@@ -114,6 +114,21 @@ import Testing
         #expect(try await server.get("/nope").status == 404)
     }
 
+    /// Connections that go quiet are closed: one that never sends a request, and one that stops in the middle of
+    /// a body, so that idle or stalled clients cannot pile up until the server runs out of descriptors.
+    @Test func quietConnectionsAreClosed() async throws {
+        let server = try await TestServer.start { $0.idleTimeout = .milliseconds(500) }
+        defer { Task { await server.stop() } }
+        let silent = try RawHTTP.secondsUntilClosed(port: server.port, sending: "", limit: 10)
+        #expect(silent != nil && silent! >= 0.4, "closed after \(String(describing: silent)) s")
+        let stalled = try RawHTTP.secondsUntilClosed(port: server.port, sending: """
+            POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-interactly-secret: \(TestServer.secret)\r\n\
+            Content-Length: 100\r\n\r\n{"message":
+            """, limit: 10)
+        #expect(stalled != nil && stalled! >= 0.4, "closed after \(String(describing: stalled)) s")
+        #expect(try await server.post(fixture: "fixtures/hang.json").status == 200, "the server still answers")
+    }
+
     @Test func bodiesOverTheLimitGet413WithoutBeingReadToTheEnd() async throws {
         let server = try await TestServer.start { $0.maxBody = 1 << 20 }
         defer { Task { await server.stop() } }

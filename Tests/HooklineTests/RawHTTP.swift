@@ -32,18 +32,44 @@ enum RawHTTP {
         }
     }
 
-    private static func exchange(port: Int, head: String, next: () -> [UInt8]?) throws -> Result {
+    /// Connects, sends `bytes` and then nothing more; returns how long the server took to close the
+    /// connection, or nil if it was still open after `limit`.
+    static func secondsUntilClosed(port: Int, sending bytes: String, limit: TimeInterval) throws -> TimeInterval? {
+        let fd = try connect(port: port)
+        defer { close(fd) }
+        let started = Date()
+        let payload = Array(bytes.utf8)
+        guard payload.isEmpty || payload.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == payload.count
+        else { throw TestFailure("send() failed") }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(started) < limit {
+            var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&fds, 1, 100) > 0 else { continue }
+            if read(fd, &buffer, buffer.count) <= 0 { return Date().timeIntervalSince(started) }
+        }
+        return nil
+    }
+
+    private static func connect(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed") }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw TestFailure("connect() failed") }
+        guard connected == 0 else {
+            close(fd)
+            throw TestFailure("connect() failed")
+        }
+        return fd
+    }
+
+    private static func exchange(port: Int, head: String, next: () -> [UInt8]?) throws -> Result {
+        let fd = try connect(port: port)
+        defer { close(fd) }
         var sent = 0
         var pending = Array(head.utf8)
         var headSent = false
