@@ -56,7 +56,7 @@ public final class Intake: Sendable {
             telemetry.rejected(endpoint: endpoint, reason: error.code)
             return .rejected(error)
         }
-        for warning in inspection.warnings { telemetry.warning(kind: warning.kind.rawValue) }
+        for (kind, count) in inspection.counts { telemetry.warning(kind: kind.rawValue, count: count) }
 
         let stored: JSONDocument
         if let redacted = Redaction.redact(document) {

@@ -47,8 +47,9 @@ public final class Telemetry: Sendable {
             .increment()
     }
 
-    public func warning(kind: String) {
-        counter("event_warnings", "Contract deviations kept as warnings on accepted events", [("kind", kind)]).increment()
+    public func warning(kind: String, count: Int) {
+        counter("event_warnings", "Contract deviations found on accepted events, by kind", [("kind", kind)])
+            .increment(by: Int64(count))
     }
 
     public func journalUnavailable() {

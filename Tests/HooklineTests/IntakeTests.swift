@@ -114,6 +114,23 @@ import Testing
         #expect(try await server.get("/nope").status == 404)
     }
 
+    /// A small body can hold a great many deviations (1.2 million from 900 KB): the first ones are listed, the
+    /// rest summed up in one last warning, and all of them counted in the metrics by kind.
+    @Test func warningsAreListedUpToALimitAndCountedInFull() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let messages = Array(repeating: "{}", count: 1_000).joined(separator: ",")
+        let body = #"{"message": {"type": "conversation-update", "timestamp": 1764000000000, "call": {"id": "many"}, "messages": ["#
+            + messages + "]}}"
+        let response = try await server.post(Array(body.utf8))
+        #expect(response.status == 200)
+        let warnings = response.json?["warnings"]?.elements.compactMap(\.string) ?? []
+        #expect(warnings.count == 101)
+        #expect(warnings.last == "/message: 3900 more deviations not listed (in all: missing_field 4000)", "\(warnings.last ?? "")")
+        let metrics = try await server.get("/metrics").text
+        #expect(metrics.contains(#"hookline_event_warnings_total{kind="missing_field"} 4000"#), "\(metrics)")
+    }
+
     /// Connections that go quiet are closed: one that never sends a request, and one that stops in the middle of
     /// a body, so that idle or stalled clients cannot pile up until the server runs out of descriptors.
     @Test func quietConnectionsAreClosed() async throws {
