@@ -73,6 +73,7 @@ public final class Hookline: Sendable {
             services: [
                 .init(service: Shutdown { await services.close() }),
                 .init(service: Shutdown { await journal.close() }),
+                .init(service: JournalPruner(journal: journal, retention: settings.retention, logger: logger)),
                 .init(service: Shutdown { await dispatcher.stop() }),
                 .init(service: application),
             ],
@@ -136,5 +137,40 @@ private struct Shutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await action()
+    }
+}
+
+/// Prunes finished events past the retention from the journal, a minute after start and then hourly, so
+/// that the data folder stops growing; stops with the service group, before the journal closes.
+private struct JournalPruner: Service {
+    let journal: any Journal
+    let retention: Duration
+    let logger: Logger
+    static let interval = Duration.seconds(3600)
+
+    func run() async throws {
+        guard retention > .zero else {
+            try? await gracefulShutdown()  // nothing to do; returning now would end the whole service group
+            return
+        }
+        try? await cancelWhenGracefulShutdown {
+            var wait = Duration.seconds(60)
+            while true {
+                try await Task.sleep(for: wait)
+                wait = Self.interval
+                let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - retention.components.seconds * 1000
+                do {
+                    let report = try await journal.prune(receivedBefore: cutoff)
+                    if report.events > 0 || report.bodyFiles > 0 {
+                        logger.info("journal pruned", metadata: [
+                            "events": "\(report.events)", "body_files": "\(report.bodyFiles)",
+                            "retention_days": "\(Double(retention.components.seconds) / 86_400)",
+                        ])
+                    }
+                } catch {
+                    logger.error("journal prune failed; it is tried again in an hour", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 }

@@ -17,6 +17,8 @@ public struct Settings: Sendable {
     public var open = false
     public var maxBody = 4 << 20
     public var idleTimeout = Duration.seconds(60)
+    /// Finished events older than this are pruned from the journal; zero keeps them forever.
+    public var retention = Duration.seconds(30 * 86400)
     /// Deliveries whose natural key (events.md, e) was already journaled are answered as duplicates.
     public var dedup = true
     public var scriptTimeout = Duration.seconds(5)
@@ -90,6 +92,7 @@ extension Settings {
         case "open": open = try parseBool(value, fail)
         case "dedup": dedup = try parseBool(value, fail)
         case "max-body": maxBody = try parseBytes(value) ?? { throw fail("a size such as 4MiB, 512KiB or 1000000") }()
+        case "retention": retention = try parseDuration(value) ?? { throw fail("a duration such as 30d, or 0 to keep everything") }()
         case "idle-timeout": idleTimeout = try parseDuration(value) ?? { throw fail("a duration such as 60s") }()
         case "script-timeout": scriptTimeout = try parseDuration(value) ?? { throw fail("a duration such as 5s or 250ms") }()
         case "script-memory": scriptMemory = try parseBytes(value) ?? { throw fail("a size such as 64MiB") }()
@@ -125,7 +128,7 @@ extension Settings {
 
     /// Every setting key, as flags and config keys spell it.
     public static let keys = [
-        "host", "port", "scripts", "data", "out", "secret", "open", "dedup", "max-body", "idle-timeout", "script-timeout", "script-memory", "retries",
+        "host", "port", "scripts", "data", "out", "secret", "open", "dedup", "max-body", "idle-timeout", "retention", "script-timeout", "script-memory", "retries",
         "retry-backoff", "workers", "http-allow", "http-max-response", "allow-env", "alert-slack", "alert-webhook",
         "alert-pagerduty", "alert-pagerduty-url", "alert-window", "alert-slack-min", "alert-webhook-min", "alert-pagerduty-min", "log-format", "log-level", "reload-interval",
     ]
@@ -230,9 +233,9 @@ public func parseBytes(_ text: String) -> Int? {
     return Int(trimmed).flatMap { $0 > 0 ? $0 : nil }
 }
 
-/// "5s", "250ms", "10m", "1h", "1.5s" -> a duration.
+/// "5s", "250ms", "10m", "1h", "1.5s", "30d" -> a duration.
 public func parseDuration(_ text: String) -> Duration? {
-    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
         guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0 else { return nil }

@@ -19,8 +19,7 @@ struct BodyLocation: Sendable {
 /// Keeping bodies out of SQLite writes each byte once instead of three times (WAL, checkpoint, overflow
 /// pages), which is most of the journal's cost at webhook sizes.
 final class BodySegments: @unchecked Sendable {
-    static let segmentLimit: Int64 = 1 << 30
-
+    private let segmentLimit: Int64
     private let directory: String
     // Written only by the group-commit thread; reads use pread and need no lock.
     private var segment: Int
@@ -29,8 +28,10 @@ final class BodySegments: @unchecked Sendable {
     private let readers = NSLock()
     private var readDescriptors: [Int: Int32] = [:]
 
-    init(directory: String) throws(JournalError) {
+    /// A new segment file is started when the next batch would take one past `segmentLimit` bytes.
+    init(directory: String, segmentLimit: Int64) throws(JournalError) {
         self.directory = directory
+        self.segmentLimit = segmentLimit
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -66,7 +67,7 @@ final class BodySegments: @unchecked Sendable {
     /// Appends the bodies in one write and syncs them; returns where each one is.
     func append(_ bodies: [[UInt8]]) throws(JournalError) -> [BodyLocation] {
         let total = bodies.reduce(0) { $0 + $1.count }
-        if size > 0 && size + Int64(total) > Self.segmentLimit { try open(segment + 1) }
+        if size > 0 && size + Int64(total) > segmentLimit { try open(segment + 1) }
         var locations: [BodyLocation] = []
         locations.reserveCapacity(bodies.count)
         var buffer: [UInt8] = []
@@ -110,6 +111,21 @@ final class BodySegments: @unchecked Sendable {
             done += n
         }
         return out
+    }
+
+    /// Deletes the segment files numbered below `number`, never the one being written; returns how many.
+    /// Called on the group-commit thread, which owns `segment`.
+    func remove(before number: Int) -> Int {
+        let limit = min(number, segment)
+        let doomed = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }
+            .filter { $0 < limit }
+        readers.lock()
+        for number in doomed {
+            if let fd = readDescriptors.removeValue(forKey: number) { close(fd) }
+        }
+        readers.unlock()
+        return doomed.filter { unlink(path($0)) == 0 }.count
     }
 
     private func readDescriptor(_ number: Int) throws(JournalError) -> Int32 {

@@ -35,6 +35,10 @@ public protocol Journal: Sendable {
     /// Events waiting for processing, and the size of the journal on disk (cheap at any journal size).
     func statistics() async throws(JournalError) -> JournalStatistics
 
+    /// Deletes the finished events (any state but pending) received before `cutoff` (epoch ms), their runs, and
+    /// the body files that only they used, a slice at a time so deliveries never wait long.
+    func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport
+
     /// Whether a write can be committed right now (for readiness).
     func checkWritable() async -> Bool
     func close() async
@@ -222,6 +226,17 @@ public struct EventDetail: Sendable {
     public var body: [UInt8]
     /// Every recorded attempt, oldest first.
     public var runs: [RunRecord]
+}
+
+/// What one prune removed.
+public struct PruneReport: Sendable, Equatable {
+    public var events: Int
+    public var bodyFiles: Int
+
+    public init(events: Int, bodyFiles: Int) {
+        self.events = events
+        self.bodyFiles = bodyFiles
+    }
 }
 
 public struct JournalStatistics: Sendable {

@@ -10,8 +10,9 @@ public final class SQLiteJournal: Journal {
     private let segments: BodySegments
     private let writer: GroupCommitWriter
 
-    /// Opens (creating if needed) `journal.sqlite` in `directory`.
-    public init(directory: String) throws(JournalError) {
+    /// Opens (creating if needed) `journal.sqlite` in `directory`; event bodies go to `bodies/`, in files
+    /// of about `bodyFileLimit` bytes.
+    public init(directory: String, bodyFileLimit: Int64 = 1 << 30) throws(JournalError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -32,7 +33,8 @@ public final class SQLiteJournal: Journal {
         } catch {
             throw JournalError(.unavailable, "cannot open the journal at \(path): \(error)")
         }
-        segments = try BodySegments(directory: (directory as NSString).appendingPathComponent("bodies"))
+        segments = try BodySegments(directory: (directory as NSString).appendingPathComponent("bodies"),
+                                    segmentLimit: bodyFileLimit)
         writer = GroupCommitWriter(pool: pool, segments: segments)
     }
 
@@ -295,6 +297,41 @@ public final class SQLiteJournal: Journal {
         let files = [path, path + "-wal"]
         let bytes = files.compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int64 }.reduce(0, +)
         return JournalStatistics(pending: pending, bytesOnDisk: bytes)
+    }
+
+    public func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport {
+        // Old events are at the start of the table (ids grow with time): walk it from the first id to the
+        // first event kept for its age, in slices of 2,000 ids, one commit each.
+        let (first, end) = try await read { db -> (Int64, Int64) in
+            let first = try Int64.fetchOne(db, sql: "SELECT min(id) FROM events") ?? 0
+            let end = try Int64.fetchOne(db, sql: "SELECT id FROM events WHERE received_at >= ? ORDER BY id LIMIT 1",
+                                         arguments: [cutoff])
+                ?? (try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0) + 1
+            return (first, end)
+        }
+        var report = PruneReport(events: 0, bodyFiles: 0)
+        var low = first
+        while low < end {
+            let high = min(low + 2_000, end)
+            nonisolated(unsafe) var deleted = 0
+            try await writer.write { db, _ in
+                let finished = "SELECT id FROM events WHERE id >= ? AND id < ? AND received_at < ? AND state != 'pending'"
+                try db.execute(sql: "DELETE FROM runs WHERE event_id IN (\(finished))", arguments: [low, high, cutoff])
+                try db.execute(sql: "DELETE FROM events WHERE id IN (\(finished))", arguments: [low, high, cutoff])
+                deleted = db.changesCount
+            }
+            report.events += deleted
+            low = high
+        }
+        // Bodies are appended in id order: every file before the oldest kept event's file is unused.
+        nonisolated(unsafe) var removed = 0
+        let segments = segments
+        try await writer.write { db, _ in
+            let oldest = try Int.fetchOne(db, sql: "SELECT segment FROM events ORDER BY id LIMIT 1") ?? Int.max
+            removed = segments.remove(before: oldest)
+        }
+        report.bodyFiles = removed
+        return report
     }
 
     public func checkWritable() async -> Bool {

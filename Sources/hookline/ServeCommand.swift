@@ -48,6 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxBody: String?
     @Option(help: "Close a connection that sends nothing for this long, between requests or within one, e.g. 60s. (HOOKLINE_IDLE_TIMEOUT, default 60s)")
     var idleTimeout: String?
+    @Option(help: "Prune finished events (their runs and bodies) received longer ago than this, e.g. 30d; 0 keeps everything. Checked hourly. (HOOKLINE_RETENTION, default 30d)")
+    var retention: String?
     @Option(help: "Wall-clock limit of one script run, host calls included, e.g. 5s. (HOOKLINE_SCRIPT_TIMEOUT, default 5s)")
     var scriptTimeout: String?
     @Option(help: "Memory limit of each Lua state, e.g. 64MiB. (HOOKLINE_SCRIPT_MEMORY, default 64MiB)")
@@ -116,7 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
         try settings.applyEnvironment(environment)
         let flags: [(String, String?)] = [
             ("host", host), ("port", port), ("scripts", scripts), ("data", data), ("out", out), ("secret", secret),
-            ("open", open ? "true" : nil), ("dedup", dedup), ("max-body", maxBody), ("idle-timeout", idleTimeout), ("script-timeout", scriptTimeout),
+            ("open", open ? "true" : nil), ("dedup", dedup), ("max-body", maxBody), ("idle-timeout", idleTimeout), ("retention", retention), ("script-timeout", scriptTimeout),
             ("script-memory", scriptMemory), ("retries", retries), ("retry-backoff", retryBackoff), ("workers", workers),
             ("http-max-response", httpMaxResponse), ("alert-slack", alertSlack), ("alert-webhook", alertWebhook),
             ("alert-pagerduty", alertPagerduty), ("alert-pagerduty-url", alertPagerdutyUrl), ("alert-window", alertWindow),

@@ -131,6 +131,14 @@ import Testing
         #expect(metrics.contains(#"hookline_event_warnings_total{kind="missing_field"} 4000"#), "\(metrics)")
     }
 
+    /// Retention switched off (`--retention 0`) leaves its service idle, not the server stopped.
+    @Test func serverRunsWithRetentionOff() async throws {
+        let server = try await TestServer.start { $0.retention = .zero }
+        defer { Task { await server.stop() } }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await server.post(fixture: "fixtures/hang.json").status == 200)
+    }
+
     /// Connections that go quiet are closed: one that never sends a request, and one that stops in the middle of
     /// a body, so that idle or stalled clients cannot pile up until the server runs out of descriptors.
     @Test func quietConnectionsAreClosed() async throws {

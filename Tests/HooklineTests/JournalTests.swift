@@ -35,4 +35,49 @@ import Testing
         #expect(elapsed > .milliseconds(200), "the writes must span several checkpoint intervals to show anything")
         #expect(restarts >= 2, "the WAL started over \(restarts) times in \(elapsed) of commits")
     }
+
+    /// Retention: finished events older than the cutoff go with their runs and the body files only they used;
+    /// a pending event is kept however old, and so is every body file from its own on.
+    @Test func pruningRemovesOldFinishedEventsAndTheirBodyFiles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-prune-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try SQLiteJournal(directory: directory, bodyFileLimit: 1)  // one body file per append
+        let day: Int64 = 86_400_000
+        let now: Int64 = 1_764_000_000_000
+        func append(_ receivedAt: Int64, _ body: String) async throws -> EventID {
+            guard case .stored(let id) = try await journal.append(NewEvent(
+                receivedAt: receivedAt, endpoint: "default", type: "hang", callID: "c", dedupKey: body, requestID: "r",
+                body: Array(body.utf8), warnings: [])) else { throw TestFailure("not stored") }
+            return id
+        }
+        func finish(_ id: EventID) async throws {
+            try await journal.record(runs: [RunRecord(eventID: id, generation: 0, script: "hang.lua", scriptVersion: "v",
+                                                      attempt: 1, startedAt: now, durationMicroseconds: 1, outcome: .ok)],
+                                     completions: [EventCompletion(eventID: id, generation: 0, state: .done, finishedAt: now)])
+        }
+        let old1 = try await append(now - 40 * day, "old1")
+        let old2 = try await append(now - 35 * day, "old2")
+        let oldPending = try await append(now - 33 * day, "old-pending")
+        let recent = try await append(now - 1 * day, "recent")
+        for id in [old1, old2, recent] { try await finish(id) }
+        func bodyFiles() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/bodies")) ?? []).filter { $0.hasSuffix(".seg") }.sorted()
+        }
+        #expect(bodyFiles().count == 4)
+
+        let first = try await journal.prune(receivedBefore: now - 30 * day)
+        #expect(first == PruneReport(events: 2, bodyFiles: 2))
+        #expect(try await journal.event(old1) == nil)
+        #expect(try await journal.event(old2) == nil)
+        #expect(try await journal.body(of: oldPending) == Array("old-pending".utf8), "a pending event is never pruned")
+        #expect(try await journal.event(recent)?.runs.count == 1)
+        #expect(bodyFiles().count == 2)
+        #expect(try await journal.prune(receivedBefore: now - 30 * day) == PruneReport(events: 0, bodyFiles: 0))
+
+        try await finish(oldPending)
+        #expect(try await journal.prune(receivedBefore: now - 30 * day) == PruneReport(events: 1, bodyFiles: 1))
+        #expect(try await journal.body(of: recent) == Array("recent".utf8))
+        #expect(try await journal.statistics().pending == 0)
+        await journal.close()
+    }
 }

@@ -42,6 +42,7 @@ final class LateReads: Journal {
     func event(_ id: EventID) async throws(JournalError) -> EventDetail? { try await base.event(id) }
     func requeue(_ ids: [EventID]) async throws(JournalError) -> Int { try await base.requeue(ids) }
     func statistics() async throws(JournalError) -> JournalStatistics { try await base.statistics() }
+    func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport { try await base.prune(receivedBefore: cutoff) }
     func checkWritable() async -> Bool { await base.checkWritable() }
     func close() async { await base.close() }
 }
