@@ -24,7 +24,7 @@ public struct FileJail: Sendable {
     }
 
     public func write(_ path: String, _ data: [UInt8]) throws {
-        let (folder, name) = try place(path, create: true)!
+        let (folder, name, _) = try place(path, create: true)!
         defer { close(folder) }
         let temporary = ".\(name).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
@@ -42,11 +42,9 @@ public struct FileJail: Sendable {
     }
 
     public func append(_ path: String, _ data: [UInt8]) throws {
-        let (folder, name) = try place(path, create: true)!
+        let (folder, name, file) = try place(path, create: true)!
         defer { close(folder) }
-        // one lock per file, however the path was spelled ("a//b.txt", "./a/b.txt")
-        let key = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.joined(separator: "/")
-        try appendLocks.withLock(for: key) {
+        try appendLocks.withLock(for: file) {
             let fd = openat(folder, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw failure("append to", path) }
             defer { close(fd) }
@@ -56,7 +54,7 @@ public struct FileJail: Sendable {
 
     /// The file's bytes, or nil when it does not exist.
     public func read(_ path: String) throws -> [UInt8]? {
-        guard let (folder, name) = try place(path, create: false) else { return nil }
+        guard let (folder, name, _) = try place(path, create: false) else { return nil }
         defer { close(folder) }
         let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
@@ -79,9 +77,10 @@ public struct FileJail: Sendable {
     }
 
     /// Checks `path` and opens the folder that holds it, walking down from the root without following
-    /// links and creating missing folders when `create`; returns the folder (to close) and the file name,
-    /// or nil when a folder is missing and not to be created.
-    private func place(_ path: String, create: Bool) throws -> (folder: Int32, name: String)? {
+    /// links and creating missing folders when `create`; returns the folder (to close), the file name and the
+    /// path spelled one way ("a//b.txt" and "./a/b.txt" are "a/b.txt"), or nil when a folder is missing and
+    /// not to be created.
+    private func place(_ path: String, create: Bool) throws -> (folder: Int32, name: String, file: String)? {
         guard !path.isEmpty, !path.utf8.contains(0) else { throw HostError("file: the path must be a non-empty string") }
         guard !path.hasPrefix("/") else {
             throw HostError("file: '\(path)' is absolute; paths are relative to the output folder")
@@ -112,7 +111,7 @@ public struct FileJail: Sendable {
             }
             folder = next
         }
-        return (folder, String(name))
+        return (folder, String(name), components.joined(separator: "/"))
     }
 
     private func failure(_ verb: String, _ path: String) -> HostError {

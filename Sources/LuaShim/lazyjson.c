@@ -262,15 +262,10 @@ static int stub_pairs(lua_State *L) {
 static void push_stub_metatable(lua_State *L) {
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &LAZY_META) != LUA_TNIL) return;
     lua_pop(L, 1);
-    lua_createtable(L, 0, 4);
-    lua_pushcfunction(L, stub_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, stub_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushcfunction(L, stub_len);
-    lua_setfield(L, -2, "__len");
-    lua_pushcfunction(L, stub_pairs);
-    lua_setfield(L, -2, "__pairs");
+    static const luaL_Reg METHODS[] = {
+        {"__index", stub_index}, {"__newindex", stub_newindex}, {"__len", stub_len}, {"__pairs", stub_pairs},
+        {NULL, NULL}};
+    luaL_newlib(L, METHODS);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &LAZY_META);
 }

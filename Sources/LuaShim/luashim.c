@@ -730,22 +730,16 @@ void lshim_open_sandbox(lua_State *L) {
     lua_newtable(L);
     int G = lua_gettop(L);
     copy_fields(L, real, G, BASE_ALLOWED);
-    lua_pushcfunction(L, sandbox_rawset);
-    lua_setfield(L, G, "rawset");
+    static const luaL_Reg REPLACED[] = {
+        {"rawset", sandbox_rawset}, {"load", sandbox_load}, {"setmetatable", sandbox_setmetatable},
+        {"xpcall", sandbox_xpcall}, {"collectgarbage", sandbox_collectgarbage}, {NULL, NULL}};
+    luaL_setfuncs(L, REPLACED, 0);
     static const char *const RAW_READERS[] = {"next", "rawget", "rawlen", "getmetatable", NULL};
     for (const char *const *name = RAW_READERS; *name != NULL; name++) {
         lua_getfield(L, real, *name);
         lua_pushcclosure(L, fill_then_call, 1);
         lua_setfield(L, G, *name);
     }
-    lua_pushcfunction(L, sandbox_load);
-    lua_setfield(L, G, "load");
-    lua_pushcfunction(L, sandbox_setmetatable);
-    lua_setfield(L, G, "setmetatable");
-    lua_pushcfunction(L, sandbox_xpcall);
-    lua_setfield(L, G, "xpcall");
-    lua_pushcfunction(L, sandbox_collectgarbage);
-    lua_setfield(L, G, "collectgarbage");
 
     /* string: the methods of every string value come from this table too */
     open_library(L, "string", luaopen_string);
@@ -787,15 +781,10 @@ void lshim_open_sandbox(lua_State *L) {
     lua_pop(L, 1);
 
     /* private helpers handed to the prelude, never stored where scripts can reach them */
-    lua_newtable(L);
-    lua_pushcfunction(L, sandbox_raw_resume);
-    lua_setfield(L, -2, "raw_resume");
-    lua_pushcfunction(L, sandbox_load_module);
-    lua_setfield(L, -2, "load_module");
-    lua_pushcfunction(L, sandbox_call_module);
-    lua_setfield(L, -2, "call_module");
-    lua_pushcfunction(L, sandbox_freeze);
-    lua_setfield(L, -2, "freeze");
+    static const luaL_Reg PRIVATE[] = {
+        {"raw_resume", sandbox_raw_resume}, {"load_module", sandbox_load_module},
+        {"call_module", sandbox_call_module}, {"freeze", sandbox_freeze}, {NULL, NULL}};
+    luaL_newlib(L, PRIVATE);
     lua_pushlightuserdata(L, &hostmark_storage);
     lua_setfield(L, -2, "hostmark");
     lua_getfield(L, G, "coroutine");

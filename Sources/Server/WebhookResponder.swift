@@ -35,13 +35,14 @@ struct WebhookResponder: Sendable {
                           "the body must be sent as Content-Type: application/json (got \(request.headers[.contentType].map { "'\($0)'" } ?? "none"))",
                           logger: logger)
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBody {
+        let declaredLength = request.headers[.contentLength].flatMap(Int.init)
+        if let length = declaredLength, length > maxBody {
             stopReading(context)
             return tooLarge(logger: logger)
         }
         // Read straight into the array intake keeps: one copy of the body, however many parts it came in.
         var body: [UInt8] = []
-        body.reserveCapacity(request.headers[.contentLength].flatMap(Int.init) ?? 16 * 1024)
+        body.reserveCapacity(declaredLength ?? 16 * 1024)
         do {
             for try await part in request.body {
                 guard body.count + part.readableBytes <= maxBody else {
