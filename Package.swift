@@ -83,6 +83,8 @@ let package = Package(
         .executableTarget(name: "LuaRuntimeBenchmark", dependencies: ["LuaRuntime", "JSON"],
                           path: "Benchmarks/LuaRuntimeBenchmark"),
 
+        .executableTarget(name: "IntakeBenchmark", dependencies: ["Intake", "JSON"], path: "Benchmarks/IntakeBenchmark"),
+
         .executableTarget(name: "HostAPIBenchmark", dependencies: [
             "HostAPI", "Journal", "LuaRuntime", "Observability",
             .product(name: "Hummingbird", package: "hummingbird"),

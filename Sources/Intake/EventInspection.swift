@@ -206,8 +206,10 @@ private struct Checks {
     // Fields looked up together, in one pass over their object.
     static let callFields = ["teamId", "assistantId", "callType", "direction", "phoneCallStatus", "callEndTriggerBy",
                              "startAt", "endAt", "assistantCallDuration"]
+    static let callKeys = JSONKeys(callFields)
     static let messageObjects = ["assistant", "phone", "customer", "analysis"]
-    static let messageItemFields = ["messageId", "role", "text", "timestamp", "metrics", "skippedAssistantMessages"]
+    static let messageObjectKeys = JSONKeys(messageObjects)
+    static let messageItemKeys = JSONKeys(["messageId", "role", "text", "timestamp", "metrics", "skippedAssistantMessages"])
 
     /// Lists a deviation, or only counts it once `Inspector.listedWarnings` are listed (its text is then
     /// never built).
@@ -264,8 +266,9 @@ private struct Checks {
                 warn(.wrongType, "/message/timestamp", "expected an integer epoch in milliseconds, found a fraction")
             }
         }
-        let callValues = call.values(of: Self.callFields)
-        for (field, value) in zip(Self.callFields, callValues) {
+        let callValues = call.values(of: Self.callKeys)
+        for (slot, field) in Self.callFields.enumerated() {
+            let value = callValues[slot]
             switch field {
             case "startAt", "endAt": expect(value, "/message/call/\(field)", [.string, .null], "an ISO-8601 string or null")
             case "assistantCallDuration":
@@ -276,9 +279,9 @@ private struct Checks {
             default: expect(value, "/message/call/\(field)", .string, "a string")
             }
         }
-        let objects = message.values(of: Self.messageObjects)
-        for (field, value) in zip(Self.messageObjects, objects) {
-            expect(value, "/message/\(field)", .object, "an object")
+        let objects = message.values(of: Self.messageObjectKeys)
+        for (slot, field) in Self.messageObjects.enumerated() {
+            expect(objects[slot], "/message/\(field)", .object, "an object")
         }
         expect(objects[2]?["number"], "/message/customer/number", .string, "a string")
     }
@@ -305,7 +308,7 @@ private struct Checks {
                 warn(.wrongType, base, "expected a message object, found \(item.typeName)")
                 continue
             }
-            let fields = item.values(of: Self.messageItemFields)
+            let fields = item.values(of: Self.messageItemKeys)
             if let id = required(fields[0], base + "/messageId", .string, "a string"),
                !Inspector.isSafeIdentifier(id) {
                 warn(.outOfRange, base + "/messageId", "not a safe identifier (letters, digits, '-' and '_', at most 128)")

@@ -39,10 +39,15 @@ public final class Intake: Sendable {
         self.onAccepted = onAccepted
     }
 
-    /// Checks and stores one delivery. `subscribed` limits which types the endpoint processes (others are
-    /// kept, marked skipped); `receivedAt` is epoch milliseconds.
-    public func receive(_ body: [UInt8], endpoint: String, subscribed: Set<String>? = nil, requestID: String,
-                        receivedAt: Int64) async -> IntakeResult {
+    /// A delivery that passed the checks: the body to store (parsed, credentials redacted) and what was learned.
+    public struct Checked: Sendable {
+        public var stored: JSONDocument
+        public var inspection: EventInspection
+    }
+
+    /// Everything intake does before journaling: strict parse, identification and warnings, redaction.
+    /// `receivedAt` (epoch milliseconds) bounds the plausible timestamps.
+    public static func check(_ body: [UInt8], receivedAt: Int64) -> Result<Checked, IntakeRejection> {
         let document: JSONDocument
         let inspection: EventInspection
         do throws(IntakeRejection) {
@@ -53,18 +58,25 @@ public final class Intake: Sendable {
             }
             inspection = try Inspector.inspect(document, now: receivedAt)
         } catch {
-            telemetry.rejected(endpoint: endpoint, reason: error.code)
-            return .rejected(error)
+            return .failure(error)
+        }
+        return .success(Checked(stored: Redaction.redact(document) ?? document, inspection: inspection))
+    }
+
+    /// Checks and stores one delivery. `subscribed` limits which types the endpoint processes (others are
+    /// kept, marked skipped); `receivedAt` is epoch milliseconds.
+    public func receive(_ body: [UInt8], endpoint: String, subscribed: Set<String>? = nil, requestID: String,
+                        receivedAt: Int64) async -> IntakeResult {
+        let stored: JSONDocument
+        let inspection: EventInspection
+        switch Intake.check(body, receivedAt: receivedAt) {
+        case .success(let checked): (stored, inspection) = (checked.stored, checked.inspection)
+        case .failure(let rejection):
+            telemetry.rejected(endpoint: endpoint, reason: rejection.code)
+            return .rejected(rejection)
         }
         for (kind, count) in inspection.counts { telemetry.warning(kind: kind.rawValue, count: count) }
 
-        let stored: JSONDocument
-        if let redacted = Redaction.redact(document) {
-            // only a few strings changed: the result parses (the bytes around them are untouched)
-            stored = (try? JSONParser.parse(redacted, options: .init(maxDepth: Intake.maxDepth))) ?? document
-        } else {
-            stored = document
-        }
         let skipped = subscribed.map { !$0.contains(inspection.type) } ?? false
         let warnings = inspection.warnings.map(\.description)
         let event = NewEvent(receivedAt: receivedAt, endpoint: endpoint, type: inspection.type, callID: inspection.callID,

@@ -6,8 +6,8 @@ import JSON
 enum Redaction {
     static let placeholder = Array("[redacted]".utf8)
 
-    /// The redacted body, or nil when there is nothing to redact.
-    static func redact(_ document: JSONDocument) -> [UInt8]? {
+    /// The redacted document, or nil when there is nothing to redact.
+    static func redact(_ document: JSONDocument) -> JSONDocument? {
         guard let message = document.root["message"] else { return nil }
         var ranges: [Range<Int>] = []
         if let server = message["assistant", "assistantServer"] {
@@ -18,16 +18,6 @@ enum Redaction {
         }
         if let control = message["call", "monitor", "controlUrl"]?.rawStringRange { ranges.append(control) }
         guard !ranges.isEmpty else { return nil }
-        ranges.sort { $0.lowerBound < $1.lowerBound }
-        var out: [UInt8] = []
-        out.reserveCapacity(document.bytes.count)
-        var position = 0
-        for range in ranges {
-            out.append(contentsOf: document.bytes[position..<range.lowerBound])
-            out.append(contentsOf: placeholder)
-            position = range.upperBound
-        }
-        out.append(contentsOf: document.bytes[position...])
-        return out
+        return document.replacingStrings(ranges, with: placeholder)
     }
 }

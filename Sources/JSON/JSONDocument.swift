@@ -2,8 +2,9 @@
 ///
 /// The tape is what makes one parse serve everyone: intake validates and looks fields up on it, the Lua
 /// runtime walks it to build tables of exactly the right size, and strings are never copied until someone
-/// asks for them (unescaped strings are read straight from the source bytes).
-public struct JSONDocument: Sendable {
+/// asks for them (unescaped strings are read straight from the source bytes). A class, so that each
+/// `JSONValue` holds one reference rather than two.
+public final class JSONDocument: Sendable {
     /// The exact bytes that were parsed.
     public let bytes: [UInt8]
     @usableFromInline let tape: [TapeEntry]
@@ -58,5 +59,40 @@ extension JSONDocument {
         return try bytes.withUnsafeBufferPointer { bytes in
             try tape.withUnsafeBytes { entries in try body(bytes, entries) }
         }
+    }
+}
+
+extension JSONDocument {
+    /// This document with the contents of some strings replaced by `text`, without parsing again: the bytes
+    /// around them are copied and the tape's string offsets moved. `ranges` are raw string contents
+    /// (`JSONValue.rawStringRange`), in any order, not overlapping; `text` must need no escaping.
+    public func replacingStrings(_ ranges: [Range<Int>], with text: [UInt8]) -> JSONDocument {
+        let ranges = ranges.sorted { $0.lowerBound < $1.lowerBound }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + ranges.count * text.count)
+        var position = 0
+        for range in ranges {
+            out.append(contentsOf: bytes[position..<range.lowerBound])
+            out.append(contentsOf: text)
+            position = range.upperBound
+        }
+        out.append(contentsOf: bytes[position...])
+
+        var newTape = tape
+        var next = 0  // the first range not yet passed
+        var shift = 0  // how far strings after the passed ranges moved
+        for index in newTape.indices where newTape[index].kind == .string {
+            let offset = Int(newTape[index].payload)
+            while next < ranges.count && ranges[next].upperBound <= offset && ranges[next].lowerBound < offset {
+                shift += text.count - ranges[next].count
+                next += 1
+            }
+            if next < ranges.count && ranges[next].lowerBound == offset && ranges[next].count == newTape[index].size {
+                newTape[index] = TapeEntry(kind: .string, size: text.count, payload: UInt64(offset + shift))
+            } else {
+                newTape[index].payload = UInt64(offset + shift)
+            }
+        }
+        return JSONDocument(bytes: out, tape: newTape)
     }
 }

@@ -98,14 +98,14 @@ public struct JSONValue: Sendable {
         return found
     }
 
-    /// The values of several members, found in one pass over the object: element `i` is the value of
-    /// `keys[i]`, nil where absent (all nil when this is not an object).
-    public func values(of keys: [String]) -> [JSONValue?] {
-        var found = [JSONValue?](repeating: nil, count: keys.count)
-        var remaining = keys.count
+    /// The values of several members, found in one pass over the object without allocating: element `i` is
+    /// the value of `keys[i]`, nil where absent (all nil when this is not an object).
+    public func values(of keys: JSONKeys) -> JSONMembers {
+        var found = JSONMembers(document: document)
+        var remaining = keys.names.count
         scanMembers { raw, escaped, valueIndex in
-            for slot in keys.indices where found[slot] == nil && Self.rawEquals(raw, escaped: escaped, keys[slot]) {
-                found[slot] = JSONValue(document: document, index: valueIndex)
+            for slot in keys.names.indices where found.indexes[slot] < 0 && keys.matches(slot, raw, escaped: escaped) {
+                found.indexes[slot] = Int32(valueIndex)
                 remaining -= 1
                 break
             }
@@ -157,20 +157,8 @@ public struct JSONValue: Sendable {
         return JSONValue(document: document, index: child)
     }
 
-    /// The elements of an array, in order.
-    public var elements: [JSONValue] {
-        guard kind == .array else { return [] }
-        var result: [JSONValue] = []
-        result.reserveCapacity(entry.size)
-        var child = index + 1
-        let end = entry.end
-        while child < end {
-            let value = JSONValue(document: document, index: child)
-            result.append(value)
-            child = value.next
-        }
-        return result
-    }
+    /// The elements of an array, in order (none for other values).
+    public var elements: JSONElements { JSONElements(array: self) }
 
     /// The last element of an array.
     public var last: JSONValue? {
@@ -210,6 +198,60 @@ public struct JSONValue: Sendable {
         case .integer, .double: "number"
         case .true, .false: "boolean"
         case .null: "null"
+        }
+    }
+}
+
+/// Member names looked up together (`JSONValue.values(of:)`), encoded once. At most `JSONKeys.limit`.
+public struct JSONKeys: Sendable {
+    public static let limit = 16
+    let names: [[UInt8]]
+
+    public init(_ names: [String]) {
+        precondition(names.count <= JSONKeys.limit, "at most \(JSONKeys.limit) names are looked up together")
+        self.names = names.map { Array($0.utf8) }
+    }
+
+    @inline(__always) func matches(_ slot: Int, _ raw: UnsafeBufferPointer<UInt8>, escaped: Bool) -> Bool {
+        if escaped { return JSONStrings.unescape(raw) == names[slot] }
+        return names[slot].withUnsafeBufferPointer { name in
+            name.count == raw.count && (raw.isEmpty || memcmp(raw.baseAddress!, name.baseAddress!, raw.count) == 0)
+        }
+    }
+}
+
+/// The values found by `JSONValue.values(of:)`, by the position of their name in the `JSONKeys`.
+public struct JSONMembers: Sendable {
+    let document: JSONDocument
+    var indexes = InlineArray<16, Int32>(repeating: -1)
+
+    init(document: JSONDocument) { self.document = document }
+
+    public subscript(slot: Int) -> JSONValue? {
+        indexes[slot] < 0 ? nil : JSONValue(document: document, index: Int(indexes[slot]))
+    }
+}
+
+/// The elements of an array, read from the tape as they are visited.
+public struct JSONElements: Sequence, Sendable {
+    let array: JSONValue
+
+    public var underestimatedCount: Int { array.count }
+
+    public func makeIterator() -> Iterator {
+        Iterator(document: array.document, position: array.index + 1, end: array.kind == .array ? array.entry.end : 0)
+    }
+
+    public struct Iterator: IteratorProtocol {
+        let document: JSONDocument
+        var position: Int
+        let end: Int
+
+        public mutating func next() -> JSONValue? {
+            guard position < end else { return nil }
+            let value = JSONValue(document: document, index: position)
+            position = value.next
+            return value
         }
     }
 }

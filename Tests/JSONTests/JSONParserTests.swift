@@ -36,7 +36,7 @@ private func failure(_ text: String) -> JSONParseError? { failure(Array(text.utf
 
     @Test func integersBeyond64BitsBecomeDoubles() throws {
         let doc = try parse("[18446744073709551617, 9223372036854775808, 0.1, 123456789012345678901234567890]")
-        let elements = doc.root.elements
+        let elements = Array(doc.root.elements)
         #expect(elements.map(\.kind) == [.double, .double, .double, .double])
         #expect(elements[0].number == 18446744073709551617.0)
         #expect(elements[2].number == 0.1)
@@ -141,6 +141,20 @@ private func failure(_ text: String) -> JSONParseError? { failure(Array(text.utf
             let doc = try JSONParser.parse(bytes)
             #expect(doc.root["message", "type"]?.string != nil, "\(url.lastPathComponent)")
         }
+    }
+
+    @Test func replacingStringsMatchesParsingTheReplacedText() throws {
+        // escaped and empty strings replaced, keys and values around them moved by different amounts
+        let text = #"{"a":"one","b\u0041":["x\n","",{"c":"three33","":""}],"d":"",  "e":"last"}"#
+        let doc = try parse(text)
+        let targets = [doc.root["a"]!, doc.root["bA"]![0]!, doc.root["bA"]![1]!, doc.root["bA"]![2]!["c"]!, doc.root["d"]!]
+        let ranges = targets.map { $0.rawStringRange! }
+        let replaced = doc.replacingStrings(ranges.reversed(), with: Array("[r]".utf8))
+        let expected = try parse(#"{"a":"[r]","b\u0041":["[r]","[r]",{"c":"[r]","":""}],"d":"[r]",  "e":"last"}"#)
+        #expect(replaced.bytes == expected.bytes)
+        let tapes = [replaced, expected].map { doc in doc.withRawTape { _, tape in Array(tape) } }
+        #expect(tapes[0] == tapes[1])
+        #expect(replaced.root["bA"]?[2]?[""]?.string == "" && replaced.root["e"]?.string == "last")
     }
 
     @Test func hostileFixturesAreRefusedForTheRightReason() throws {

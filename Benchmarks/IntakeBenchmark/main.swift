@@ -1,0 +1,44 @@
+// Prints what intake costs per delivery before the journal, as the fastest of 31 samples (the machine's
+// noise only ever adds time, and it is large here):
+// `swift run -c release IntakeBenchmark [payload-folder]` (default: the peer harness's payloads).
+import Foundation
+import Intake
+import JSON
+
+let folder = CommandLine.arguments.dropFirst().first
+    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("../shared/bench/payloads").standardized.path
+let payloads = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted()
+guard !payloads.isEmpty else { fatalError("no .json payloads in \(folder)") }
+
+let now = Int64(Date().timeIntervalSince1970 * 1000)
+
+/// The fastest of 31 samples of the time per call, each sample timing `batch` calls.
+func fastest(batch: Int, _ body: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    for _ in 0..<batch { body() }  // warm-up
+    var times: [Double] = []
+    for _ in 0..<31 {
+        let start = clock.now
+        for _ in 0..<batch { body() }
+        let (s, atto) = (clock.now - start).components
+        times.append((Double(s) * 1e6 + Double(atto) / 1e12) / Double(batch))
+    }
+    return times.min()!
+}
+
+print("Hookline intake benchmark (time per delivery, fastest of 31 samples, one thread; \(folder))")
+print("")
+print("| payload | size | strict parse | parse + inspect + redact | MB/s (whole check) | warnings |")
+print("|---|---:|---:|---:|---:|---:|")
+for name in payloads {
+    let body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(name)")))
+    guard case .success(let checked) = Intake.check(body, receivedAt: now) else {
+        fatalError("\(name) is refused by intake")
+    }
+    let batch = max(20, 2_000_000 / body.count)
+    let parse = fastest(batch: batch) { _ = try! JSONParser.parse(body) }
+    let check = fastest(batch: batch) { _ = Intake.check(body, receivedAt: now) }
+    print(String(format: "| %@ | %.1f KB | %.1f µs | %.1f µs | %.0f | %d |", name, Double(body.count) / 1024, parse, check,
+                 Double(body.count) / check, checked.inspection.warnings.count))
+}
