@@ -22,13 +22,16 @@ public final class SQLiteJournal: Journal {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            // WAL (set by DatabasePool) with FULL sync: every commit reaches the disk before it returns.
             // Checkpoints are run by the writer between commits (GroupCommitWriter), never inside one.
             // When the WAL starts over, a file that grew past 64 MiB is cut back to that size.
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // FULL sync: every commit reaches the disk before it returns. Set here, on the writer, because
+            // DatabasePool sets NORMAL when it turns WAL on, after `prepareDatabase` has run: with NORMAL a
+            // commit is only in the page cache, and a power cut could lose events already acknowledged.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try pool.write { db in try Self.migrate(db) }
         } catch {
             throw JournalError(.unavailable, "cannot open the journal at \(path): \(error)")
@@ -343,6 +346,13 @@ public final class SQLiteJournal: Journal {
         } catch {
             return false
         }
+    }
+
+    /// The writer connection's `PRAGMA synchronous`: 2 (FULL) means each commit is on disk before it returns.
+    public func commitSyncLevel() async throws(JournalError) -> Int {
+        nonisolated(unsafe) var level = 0
+        try await writer.write { db, _ in level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 0 }
+        return level
     }
 
     public func close() async {

@@ -36,6 +36,17 @@ import Testing
         #expect(restarts >= 2, "the WAL started over \(restarts) times in \(elapsed) of commits")
     }
 
+    /// Events are acknowledged once their commit returns, so the commit must be synced to the disk (FULL), not
+    /// only written to the page cache (NORMAL, which GRDB's pool sets when it turns WAL on).
+    @Test func commitsAreSyncedToTheDisk() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-sync-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        let level = try await journal.commitSyncLevel()
+        await journal.close()
+        #expect(level == 2, "PRAGMA synchronous is \(level) on the writer; 2 is FULL")
+    }
+
     /// Retention: finished events older than the cutoff go with their runs and the body files only they used;
     /// a pending event is kept however old, and so is every body file from its own on.
     @Test func pruningRemovesOldFinishedEventsAndTheirBodyFiles() async throws {
