@@ -12,15 +12,17 @@ import Glibc
 /// is walked one folder at a time from the root with `openat(O_NOFOLLOW)`, so no check can be raced by a
 /// link swapped in between the check and the open. Writes are atomic (a temporary file renamed over the
 /// target), appends to one file are serialised so lines never interleave, and folders are created as needed.
+///
+/// The root is opened by its path for each operation, not held open: an output folder that an operator
+/// removes, recreates or moves aside while Hookline runs is written afresh, not through a descriptor of a
+/// deleted folder (every write then failed with "No such file or directory").
 public struct FileJail: Sendable {
     public let root: String
-    private let rootFolder: Folder
     public static let readLimit = 16 << 20
 
     public init(root: String) throws {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         self.root = root
-        rootFolder = try Folder(opening: root)
     }
 
     public func write(_ path: String, _ data: [UInt8]) throws {
@@ -89,8 +91,15 @@ public struct FileJail: Sendable {
         guard let name = components.last, !components.contains("..") else {
             throw HostError("file: '\(path)' leaves the output folder ('..' is not allowed)")
         }
-        var folder = dup(rootFolder.descriptor)
-        guard folder >= 0 else { throw failure("open the output folder for", path) }
+        var folder = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folder < 0 && errno == ENOENT && create {
+            try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            folder = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+        guard folder >= 0 else {
+            if errno == ENOENT && !create { return nil }
+            throw HostError("file: cannot open the output folder \(root) for '\(path)': \(String(cString: strerror(errno)))")
+        }
         for component in components.dropLast().map(String.init) {
             var next = openat(folder, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if next < 0 && errno == ENOENT && create {
@@ -134,18 +143,6 @@ public struct FileJail: Sendable {
             return true
         }
     }
-}
-
-/// The output folder, held open for the jail's lifetime: every path is walked from it.
-private final class Folder: Sendable {
-    let descriptor: Int32
-
-    init(opening path: String) throws {
-        descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw HostError("cannot open the output folder \(path)") }
-    }
-
-    deinit { close(descriptor) }
 }
 
 /// Striped locks: appends to the same file never overlap; appends to different files rarely wait.

@@ -228,6 +228,36 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/data/x.txt"))
     }
 
+    /// The peer harness empties the output folder with `rm -rf` and `mkdir` while the server runs; operators
+    /// move it aside or remove it. Writes go to the folder at that path afterwards, recreated when missing.
+    @Test func theOutputFolderMayBeRemovedOrReplacedWhileRunning() async throws {
+        let server = try await TestServer.start(scripts: [
+            "hang.lua": #"""
+                file.append("hangs.log", event.call.id .. "\n")
+                file.write("calls/" .. event.call.id .. ".txt", "seen")
+                """#,
+        ])
+        defer { Task { await server.stop() } }
+        let out = server.scratch.path + "/data/out"
+        _ = try await server.post(event("fixtures/hang.json", callID: "first"))
+        try await server.drained()
+        #expect(server.scratch.read("data/out/hangs.log") == "first\n")
+
+        try FileManager.default.moveItem(atPath: out, toPath: out + ".old")  // moved aside, a new one made
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        _ = try await server.post(event("fixtures/hang.json", callID: "second"))
+        try await server.drained()
+        #expect(server.scratch.read("data/out/hangs.log") == "second\n")
+        #expect(server.scratch.read("data/out/calls/second.txt") == "seen")
+        #expect(server.scratch.read("data/out.old/hangs.log") == "first\n")
+
+        try FileManager.default.removeItem(atPath: out)  // removed and not made again
+        _ = try await server.post(event("fixtures/hang.json", callID: "third"))
+        try await server.drained()
+        #expect(server.scratch.read("data/out/hangs.log") == "third\n")
+        #expect(server.scratch.read("data/out/calls/third.txt") == "seen")
+    }
+
     @Test func concurrentAppendsNeverTear() async throws {
         let server = try await TestServer.start(scripts: [
             "hang.lua": #"""
