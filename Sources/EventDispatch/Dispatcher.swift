@@ -403,7 +403,10 @@ public final class Dispatcher: Sendable {
             ]))
             result = await pool.engines[index].run(compiled, event: .json(message), ctx: ctx, context: context)
         } else if document == nil {
-            result = .failure(ScriptError(kind: .runtime, script: job.script, message: "the event's body could not be read from the journal"))
+            result = .failure(ScriptError(kind: .runtime, script: job.script, message: """
+                the event's body could not be read from the journal: its body file is missing or short (a power cut \
+                before the body reached the disk leaves this; such an event was never acknowledged)
+                """))
         } else {
             result = .success(RunReport(duration: .zero, hostCalls: 0))  // the script was removed since the event arrived
         }

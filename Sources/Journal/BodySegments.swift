@@ -12,9 +12,11 @@ struct BodyLocation: Sendable {
 }
 
 /// Event bodies in append-only segment files (`bodies/000001.seg`, ...), beside the SQLite journal that
-/// indexes them. A body is written once, by one `write` per group commit, and synced before the commit
-/// that references it: SQLite never points at bytes that are not on disk. Bytes past the last committed
-/// body (a crash between the two syncs) are never referenced and are simply skipped.
+/// indexes them. A batch's bodies are written once, by one `writev` per group commit, and synced while the
+/// commit that references them is synced (`GroupCommitWriter`); no event is acknowledged before both syncs
+/// returned. Bytes past the last committed body are never referenced and are simply skipped. A power cut
+/// between the two syncs can leave a committed row whose body did not reach the disk: that event was never
+/// acknowledged, and its runs fail with "the event's body could not be read from the journal" (Dispatcher).
 ///
 /// Keeping bodies out of SQLite writes each byte once instead of three times (WAL, checkpoint, overflow
 /// pages), which is most of the journal's cost at webhook sizes.
@@ -64,40 +66,66 @@ final class BodySegments: @unchecked Sendable {
         size = Int64(lseek(fd, 0, SEEK_END))
     }
 
-    /// Appends the bodies in one write and syncs them; returns where each one is.
+    /// Appends the bodies in one `writev`, without syncing them (see `sync`); returns where each one is.
     func append(_ bodies: [[UInt8]]) throws(JournalError) -> [BodyLocation] {
         let total = bodies.reduce(0) { $0 + $1.count }
         if size > 0 && size + Int64(total) > segmentLimit { try open(segment + 1) }
         var locations: [BodyLocation] = []
         locations.reserveCapacity(bodies.count)
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(total)
         var offset = size
         for body in bodies {
             locations.append(BodyLocation(segment: segment, offset: offset, length: body.count))
-            buffer.append(contentsOf: body)
             offset += Int64(body.count)
         }
-        let written = buffer.withUnsafeBytes { bytes -> Bool in
-            var done = 0
-            while done < bytes.count {
-                let n = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += n
-            }
-            return true
-        }
-        guard written else {
+        guard writeAll(bodies) else {
             let error = failure("write to \(path(segment))")
             size = Int64(lseek(descriptor, 0, SEEK_END))  // a partial write is never referenced
             throw error
         }
-        guard fdatasync(descriptor) == 0 else { throw failure("sync \(path(segment))") }
         size = offset
         return locations
+    }
+
+    /// The descriptor to `fdatasync` for the bodies appended so far (the current segment's: a batch never
+    /// spans two segments, and the previous segment was synced with the batch before).
+    var descriptorToSync: Int32 { descriptor }
+
+    /// Writes the bodies in order, up to 64 per `writev` (each iovec borrows its body for the call, one nested
+    /// borrow per body), resuming after short writes.
+    private func writeAll(_ bodies: [[UInt8]]) -> Bool {
+        var pending = bodies.filter { !$0.isEmpty }[...]
+        var skip = 0  // bytes of the first pending body already written
+        while !pending.isEmpty {
+            let chunk = pending.prefix(64)
+            let n = withIOVecs(chunk, skip: skip) { vectors in writev(descriptor, vectors.baseAddress, Int32(vectors.count)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            var written = skip + n
+            while let first = pending.first, written >= first.count {
+                written -= first.count
+                pending = pending.dropFirst()
+            }
+            skip = written
+        }
+        return true
+    }
+
+    /// Calls `body` with an iovec per body (the first starting `skip` bytes in), valid only during the call.
+    private func withIOVecs(_ bodies: ArraySlice<[UInt8]>, skip: Int, _ body: (UnsafeBufferPointer<iovec>) -> Int) -> Int {
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(bodies.count)
+        func collect(_ index: ArraySlice<[UInt8]>.Index) -> Int {
+            guard index < bodies.endIndex else { return vectors.withUnsafeBufferPointer(body) }
+            return bodies[index].withUnsafeBytes { bytes in
+                let start = index == bodies.startIndex ? skip : 0
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + start),
+                                     iov_len: bytes.count - start))
+                return collect(bodies.index(after: index))
+            }
+        }
+        return collect(bodies.startIndex)
     }
 
     func read(_ location: BodyLocation) throws(JournalError) -> [UInt8] {

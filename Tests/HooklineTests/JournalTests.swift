@@ -1,5 +1,5 @@
 import Foundation
-import Journal
+@testable import Journal
 import Testing
 
 /// The SQLite journal on its own: what it keeps on disk while writes never stop.
@@ -34,6 +34,20 @@ import Testing
         await journal.close()
         #expect(elapsed > .milliseconds(200), "the writes must span several checkpoint intervals to show anything")
         #expect(restarts >= 2, "the WAL started over \(restarts) times in \(elapsed) of commits")
+    }
+
+    /// A batch larger than one `writev` takes (64 bodies), empty bodies among them: each reads back whole.
+    @Test func bodiesOfOneBatchReadBackWhole() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-bodies-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let segments = try BodySegments(directory: directory, segmentLimit: 1 << 30)
+        let bodies = (0..<150).map { n in [UInt8](repeating: UInt8(n % 251), count: n % 7 == 0 ? 0 : n * 37) }
+        let first = try segments.append(bodies)
+        let second = try segments.append([Array("after".utf8)])
+        for (body, location) in zip(bodies + [Array("after".utf8)], first + second) {
+            #expect(try segments.read(location) == body, "body at \(location.offset), \(location.length) bytes")
+        }
+        #expect(second[0].offset == Int64(bodies.map(\.count).reduce(0, +)))
     }
 
     /// Events are acknowledged once their commit returns, so the commit must be synced to the disk (FULL), not
