@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Debian's liblua5.4 (pkg-config lua5.4) and the C shim for everything that must raise or yield.
@@ -84,6 +85,14 @@ let package = Package(
                           path: "Benchmarks/LuaRuntimeBenchmark"),
 
         .executableTarget(name: "IntakeBenchmark", dependencies: ["Intake", "JSON"], path: "Benchmarks/IntakeBenchmark"),
+
+        // The front door alone: Hummingbird beside a bare NIO HTTP/1 handler, reading the body (and checking it).
+        .executableTarget(name: "FrontDoorBenchmark", dependencies: [
+            "Intake",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Benchmarks/FrontDoorBenchmark"),
 
         .executableTarget(name: "HostAPIBenchmark", dependencies: [
             "HostAPI", "Journal", "LuaRuntime", "Observability",

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Weighs the front door: Hummingbird and a bare NIO handler, each only reading the body, then each also
+# running intake's checks, loaded with the peer harness's mix (wrk, 32 connections), the server pinned to
+# core 0 and wrk to core 1 as in ../shared/bench. No journal and no scripts: what is left is the HTTP path.
+#
+#   Benchmarks/front-door.sh [SECONDS=8] [ROUNDS=2]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BENCH=${BENCH:-$(pwd)/../shared/bench}
+seconds=${1:-8}
+rounds=${2:-2}
+port=18334
+command -v wrk >/dev/null || { echo "wrk is missing (the peer harness installs it: bash $BENCH/run-peers.sh)" >&2; exit 2; }
+swift build -c release --product FrontDoorBenchmark >/dev/null 2>&1 || swift build -c release --product FrontDoorBenchmark
+binary=.build/release/FrontDoorBenchmark
+
+echo "| front door | handler | round | req/s | p50 | p99 |"
+echo "|---|---|---:|---:|---:|---:|"
+for round in $(seq 1 "$rounds"); do
+  for mode in read check; do
+    for server in hummingbird nio; do
+      taskset -c 0 "$binary" "$server" "$mode" "$port" >/dev/null 2>&1 &
+      pid=$!
+      for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+      out=$(PAYLOAD_DIR="$BENCH/payloads" taskset -c 1 wrk -t1 -c32 -d"${seconds}s" --latency -s "$BENCH/wrk/mix.lua" \
+            "http://127.0.0.1:$port/webhook" 2>&1)
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+      rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+      p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+      p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+      errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr -s ' ' | tr '\n' ' ' || true)
+      echo "| $server | $mode | $round | $rate | $p50 | $p99 |${errors:+ $errors}"
+    done
+  done
+done
