@@ -27,7 +27,7 @@ let reply = #"{"accepted":true}"#
     if checking { _ = Intake.check(body, receivedAt: Int64(Date().timeIntervalSince1970 * 1000)) }
 }
 
-final class WebhookHandler: ChannelInboundHandler, @unchecked Sendable {
+final class WebhookHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     private var body: [UInt8] = []

@@ -223,6 +223,7 @@ public struct JSONKeys: Sendable {
 /// The values found by `JSONValue.values(of:)`, by the position of their name in the `JSONKeys`.
 public struct JSONMembers: Sendable {
     let document: JSONDocument
+    /// Tape indexes, -1 where absent; one slot per name a `JSONKeys` may hold (`JSONKeys.limit`).
     var indexes = InlineArray<16, Int32>(repeating: -1)
 
     init(document: JSONDocument) { self.document = document }
