@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // Debian's liblua5.4 (pkg-config lua5.4) and the C shim for everything that must raise or yield.
@@ -36,12 +37,15 @@ let package = Package(
         .target(name: "Intake", dependencies: [
             "JSON", "Journal", "Observability", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // The HTTP front door (Hummingbird): endpoints, authentication, limits, /healthz, /metrics.
+        // The HTTP front door (SwiftNIO's HTTP/1 pipeline): endpoints, authentication, limits, /healthz, /metrics.
         .target(name: "Server", dependencies: [
             "Intake", "Journal", "JSON", "Observability",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 

@@ -65,7 +65,7 @@ public final class Hookline: Sendable {
             backlog: { (try? await journal.statistics().pending) ?? dispatcher.inFlight })
 
         let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
-        let application = server.application { port in
+        let application = server.service { port in
             boundContinuation.yield(port)
             boundContinuation.finish()
         }

@@ -15,7 +15,6 @@ public struct AcceptedEvent: Sendable {
 public enum IntakeResult: Sendable {
     case accepted(EventID, warnings: [EventInspection.Warning], skipped: Bool)
     case duplicate(of: EventID)
-    case rejected(IntakeRejection)
     /// The journal could not store the event: it was not accepted.
     case unavailable(JournalError)
 }
@@ -63,20 +62,24 @@ public final class Intake: Sendable {
         return .success(Checked(stored: Redaction.redact(document) ?? document, inspection: inspection))
     }
 
-    /// Checks and stores one delivery. `subscribed` limits which types the endpoint processes (others are
-    /// kept, marked skipped); `receivedAt` is epoch milliseconds.
-    public func receive(_ body: [UInt8], endpoint: String, subscribed: Set<String>? = nil, requestID: String,
-                        receivedAt: Int64) async -> IntakeResult {
-        let stored: JSONDocument
-        let inspection: EventInspection
-        switch Intake.check(body, receivedAt: receivedAt) {
-        case .success(let checked): (stored, inspection) = (checked.stored, checked.inspection)
+    /// Checks one delivery (`check`), counting rejections and deviations. Cheap enough for the thread that
+    /// read the body: the server runs it there, then hands what passed to `store`.
+    public func accept(_ body: [UInt8], endpoint: String, receivedAt: Int64) -> Result<Checked, IntakeRejection> {
+        let result = Intake.check(body, receivedAt: receivedAt)
+        switch result {
+        case .success(let checked):
+            for (kind, count) in checked.inspection.counts { telemetry.warning(kind: kind.rawValue, count: count) }
         case .failure(let rejection):
             telemetry.rejected(endpoint: endpoint, reason: rejection.code)
-            return .rejected(rejection)
         }
-        for (kind, count) in inspection.counts { telemetry.warning(kind: kind.rawValue, count: count) }
+        return result
+    }
 
+    /// Journals a delivery that passed `accept`; answers once it is durable. `subscribed` limits which types
+    /// the endpoint processes (others are kept, marked skipped); `receivedAt` is epoch milliseconds.
+    public func store(_ checked: Checked, endpoint: String, subscribed: Set<String>? = nil, requestID: String,
+                      receivedAt: Int64) async -> IntakeResult {
+        let (stored, inspection) = (checked.stored, checked.inspection)
         let skipped = subscribed.map { !$0.contains(inspection.type) } ?? false
         let warnings = inspection.warnings.map(\.description)
         let event = NewEvent(receivedAt: receivedAt, endpoint: endpoint, type: inspection.type, callID: inspection.callID,

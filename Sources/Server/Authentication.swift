@@ -1,30 +1,31 @@
 import Crypto
 import Foundation
-import HTTPTypes
+import NIOHTTP1
 
 /// Checks a delivery's credentials in constant time. Both sides are hashed first, so neither the time
 /// taken nor an early exit reveals the expected value or its length.
-struct Authenticator: Sendable {
+struct Authenticator: Sendable, CustomStringConvertible {
     private let secret: [UInt8]?
-    private let headers: [(name: HTTPField.Name, digest: [UInt8])]
+    private let headers: [(name: String, digest: [UInt8])]
 
-    static let secretHeader = HTTPField.Name("x-interactly-secret")!
+    static let secretHeader = "x-interactly-secret"
+
+    /// Which headers are checked, never the digests.
+    var description: String { "Authenticator(\(secret == nil ? [] : [Self.secretHeader]) + \(headers.map(\.name)))" }
 
     init(_ endpoint: EndpointSettings) {
         secret = endpoint.secret.map(Self.digest)
-        headers = endpoint.requiredHeaders.compactMap { header in
-            HTTPField.Name(header.name).map { ($0, Self.digest(header.value)) }
-        }
+        headers = endpoint.requiredHeaders.map { ($0.name.lowercased(), Self.digest($0.value)) }
     }
 
     /// nil when the delivery is authentic, else which credential was wrong (never its value).
-    func check(_ fields: HTTPFields) -> String? {
+    func check(_ fields: HTTPHeaders) -> String? {
         var failure: String?
-        if let secret, !matches(fields[Self.secretHeader], secret) {
-            failure = "x-interactly-secret"
+        if let secret, !matches(fields.first(name: Self.secretHeader), secret) {
+            failure = Self.secretHeader
         }
-        for (name, digest) in headers where !matches(fields[name], digest) {
-            failure = failure ?? name.canonicalName
+        for (name, digest) in headers where !matches(fields.first(name: name), digest) {
+            failure = failure ?? name
         }
         return failure
     }

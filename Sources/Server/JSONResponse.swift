@@ -1,21 +1,28 @@
-import Hummingbird
 import JSON
+import NIOCore
+import NIOHTTP1
+
+/// A response ready to write: status, headers beyond the ones every response gets, and the body.
+struct Answer: Sendable {
+    var status: HTTPResponseStatus
+    var headers: [(String, String)] = []
+    var contentType = "application/json"
+    var body: [UInt8]
+}
 
 /// Small JSON bodies written by hand: every rejection names the problem in a stable `code` and a
 /// readable `message`, with the JSON pointer of the value when there is one.
 enum JSONResponse {
-    static func make(_ status: HTTPResponse.Status, _ fields: [(String, JSONField)], headers: HTTPFields = [:]) -> Response {
+    static func make(_ status: HTTPResponseStatus, _ fields: [(String, JSONField)], headers: [(String, String)] = []) -> Answer {
         var out: [UInt8] = [UInt8(ascii: "{")]
         append(fields, to: &out)
         out.append(UInt8(ascii: "}"))
         out.append(UInt8(ascii: "\n"))
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: out)))
+        return Answer(status: status, headers: headers, body: out)
     }
 
-    static func error(_ status: HTTPResponse.Status, code: String, message: String, pointer: String? = nil,
-                      headers: HTTPFields = [:]) -> Response {
+    static func error(_ status: HTTPResponseStatus, code: String, message: String, pointer: String? = nil,
+                      headers: [(String, String)] = []) -> Answer {
         var fields: [(String, JSONField)] = [("code", .string(code)), ("message", .string(message))]
         if let pointer { fields.append(("pointer", .string(pointer))) }
         return make(status, [("error", .object(fields))], headers: headers)

@@ -19,7 +19,7 @@ public struct ServerSettings: Sendable {
 }
 
 /// One webhook URL: its credentials and which event types it processes.
-public struct EndpointSettings: Sendable {
+public struct EndpointSettings: Sendable, CustomStringConvertible {
     public static let defaultName = "default"
 
     public var name: String
@@ -40,4 +40,9 @@ public struct EndpointSettings: Sendable {
 
     /// The path Interactly posts to.
     public var path: String { name == EndpointSettings.defaultName ? "/webhook" : "/webhook/\(name)" }
+
+    /// Names and path only: the secret and header values never reach a log line through a description.
+    public var description: String {
+        "EndpointSettings(\(path), secret: \(secret == nil ? "none" : "set"), headers: \(requiredHeaders.map(\.name)))"
+    }
 }

@@ -1,13 +1,12 @@
 import Foundation
-import Hummingbird
 import Intake
 import Journal
 import Logging
-import NIOCore
+import NIOHTTP1
 import Observability
 
-/// `POST /webhook[/name]`: authenticate, check the media type and size, hand the bytes to intake, and
-/// answer 2xx only for an event the journal stored.
+/// `POST /webhook[/name]`: authenticate, check the media type and size, check the body on the thread that
+/// read it, and answer 2xx only for an event the journal stored.
 struct WebhookResponder: Sendable {
     let endpoint: EndpointSettings
     let authenticator: Authenticator
@@ -23,41 +22,54 @@ struct WebhookResponder: Sendable {
         self.maxBody = maxBody
     }
 
-    func respond(_ request: Request, context: HooklineRequestContext) async -> Response {
-        let started = ContinuousClock.now
-        let logger = context.logger
+    /// What the request line and headers alone decide: nil to read the body, else the answer (and whether the
+    /// body must not be read at all: one declared over the limit).
+    func screen(_ headers: HTTPHeaders, logger: Logger) -> (answer: Answer, stopReading: Bool)? {
         telemetry.received(endpoint: endpoint.name)
-        if let wrong = authenticator.check(request.headers) {
-            return reject(.unauthorized, "unauthorized", "missing or wrong \(wrong) header", logger: logger)
+        if let wrong = authenticator.check(headers) {
+            return (reject(.unauthorized, "unauthorized", "missing or wrong \(wrong) header", logger: logger), false)
         }
-        guard Self.isJSON(request.headers[.contentType]) else {
-            return reject(.unsupportedMediaType, "unsupported_media_type",
-                          "the body must be sent as Content-Type: application/json (got \(request.headers[.contentType].map { "'\($0)'" } ?? "none"))",
-                          logger: logger)
+        let contentType = headers.first(name: "content-type")
+        guard Self.isJSON(contentType) else {
+            return (reject(.unsupportedMediaType, "unsupported_media_type",
+                           "the body must be sent as Content-Type: application/json (got \(contentType.map { "'\($0)'" } ?? "none"))",
+                           logger: logger), false)
         }
-        let declaredLength = request.headers[.contentLength].flatMap(Int.init)
-        if let length = declaredLength, length > maxBody {
-            stopReading(context)
-            return tooLarge(logger: logger)
+        if let length = headers.first(name: "content-length").flatMap(Int.init), length > maxBody {
+            return (tooLarge(logger: logger), true)
         }
-        // Read straight into the array intake keeps: one copy of the body, however many parts it came in.
-        var body: [UInt8] = []
-        body.reserveCapacity(declaredLength ?? 16 * 1024)
-        do {
-            for try await part in request.body {
-                guard body.count + part.readableBytes <= maxBody else {
-                    stopReading(context)
-                    return tooLarge(logger: logger)
-                }
-                body.append(contentsOf: part.readableBytesView)
-            }
-        } catch {
-            return reject(.badRequest, "unreadable_body", "the body could not be read: \(error)", logger: logger)
-        }
+        return nil
+    }
+
+    func tooLarge(logger: Logger) -> Answer {
+        reject(.payloadTooLarge, "body_too_large", "the body is larger than the limit of \(maxBody) bytes (see --max-body)",
+               logger: logger)
+    }
+
+    /// Checks the whole body (on the caller's thread), then journals it: `answer` gets the response once the
+    /// event is stored, or at once for a rejection.
+    func respond(to body: [UInt8], requestID: String, logger: Logger, answer: @escaping @Sendable (Answer) -> Void) {
+        let started = ContinuousClock.now
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
-        let result = await intake.receive(body, endpoint: endpoint.name, subscribed: endpoint.events,
-                                          requestID: context.requestID, receivedAt: receivedAt)
-        let elapsed = ContinuousClock.now - started
+        let checked: Intake.Checked
+        switch intake.accept(body, endpoint: endpoint.name, receivedAt: receivedAt) {
+        case .success(let passed): checked = passed
+        case .failure(let rejection):
+            logger.warning("delivery rejected", metadata: [
+                "status": "\(rejection.status)", "code": "\(rejection.code)", "endpoint": "\(endpoint.name)",
+            ])
+            answer(JSONResponse.error(HTTPResponseStatus(statusCode: rejection.status), code: rejection.code,
+                                      message: rejection.message, pointer: rejection.pointer))
+            return
+        }
+        Task {
+            let result = await intake.store(checked, endpoint: endpoint.name, subscribed: endpoint.events,
+                                            requestID: requestID, receivedAt: receivedAt)
+            answer(respond(to: result, elapsed: ContinuousClock.now - started, logger: logger))
+        }
+    }
+
+    private func respond(to result: IntakeResult, elapsed: Duration, logger: Logger) -> Answer {
         switch result {
         case .accepted(let id, let warnings, let skipped):
             var fields: [(String, JSONField)] = [("accepted", .bool(true)), ("id", .string(id.description))]
@@ -71,36 +83,20 @@ struct WebhookResponder: Sendable {
         case .duplicate(let id):
             logger.info("duplicate delivery", metadata: ["event_id": "\(id)", "endpoint": "\(endpoint.name)"])
             return JSONResponse.make(.ok, [("accepted", .bool(true)), ("duplicate", .bool(true)), ("id", .string(id.description))])
-        case .rejected(let rejection):
-            logger.warning("delivery rejected", metadata: [
-                "status": "\(rejection.status)", "code": "\(rejection.code)", "endpoint": "\(endpoint.name)",
-            ])
-            return JSONResponse.error(.init(code: rejection.status), code: rejection.code, message: rejection.message,
-                                      pointer: rejection.pointer)
         case .unavailable(let error):
             logger.critical("JOURNAL CANNOT WRITE: delivery refused with 503, the event was NOT stored", metadata: [
                 "endpoint": "\(endpoint.name)", "error": "\(error)",
             ])
             return JSONResponse.error(.serviceUnavailable, code: "journal_unavailable",
                                       message: "the event could not be stored, so it was not accepted (the journal cannot write)",
-                                      headers: [.retryAfter: "5"])
+                                      headers: [("retry-after", "5")])
         }
     }
 
-    private func reject(_ status: HTTPResponse.Status, _ code: String, _ message: String, logger: Logger) -> Response {
+    private func reject(_ status: HTTPResponseStatus, _ code: String, _ message: String, logger: Logger) -> Answer {
         telemetry.rejected(endpoint: endpoint.name, reason: code)
         logger.warning("delivery rejected", metadata: ["status": "\(status.code)", "code": "\(code)", "endpoint": "\(endpoint.name)"])
         return JSONResponse.error(status, code: code, message: message)
-    }
-
-    private func tooLarge(logger: Logger) -> Response {
-        reject(.contentTooLarge, "body_too_large", "the body is larger than the limit of \(maxBody) bytes (see --max-body)",
-               logger: logger)
-    }
-
-    /// An oversized body is not read to its end: stop reading, answer, and let the connection close.
-    private func stopReading(_ context: HooklineRequestContext) {
-        context.channel.close(mode: .input, promise: nil)
     }
 
     /// True for `application/json`, in any case, with or without parameters (`; charset=utf-8`).

@@ -154,6 +154,19 @@ import Testing
         #expect(try await server.post(fixture: "fixtures/hang.json").status == 200, "the server still answers")
     }
 
+    /// A client that asks before sending its body (`Expect: 100-continue`, as curl does past 1 KB) is told to
+    /// go on at once when its headers pass, and answered at once when they do not.
+    @Test func clientsThatAskBeforeSendingTheBodyAreAnswered() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        func head(secret: String) -> String {
+            "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-interactly-secret: \(secret)\r\n"
+                + "Content-Length: 100\r\nExpect: 100-continue\r\n\r\n"
+        }
+        #expect(try RawHTTP.firstStatus(port: server.port, head: head(secret: TestServer.secret), limit: 0.5) == 100)
+        #expect(try RawHTTP.firstStatus(port: server.port, head: head(secret: "wrong"), limit: 0.5) == 401)
+    }
+
     @Test func bodiesOverTheLimitGet413WithoutBeingReadToTheEnd() async throws {
         let server = try await TestServer.start { $0.maxBody = 1 << 20 }
         defer { Task { await server.stop() } }

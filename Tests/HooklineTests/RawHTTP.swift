@@ -50,6 +50,27 @@ enum RawHTTP {
         return nil
     }
 
+    /// Sends `head` and nothing more; returns the status of the first answer within `limit`, or nil.
+    static func firstStatus(port: Int, head: String, limit: TimeInterval) throws -> Int? {
+        let fd = try connect(port: port)
+        defer { close(fd) }
+        let payload = Array(head.utf8)
+        guard payload.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == payload.count
+        else { throw TestFailure("send() failed") }
+        let started = Date()
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(started) < limit {
+            var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&fds, 1, 100) > 0 else { continue }
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { return nil }
+            response += buffer[0..<n]
+            if let status = statusCode(response) { return status }
+        }
+        return nil
+    }
+
     private static func connect(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed") }
