@@ -107,7 +107,6 @@ private struct HTTPService: Service, CustomStringConvertible {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: settings.host, port: settings.port).get()
         await onRunning(channel.localAddress?.port ?? 0)
-        let finished = group.next().makePromise(of: Void.self)
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 try? await channel.closeFuture.get()
@@ -115,11 +114,12 @@ private struct HTTPService: Service, CustomStringConvertible {
                 channel.close(promise: nil)
             }
         } onGracefulShutdown: {
-            quiesce.initiateShutdown(promise: finished)
+            quiesce.initiateShutdown(promise: nil)
         }
-        // the listening socket is closed: by a graceful shutdown (which also ends every connection once its
-        // request is answered) or otherwise, in which case the connections are ended now
-        quiesce.initiateShutdown(promise: nil)
+        // The listening socket is closed, by a graceful shutdown or otherwise: every connection ends once its
+        // request in flight is answered (a second call joins the shutdown the first one started).
+        let finished = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: finished)
         try? await finished.futureResult.get()
     }
 }
