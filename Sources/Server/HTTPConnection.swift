@@ -6,7 +6,7 @@ import Synchronization
 /// One connection's requests, handled on its event loop: the webhook body is read and checked on the
 /// thread that received it (no hop to another thread before the journal), other routes answer from a task.
 /// NIO's pipelining assistance hands over one request at a time, so answers go out in request order.
-final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
+final class HTTPConnection: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -118,7 +118,8 @@ final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Answers without reading the rest of the body (over the limit), then closes the connection.
+    /// Answers without reading the rest of the body (over the limit, or refused before the client sent it),
+    /// then closes the connection.
     private func refuseBody(_ answer: Answer, context: ChannelHandlerContext) {
         pending = nil
         keepAlive = false
