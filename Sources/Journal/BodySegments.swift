@@ -66,7 +66,8 @@ final class BodySegments: @unchecked Sendable {
         size = Int64(lseek(fd, 0, SEEK_END))
     }
 
-    /// Appends the bodies in one `writev`, without syncing them (see `sync`); returns where each one is.
+    /// Appends the bodies to the current segment file without syncing it (the caller syncs
+    /// `descriptorToSync`); returns where each one is.
     func append(_ bodies: [[UInt8]]) throws(JournalError) -> [BodyLocation] {
         let total = bodies.reduce(0) { $0 + $1.count }
         if size > 0 && size + Int64(total) > segmentLimit { try open(segment + 1) }

@@ -1,5 +1,4 @@
 import JSON
-import NIOCore
 import NIOHTTP1
 
 /// A response ready to write: status, headers beyond the ones every response gets, and the body.

@@ -35,38 +35,33 @@ enum RawHTTP {
     /// Connects, sends `bytes` and then nothing more; returns how long the server took to close the
     /// connection, or nil if it was still open after `limit`.
     static func secondsUntilClosed(port: Int, sending bytes: String, limit: TimeInterval) throws -> TimeInterval? {
+        try watch(port: port, sending: bytes, limit: limit) { _, closed, elapsed in closed ? elapsed : nil }
+    }
+
+    /// Sends `head` and nothing more; returns the status of the first answer within `limit`, or nil.
+    static func firstStatus(port: Int, head: String, limit: TimeInterval) throws -> Int? {
+        try watch(port: port, sending: head, limit: limit) { received, _, _ in statusCode(received) }
+    }
+
+    /// Connects, sends `bytes`, then reads until `settled` makes something of what arrived so far, whether the
+    /// server closed the connection and the seconds since sending, or until `limit` passes (nil).
+    private static func watch<T>(port: Int, sending bytes: String, limit: TimeInterval,
+                                 _ settled: (_ received: [UInt8], _ closed: Bool, _ elapsed: TimeInterval) -> T?) throws -> T? {
         let fd = try connect(port: port)
         defer { close(fd) }
         let started = Date()
         let payload = Array(bytes.utf8)
         guard payload.isEmpty || payload.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == payload.count
         else { throw TestFailure("send() failed") }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while Date().timeIntervalSince(started) < limit {
-            var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&fds, 1, 100) > 0 else { continue }
-            if read(fd, &buffer, buffer.count) <= 0 { return Date().timeIntervalSince(started) }
-        }
-        return nil
-    }
-
-    /// Sends `head` and nothing more; returns the status of the first answer within `limit`, or nil.
-    static func firstStatus(port: Int, head: String, limit: TimeInterval) throws -> Int? {
-        let fd = try connect(port: port)
-        defer { close(fd) }
-        let payload = Array(head.utf8)
-        guard payload.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == payload.count
-        else { throw TestFailure("send() failed") }
-        let started = Date()
-        var response: [UInt8] = []
+        var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while Date().timeIntervalSince(started) < limit {
             var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&fds, 1, 100) > 0 else { continue }
             let n = read(fd, &buffer, buffer.count)
+            if n > 0 { received += buffer[0..<n] }
+            if let result = settled(received, n <= 0, Date().timeIntervalSince(started)) { return result }
             if n <= 0 { return nil }
-            response += buffer[0..<n]
-            if let status = statusCode(response) { return status }
         }
         return nil
     }
