@@ -1,6 +1,9 @@
-// The front door alone, to weigh it: `FrontDoorBenchmark hummingbird|nio read|check [PORT]` serves
+// The front door alone, to weigh it: `FrontDoorBenchmark hummingbird|nio read|check|keep [PORT]` serves
 // `POST /webhook` on 127.0.0.1, reads the body into one array and answers 200 `{"accepted":true}`; with
 // `check` it also runs intake's checks (strict parse, inspection, redaction) first. No journal, no scripts.
+// With `keep` (nio only) it checks nothing and answers once the body is appended to one file and synced,
+// concurrent bodies sharing one `write` and one `fdatasync`: the floor under any durable intake, since
+// Hookline's journal does this and more (an indexed SQLite row, synced too).
 // `Benchmarks/front-door.sh` loads each combination with the peer harness's mix, pinned like the harness.
 //
 // - hummingbird: a Router with one route, as `Sources/Server` uses it (without its middleware and logging);
@@ -14,13 +17,15 @@ import NIOHTTP1
 import NIOPosix
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count >= 2, ["hummingbird", "nio"].contains(arguments[0]), ["read", "check"].contains(arguments[1]) else {
-    print("usage: FrontDoorBenchmark hummingbird|nio read|check [PORT]")
+guard arguments.count >= 2, ["hummingbird", "nio"].contains(arguments[0]), ["read", "check", "keep"].contains(arguments[1]),
+      arguments[1] != "keep" || arguments[0] == "nio" else {
+    print("usage: FrontDoorBenchmark hummingbird|nio read|check|keep [PORT]   (keep: nio only)")
     exit(2)
 }
 let checking = arguments[1] == "check"
+let keeper = arguments[1] == "keep" ? SyncedAppender(path: "front-door-bodies.\(getpid()).bin") : nil
 let port = arguments.count > 2 ? Int(arguments[2]) ?? 18333 : 18333
-let reply = #"{"accepted":true}"#
+let acceptedReply = #"{"accepted":true}"#
 
 /// What both front doors do with a whole body.
 @Sendable func handle(_ body: [UInt8]) {
@@ -31,7 +36,7 @@ final class WebhookHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     private var body: [UInt8] = []
-    private let answer = ByteBuffer(string: reply)
+    private let reply = ByteBuffer(string: acceptedReply)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -41,11 +46,59 @@ final class WebhookHandler: ChannelInboundHandler {
         case .body(let buffer):
             body.append(contentsOf: buffer.readableBytesView)
         case .end:
-            handle(body)
-            let headers = HTTPHeaders([("content-type", "application/json"), ("content-length", String(answer.readableBytes))])
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(answer))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if let keeper {
+                let loop = context.eventLoop
+                let bound = NIOLoopBound((self, context), eventLoop: loop)
+                keeper.append(body) { loop.execute { bound.value.0.answer(context: bound.value.1) } }
+            } else {
+                handle(body)
+                answer(context: context)
+            }
+        }
+    }
+
+    private func answer(context: ChannelHandlerContext) {
+        let headers = HTTPHeaders([("content-type", "application/json"), ("content-length", String(reply.readableBytes))])
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(reply))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}
+
+/// Appends bodies to one file from one thread: everything queued while a sync runs goes out in the next
+/// `write` + `fdatasync`, then each body's `done` is called.
+final class SyncedAppender: @unchecked Sendable {
+    private let condition = NSCondition()  // guards `queue`
+    private var queue: [([UInt8], @Sendable () -> Void)] = []
+    private let descriptor: Int32
+
+    init(path: String) {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
+        precondition(descriptor >= 0, "cannot open \(path)")
+        unlink(path)
+        Thread.detachNewThread { self.run() }
+    }
+
+    func append(_ body: [UInt8], done: @escaping @Sendable () -> Void) {
+        condition.lock()
+        queue.append((body, done))
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func run() {
+        var bytes: [UInt8] = []
+        while true {
+            condition.lock()
+            while queue.isEmpty { condition.wait() }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            condition.unlock()
+            bytes.removeAll(keepingCapacity: true)
+            for (body, _) in batch { bytes.append(contentsOf: body) }
+            precondition(bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == bytes.count, "write failed")
+            precondition(fdatasync(descriptor) == 0, "fdatasync failed")
+            for (_, done) in batch { done() }
         }
     }
 }
@@ -69,7 +122,7 @@ if arguments[0] == "nio" {
         var body: [UInt8] = []
         for try await part in request.body { body.append(contentsOf: part.readableBytesView) }
         handle(body)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: reply)))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: acceptedReply)))
     }
     try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port))).runService()
 }

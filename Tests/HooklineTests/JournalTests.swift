@@ -36,18 +36,36 @@ import Testing
         #expect(restarts >= 2, "the WAL started over \(restarts) times in \(elapsed) of commits")
     }
 
-    /// A batch larger than one `writev` takes (64 bodies), empty bodies among them: each reads back whole.
+    /// A batch larger than the staging buffer (1 MiB; one body alone is larger), empty bodies among them: each
+    /// reads back whole, and the next batch starts on the block after.
     @Test func bodiesOfOneBatchReadBackWhole() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-bodies-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let segments = try BodySegments(directory: directory, segmentLimit: 1 << 30)
         let bodies = (0..<150).map { n in [UInt8](repeating: UInt8(n % 251), count: n % 7 == 0 ? 0 : n * 37) }
+            + [[UInt8](repeating: 7, count: 1_500_000)] + (0..<3).map { n in [UInt8](repeating: UInt8(n), count: 4096) }
         let first = try segments.append(bodies)
         let second = try segments.append([Array("after".utf8)])
         for (body, location) in zip(bodies + [Array("after".utf8)], first + second) {
             #expect(try segments.read(location) == body, "body at \(location.offset), \(location.length) bytes")
         }
-        #expect(second[0].offset == Int64(bodies.map(\.count).reduce(0, +)))
+        let total = bodies.map(\.count).reduce(0, +)
+        #expect(second[0].offset >= Int64(total) && second[0].offset < Int64(total + BodySegments.block))
+        #expect(second[0].offset % Int64(BodySegments.block) == 0)
+    }
+
+    /// A segment file left by a writer that did not pad its batches (any size) is written on after its end.
+    @Test func anUnpaddedSegmentFileIsContinued() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-unpadded-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let old = [UInt8](repeating: 1, count: 5_000)
+        try Data(old).write(to: URL(fileURLWithPath: directory + "/000001.seg"))
+        let segments = try BodySegments(directory: directory, segmentLimit: 1 << 30)
+        let new = try segments.append([Array("new".utf8)])
+        #expect(new[0].segment == 1 && new[0].offset >= 5_000)
+        #expect(try segments.read(new[0]) == Array("new".utf8))
+        #expect(try segments.read(BodyLocation(segment: 1, offset: 0, length: old.count)) == old)
     }
 
     /// Events are acknowledged once their commit returns, so the commit must be synced to the disk (FULL), not
