@@ -2,8 +2,9 @@
 // `POST /webhook` on 127.0.0.1, reads the body into one array and answers 200 `{"accepted":true}`; with
 // `check` it also runs intake's checks (strict parse, inspection, redaction) first. No journal, no scripts.
 // With `keep` (nio only) it checks nothing and answers once the body is appended to one file and synced,
-// concurrent bodies sharing one `write` and one `fdatasync`: the floor under any durable intake, since
-// Hookline's journal does this and more (an indexed SQLite row, synced too).
+// concurrent bodies sharing one `write` and one `fdatasync`: the ceiling for any durable intake, since
+// Hookline's journal does this and more (an indexed SQLite row, synced too). `keep` writes through the page
+// cache, `keep-direct` around it (O_DIRECT, batches padded to 4 KiB, as Hookline's body segments are).
 // `Benchmarks/front-door.sh` loads each combination with the peer harness's mix, pinned like the harness.
 //
 // - hummingbird: a Router with one route, as `Sources/Server` uses it (without its middleware and logging);
@@ -17,13 +18,14 @@ import NIOHTTP1
 import NIOPosix
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count >= 2, ["hummingbird", "nio"].contains(arguments[0]), ["read", "check", "keep"].contains(arguments[1]),
-      arguments[1] != "keep" || arguments[0] == "nio" else {
-    print("usage: FrontDoorBenchmark hummingbird|nio read|check|keep [PORT]   (keep: nio only)")
+guard arguments.count >= 2, ["hummingbird", "nio"].contains(arguments[0]), ["read", "check", "keep", "keep-direct"].contains(arguments[1]),
+      !arguments[1].hasPrefix("keep") || arguments[0] == "nio" else {
+    print("usage: FrontDoorBenchmark hummingbird|nio read|check|keep|keep-direct [PORT]   (keep: nio only)")
     exit(2)
 }
 let checking = arguments[1] == "check"
-let keeper = arguments[1] == "keep" ? SyncedAppender(path: "front-door-bodies.\(getpid()).bin") : nil
+let keeper = arguments[1].hasPrefix("keep")
+    ? SyncedAppender(path: "front-door-bodies.\(getpid()).bin", direct: arguments[1] == "keep-direct") : nil
 let port = arguments.count > 2 ? Int(arguments[2]) ?? 18333 : 18333
 let acceptedReply = #"{"accepted":true}"#
 
@@ -71,9 +73,11 @@ final class SyncedAppender: @unchecked Sendable {
     private let condition = NSCondition()  // guards `queue`
     private var queue: [([UInt8], @Sendable () -> Void)] = []
     private let descriptor: Int32
+    private let block: Int  // 1, or 4096 for direct I/O
 
-    init(path: String) {
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
+    init(path: String, direct: Bool) {
+        block = direct ? 4096 : 1
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | (direct ? 0o40000 : 0), 0o600)
         precondition(descriptor >= 0, "cannot open \(path)")
         unlink(path)
         Thread.detachNewThread { self.run() }
@@ -87,16 +91,21 @@ final class SyncedAppender: @unchecked Sendable {
     }
 
     private func run() {
-        var bytes: [UInt8] = []
+        let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 20, alignment: 4096)
         while true {
             condition.lock()
             while queue.isEmpty { condition.wait() }
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             condition.unlock()
-            bytes.removeAll(keepingCapacity: true)
-            for (body, _) in batch { bytes.append(contentsOf: body) }
-            precondition(bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == bytes.count, "write failed")
+            var filled = 0
+            for (body, _) in batch {
+                body.withUnsafeBytes { (staging.baseAddress! + filled).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                filled += body.count
+            }
+            let padded = (filled + block - 1) / block * block
+            memset(staging.baseAddress! + filled, 0, padded - filled)
+            precondition(write(descriptor, staging.baseAddress, padded) == padded, "write failed: \(errno)")
             precondition(fdatasync(descriptor) == 0, "fdatasync failed")
             for (_, done) in batch { done() }
         }
