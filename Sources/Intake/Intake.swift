@@ -75,10 +75,12 @@ public final class Intake: Sendable {
         return result
     }
 
-    /// Journals a delivery that passed `accept`; answers once it is durable. `subscribed` limits which types
-    /// the endpoint processes (others are kept, marked skipped); `receivedAt` is epoch milliseconds.
+    /// Journals a delivery that passed `accept`; `done` gets the result once it is durable. `subscribed` limits
+    /// which types the endpoint processes (others are kept, marked skipped); `receivedAt` is epoch
+    /// milliseconds. Both `onAccepted` and `done` are called on the journal's thread in commit order (see
+    /// `Journal.append`), so dispatch learns of new events in id order.
     public func store(_ checked: Checked, endpoint: String, subscribed: Set<String>? = nil, requestID: String,
-                      receivedAt: Int64) async -> IntakeResult {
+                      receivedAt: Int64, done: @escaping @Sendable (IntakeResult) -> Void) {
         let (stored, inspection) = (checked.stored, checked.inspection)
         let skipped = subscribed.map { !$0.contains(inspection.type) } ?? false
         let warnings = inspection.warnings.map(\.description)
@@ -86,26 +88,24 @@ public final class Intake: Sendable {
                              dedupKey: deduplicate ? inspection.dedupKey : deliveryKeys.next(),
                              requestID: requestID, body: stored.bytes, warnings: warnings,
                              state: skipped ? .skipped : .pending)
-        let outcome: AppendOutcome
-        do {
-            outcome = try await journal.append(event)
-        } catch {
-            telemetry.journalUnavailable()
-            return .unavailable(error)
-        }
-        switch outcome {
-        case .stored(let id):
-            telemetry.accepted(endpoint: endpoint, type: inspection.type)
-            if !skipped {
-                onAccepted(AcceptedEvent(event: PendingEvent(id: id, receivedAt: receivedAt, endpoint: endpoint,
-                                                             type: inspection.type, callID: inspection.callID,
-                                                             warnings: warnings, generation: 0),
-                                         document: stored))
+        journal.append(event) { [self] outcome in
+            switch outcome {
+            case .failure(let error):
+                telemetry.journalUnavailable()
+                done(.unavailable(error))
+            case .success(.stored(let id)):
+                telemetry.accepted(endpoint: endpoint, type: inspection.type)
+                if !skipped {
+                    onAccepted(AcceptedEvent(event: PendingEvent(id: id, receivedAt: receivedAt, endpoint: endpoint,
+                                                                 type: inspection.type, callID: inspection.callID,
+                                                                 warnings: warnings, generation: 0),
+                                             document: stored))
+                }
+                done(.accepted(id, warnings: inspection.warnings, skipped: skipped))
+            case .success(.duplicate(let id)):
+                telemetry.duplicate(endpoint: endpoint, type: inspection.type)
+                done(.duplicate(of: id))
             }
-            return .accepted(id, warnings: inspection.warnings, skipped: skipped)
-        case .duplicate(let id):
-            telemetry.duplicate(endpoint: endpoint, type: inspection.type)
-            return .duplicate(of: id)
         }
     }
 

@@ -18,10 +18,13 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// A write; it gets where its body was stored, when it came with one.
     typealias Work = (Database, BodyLocation?) throws -> Void
 
+    /// Called on the journal thread once a write is durable or failed, in commit order.
+    typealias Done = @Sendable (Result<Void, JournalError>) -> Void
+
     private struct Job {
         let body: [UInt8]?
         let work: Work
-        let done: (Result<Void, JournalError>) -> Void
+        let done: Done
     }
 
     private let pool: DatabasePool
@@ -38,18 +41,23 @@ final class GroupCommitWriter: @unchecked Sendable {
         startJournalThread(named: "hl-journal") { [unowned self] in self.loop() }
     }
 
-    /// Runs `work` inside the next group commit; returns once it is durable (or failed with the batch).
-    func write(body: [UInt8]? = nil, _ work: @escaping Work) async throws(JournalError) {
-        let result: Result<Void, JournalError> = await withUnsafeContinuation { continuation in
-            condition.lock()
-            guard !stopping else {
-                condition.unlock()
-                continuation.resume(returning: .failure(JournalError(.unavailable, "the journal is closed")))
-                return
-            }
-            queue.append(Job(body: body, work: work, done: { continuation.resume(returning: $0) }))
-            condition.signal()
+    /// Runs `work` inside the next group commit; `done` follows once it is durable (or failed with the batch).
+    func write(body: [UInt8]? = nil, _ work: @escaping Work, done: @escaping Done) {
+        condition.lock()
+        guard !stopping else {
             condition.unlock()
+            done(.failure(JournalError(.unavailable, "the journal is closed")))
+            return
+        }
+        queue.append(Job(body: body, work: work, done: done))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// `write(body:_:done:)`, awaited.
+    func write(body: [UInt8]? = nil, _ work: @escaping Work) async throws(JournalError) {
+        let result = await withUnsafeContinuation { continuation in
+            write(body: body, work) { continuation.resume(returning: $0) }
         }
         try result.get()
     }

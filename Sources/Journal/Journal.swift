@@ -4,8 +4,10 @@
 /// runs, host functions keep state in the store. SQLite is the embedded implementation; the protocol is
 /// the seam for a shared database when several Hookline nodes serve one team.
 public protocol Journal: Sendable {
-    /// Stores an event durably, or finds the event already stored under the same deduplication key.
-    func append(_ event: NewEvent) async throws(JournalError) -> AppendOutcome
+    /// Stores an event durably, or finds the event already stored under the same deduplication key, then
+    /// calls `done`. Calls come in commit order, so new events are announced in id order, from the journal's
+    /// own thread: `done` must be quick (hand the result on, never wait).
+    func append(_ event: NewEvent, done: @escaping @Sendable (Result<AppendOutcome, JournalError>) -> Void)
 
     /// Events still to be processed, in the order they were received, after `after`, with their bodies.
     func pendingEvents(after: EventID?, limit: Int) async throws(JournalError) -> [(event: PendingEvent, body: [UInt8])]
@@ -42,6 +44,14 @@ public protocol Journal: Sendable {
     /// Whether a write can be committed right now (for readiness).
     func checkWritable() async -> Bool
     func close() async
+}
+
+extension Journal {
+    /// `append(_:done:)`, awaited.
+    public func append(_ event: NewEvent) async throws(JournalError) -> AppendOutcome {
+        let result = await withUnsafeContinuation { continuation in append(event) { continuation.resume(returning: $0) } }
+        return try result.get()
+    }
 }
 
 public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {

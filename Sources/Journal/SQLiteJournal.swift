@@ -91,10 +91,11 @@ public final class SQLiteJournal: Journal {
 
     // MARK: intake
 
-    public func append(_ event: NewEvent) async throws(JournalError) -> AppendOutcome {
+    public func append(_ event: NewEvent, done: @escaping @Sendable (Result<AppendOutcome, JournalError>) -> Void) {
+        // set by the work on the journal thread, read by `done` after it on the same thread
         nonisolated(unsafe) var outcome = AppendOutcome.stored(EventID(0))
         let warnings = event.warnings.isEmpty ? nil : encodeStrings(event.warnings)
-        try await writer.write(body: event.body) { db, location in
+        writer.write(body: event.body, { db, location in
             let insert = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, segment, offset, size,
                                               warnings, state)
@@ -110,8 +111,7 @@ public final class SQLiteJournal: Journal {
                                                   arguments: [event.endpoint, event.dedupKey]) ?? 0
                 outcome = .duplicate(of: EventID(existing))
             }
-        }
-        return outcome
+        }, done: { result in done(result.map { outcome }) })
     }
 
     // MARK: dispatch

@@ -47,7 +47,7 @@ struct WebhookResponder: Sendable {
     }
 
     /// Checks the whole body (on the caller's thread), then journals it: `answer` gets the response once the
-    /// event is stored, or at once for a rejection.
+    /// event is stored (on the journal's thread: it hands the answer over), or at once for a rejection.
     func respond(to body: [UInt8], requestID: String, logger: Logger, answer: @escaping @Sendable (Answer) -> Void) {
         let started = ContinuousClock.now
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
@@ -62,9 +62,8 @@ struct WebhookResponder: Sendable {
                                       message: rejection.message, pointer: rejection.pointer))
             return
         }
-        Task {
-            let result = await intake.store(checked, endpoint: endpoint.name, subscribed: endpoint.events,
-                                            requestID: requestID, receivedAt: receivedAt)
+        intake.store(checked, endpoint: endpoint.name, subscribed: endpoint.events, requestID: requestID,
+                     receivedAt: receivedAt) { result in
             answer(respond(to: result, elapsed: ContinuousClock.now - started, logger: logger))
         }
     }

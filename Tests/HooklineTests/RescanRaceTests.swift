@@ -19,7 +19,9 @@ final class LateReads: Journal {
         return events
     }
 
-    func append(_ event: NewEvent) async throws(JournalError) -> AppendOutcome { try await base.append(event) }
+    func append(_ event: NewEvent, done: @escaping @Sendable (Result<AppendOutcome, JournalError>) -> Void) {
+        base.append(event, done: done)
+    }
     func newestEventID() async throws(JournalError) -> EventID { try await base.newestEventID() }
     func body(of id: EventID) async throws(JournalError) -> [UInt8]? { try await base.body(of: id) }
     func runProgress(of id: EventID, generation: Int) async throws(JournalError) -> RunProgress {
