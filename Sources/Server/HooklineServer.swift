@@ -83,7 +83,17 @@ private struct HTTPService: Service, CustomStringConvertible {
     var description: String { "HooklineServer(\(settings.host):\(settings.port))" }
 
     func run() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoops)
+        do {
+            try await serve(on: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    private func serve(on group: MultiThreadedEventLoopGroup) async throws {
         let quiesce = ServerQuiescingHelper(group: group)
         let idle = settings.idleTimeout.components
         let idleTimeout = TimeAmount.nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)

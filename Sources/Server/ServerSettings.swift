@@ -7,14 +7,17 @@ public struct ServerSettings: Sendable {
     public var idleTimeout: Duration
     /// `/webhook` (named "default") and `/webhook/{name}`.
     public var endpoints: [EndpointSettings]
+    /// Threads that accept connections, read requests and run intake's checks.
+    public var eventLoops: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBody: Int = 4 << 20, idleTimeout: Duration = .seconds(60),
-                endpoints: [EndpointSettings]) {
+                endpoints: [EndpointSettings], eventLoops: Int = UsableCores.count) {
         self.host = host
         self.port = port
         self.maxBody = maxBody
         self.idleTimeout = idleTimeout
         self.endpoints = endpoints
+        self.eventLoops = eventLoops
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Journal
 import LuaRuntime
+@testable import Server
 import Testing
 
 /// The front door, end to end: a real server on a loopback port, real HTTP, the real journal.
@@ -336,6 +337,20 @@ import Testing
         #expect(server.logs.lines.contains { $0.contains("JOURNAL CANNOT WRITE") })
         ReadOnly.undo(data)
         #expect(try await server.post(event("fixtures/hang.json", callID: "CAreadonly")).status == 200)
+    }
+
+    /// The server runs an event loop per core the process may use: the affinity list bounds the count.
+    @Test func usableCoresFollowTheAffinityList() throws {
+        let status = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-status-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: status) }
+        let cases: [(String, Int?)] = [("0-3,8", 5), ("0", 1), ("1-1", 1), ("0-63", 64), ("3-1", nil), ("x", nil)]
+        for (list, expected) in cases {
+            try "Name:\thookline\nCpus_allowed:\tff\nCpus_allowed_list:\t\(list)\nMems_allowed:\t1\n"
+                .write(toFile: status, atomically: true, encoding: .utf8)
+            #expect(UsableCores.affinityCount(status: status) == expected, "Cpus_allowed_list: \(list)")
+        }
+        #expect(UsableCores.affinityCount(status: status + ".missing") == nil)
+        #expect(UsableCores.count >= 1 && UsableCores.count <= ProcessInfo.processInfo.activeProcessorCount)
     }
 
     @Test func healthAndMetrics() async throws {
