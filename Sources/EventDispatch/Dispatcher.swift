@@ -97,6 +97,10 @@ public final class Dispatcher: Sendable {
         var workers: [Task<Void, Never>] = []
     }
 
+    /// Bodies in the journal passed intake's strict parse (64 levels at most, no duplicate keys): reading
+    /// one back needs neither check again.
+    private static let storedBodies = JSONParser.Options(maxDepth: 64, rejectDuplicateKeys: false)
+
     private let journal: any Journal
     private let effects: any Effects
     private let telemetry: Telemetry
@@ -208,12 +212,14 @@ public final class Dispatcher: Sendable {
             state.loading = true
             return true
         }
-        if start { Task { await self.load() } }
+        if start { continueLoading() }
     }
 
-    /// Takes pending events after the cursor, in id order, into the window while it has room. Ids are given
-    /// in commit order, so hinted events that continue the cursor without a gap need no journal read.
-    private func load() async {
+    /// The loader: takes pending events after the cursor, in id order, into the window while it has room.
+    /// Ids are given in commit order, so hinted events that continue the cursor without a gap need no journal
+    /// read: those go in on the caller's thread (intake's journal callback, a finished run), without a task.
+    /// Anything else (a gap, events from before this start) is read from the journal by a task.
+    private func continueLoading() {
         while true {
             let (direct, room, cursor, query) = state.withLock { state in
                 let room = max(0, settings.window - state.window.count)
@@ -228,37 +234,54 @@ public final class Dispatcher: Sendable {
                 let query = (state.queryNeeded || (!state.hints.isEmpty && direct.isEmpty)) && batch
                 return (direct, room - direct.count, state.cursor, query)
             }
-            var more = !direct.isEmpty
-            if !direct.isEmpty { await admit(direct) }
-            if direct.isEmpty && query && room > 0 {
-                do {
-                    let events = try await journal.pendingEvents(after: cursor, limit: room)
-                    let withHints: [(PendingEvent, JSONDocument?)] = state.withLock { state in
-                        events.map { ($0.event, state.hints.removeValue(forKey: $0.event.id)?.document) }
-                    }.enumerated().map { index, item in
-                        (item.0, item.1 ?? (try? JSONParser.parse(events[index].body, options: .init(maxDepth: 64))))
-                    }
-                    await admit(withHints)
-                    more = events.count == room
-                    state.withLock { state in
-                        if let last = events.last { state.cursor = max(state.cursor, last.event.id) }
-                        state.queryNeeded = more
-                        state.hints = state.hints.filter { $0.key > state.cursor }
-                    }
-                } catch {
-                    logger.error("cannot read pending events from the journal; will try again", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                    more = true
+            if direct.contains(where: { needsProgress($0.0) }) {
+                Task {
+                    await admit(direct)
+                    if finishLoadingPass(more: true) { continueLoading() }
                 }
+                return
             }
-            let again = state.withLock { state in
-                let again = (state.loadAgain || more) && !state.stopping
-                    && state.window.count < settings.window
-                state.loadAgain = false
-                if !again { state.loading = false }
-                return again
+            if !direct.isEmpty {
+                for (event, document) in direct { enqueue(event, document: document, progress: RunProgress()) }
+            } else if query && room > 0 {
+                Task { await readPending(after: cursor, room: room) }
+                return
             }
-            if !again { return }
+            if !finishLoadingPass(more: !direct.isEmpty) { return }
+        }
+    }
+
+    /// The loader's journal read; the loader goes on afterwards.
+    private func readPending(after cursor: EventID, room: Int) async {
+        var more = true
+        do {
+            let events = try await journal.pendingEvents(after: cursor, limit: room)
+            let withHints: [(PendingEvent, JSONDocument?)] = state.withLock { state in
+                events.map { ($0.event, state.hints.removeValue(forKey: $0.event.id)?.document) }
+            }.enumerated().map { index, item in
+                (item.0, item.1 ?? (try? JSONParser.parse(events[index].body, options: Self.storedBodies)))
+            }
+            await admit(withHints)
+            more = events.count == room
+            state.withLock { state in
+                if let last = events.last { state.cursor = max(state.cursor, last.event.id) }
+                state.queryNeeded = more
+                state.hints = state.hints.filter { $0.key > state.cursor }
+            }
+        } catch {
+            logger.error("cannot read pending events from the journal; will try again", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+        }
+        if finishLoadingPass(more: more) { continueLoading() }
+    }
+
+    /// Ends one pass of the loader: true when another is due (it stays the loader), else the loader is idle.
+    private func finishLoadingPass(more: Bool) -> Bool {
+        state.withLock { state in
+            let again = (state.loadAgain || more) && !state.stopping && state.window.count < settings.window
+            state.loadAgain = false
+            if !again { state.loading = false }
+            return again
         }
     }
 
@@ -279,24 +302,22 @@ public final class Dispatcher: Sendable {
                     event.event.id <= state.cursor && state.window[event.event.id] == nil
                         && !state.finishing.contains(event.event.id) && state.recentlyFinished[event.event.id] == nil
                 }
-            }.map { ($0.event, try? JSONParser.parse($0.body, options: .init(maxDepth: 64))) }
+            }.map { ($0.event, try? JSONParser.parse($0.body, options: Self.storedBodies)) }
             await admit(fresh)
             state.withLock { $0.rescanCursor = events.count < min(room, 256) ? EventID(0) : (events.last?.event.id ?? EventID(0)) }
         }
     }
 
-    /// Puts events into the window and queues their runs.
+    /// An event from before this process started, or replayed, may have run partly: its progress is read first.
+    private func needsProgress(_ event: PendingEvent) -> Bool {
+        event.generation > 0 || state.withLock { event.id <= $0.startupNewest }
+    }
+
+    /// Puts events into the window and queues their runs, skipping the runs each one already finished.
     private func admit(_ events: [(PendingEvent, JSONDocument?)]) async {
-        for (event, hint) in events {
-            let folder = folderOfEndpoint[event.endpoint] ?? defaultFolder
-            let (known, set, old) = state.withLock { state in
-                (state.window[event.id] != nil || state.finishing.contains(event.id), state.folders[folder]?.pool.set,
-                 event.id <= state.startupNewest)
-            }
-            guard !known, let set else { continue }
-            // An event from before this process started, or replayed, may have run partly: skip what is done.
+        for (event, document) in events {
             var progress = RunProgress()
-            if old || event.generation > 0 {
+            if needsProgress(event) {
                 do {
                     progress = try await journal.runProgress(of: event.id, generation: event.generation)
                 } catch {
@@ -304,28 +325,38 @@ public final class Dispatcher: Sendable {
                     continue
                 }
             }
-            let scripts = set.scripts(for: event.type).map(\.path).filter { !progress.finished.contains($0) }
-            if scripts.isEmpty {
-                state.withLock { _ = $0.finishing.insert(event.id) }
-                recorder.add(nil, completion: EventCompletion(eventID: event.id, generation: event.generation, state: .done,
-                                                              finishedAt: now()))
-                telemetry.eventsProcessed(type: event.type, state: "done")
-                continue
-            }
-            let wake: [(CheckedContinuation<Job?, Never>, Job)] = state.withLock { state in
-                guard state.window[event.id] == nil, !state.finishing.contains(event.id) else { return [] }
-                state.window[event.id] = Entry(event: event, document: hint, folder: folder, remaining: Set(scripts))
-                for script in scripts {
-                    let key = RunKey(folder: folder, callID: event.callID, script: script)
-                    let job = Job(eventID: event.id, script: script, attempt: (progress.attempts[script] ?? 0) + 1)
-                    let busy = state.busy.contains(key)
-                    state.queues[key, default: []].insertInOrder(job, after: busy ? 1 : 0)
-                    if !busy && state.queues[key]!.count == 1 { state.folders[folder]?.ready.append(key) }
-                }
-                return Self.assign(&state, folder: folder)
-            }
-            for (waiter, job) in wake { waiter.resume(returning: job) }
+            enqueue(event, document: document, progress: progress)
         }
+    }
+
+    /// Puts one event into the window and queues the runs `progress` does not show finished.
+    private func enqueue(_ event: PendingEvent, document: JSONDocument?, progress: RunProgress) {
+        let folder = folderOfEndpoint[event.endpoint] ?? defaultFolder
+        let (known, set) = state.withLock { state in
+            (state.window[event.id] != nil || state.finishing.contains(event.id), state.folders[folder]?.pool.set)
+        }
+        guard !known, let set else { return }
+        let scripts = set.scripts(for: event.type).map(\.path).filter { !progress.finished.contains($0) }
+        if scripts.isEmpty {
+            state.withLock { _ = $0.finishing.insert(event.id) }
+            recorder.add(nil, completion: EventCompletion(eventID: event.id, generation: event.generation, state: .done,
+                                                          finishedAt: now()))
+            telemetry.eventsProcessed(type: event.type, state: "done")
+            return
+        }
+        let wake: [(CheckedContinuation<Job?, Never>, Job)] = state.withLock { state in
+            guard state.window[event.id] == nil, !state.finishing.contains(event.id) else { return [] }
+            state.window[event.id] = Entry(event: event, document: document, folder: folder, remaining: Set(scripts))
+            for script in scripts {
+                let key = RunKey(folder: folder, callID: event.callID, script: script)
+                let job = Job(eventID: event.id, script: script, attempt: (progress.attempts[script] ?? 0) + 1)
+                let busy = state.busy.contains(key)
+                state.queues[key, default: []].insertInOrder(job, after: busy ? 1 : 0)
+                if !busy && state.queues[key]!.count == 1 { state.folders[folder]?.ready.append(key) }
+            }
+            return Self.assign(&state, folder: folder)
+        }
+        for (waiter, job) in wake { waiter.resume(returning: job) }
     }
 
     // MARK: workers
@@ -505,7 +536,7 @@ public final class Dispatcher: Sendable {
 
     private func loadDocument(_ id: EventID) async -> JSONDocument? {
         guard let body = try? await journal.body(of: id) else { return nil }
-        return try? JSONParser.parse(body, options: .init(maxDepth: 64))
+        return try? JSONParser.parse(body, options: Self.storedBodies)
     }
 
     // MARK: hot reload
