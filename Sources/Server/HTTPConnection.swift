@@ -106,8 +106,8 @@ final class HTTPConnection: ChannelInboundHandler {
             write(answer, context: context)
         case .webhook(let responder, let body):
             let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            responder.respond(to: body, requestID: requestID, logger: requestLogger) { answer in
-                connection.eventLoop.execute { connection.value.0.write(answer, context: connection.value.1) }
+            responder.respond(to: body, requestID: requestID, logger: requestLogger, on: context.eventLoop) { answer in
+                connection.value.0.write(answer, context: connection.value.1)
             }
         case .route(let route):
             let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)

@@ -2,6 +2,7 @@ import Foundation
 import Intake
 import Journal
 import Logging
+import NIOCore
 import NIOHTTP1
 import Observability
 
@@ -46,9 +47,10 @@ struct WebhookResponder: Sendable {
                logger: logger)
     }
 
-    /// Checks the whole body (on the caller's thread), then journals it: `answer` gets the response once the
-    /// event is stored (on the journal's thread: it hands the answer over), or at once for a rejection.
-    func respond(to body: [UInt8], requestID: String, logger: Logger, answer: @escaping @Sendable (Answer) -> Void) {
+    /// Checks the whole body (on `loop`, the caller's), then journals it: `answer` gets the response on `loop`,
+    /// once the event is stored, or at once for a rejection. Only the hand-over runs on the journal's thread.
+    func respond(to body: [UInt8], requestID: String, logger: Logger, on loop: any EventLoop,
+                 answer: @escaping @Sendable (Answer) -> Void) {
         let started = ContinuousClock.now
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
         let checked: Intake.Checked
@@ -64,7 +66,7 @@ struct WebhookResponder: Sendable {
         }
         intake.store(checked, endpoint: endpoint.name, subscribed: endpoint.events, requestID: requestID,
                      receivedAt: receivedAt) { result in
-            answer(respond(to: result, elapsed: ContinuousClock.now - started, logger: logger))
+            loop.execute { answer(respond(to: result, elapsed: ContinuousClock.now - started, logger: logger)) }
         }
     }
 
