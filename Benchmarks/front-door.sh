@@ -4,7 +4,8 @@
 # core 0 and wrk to core 1 as in ../shared/bench. No journal and no scripts: what is left is the HTTP path.
 # Last, the NIO handler keeping each body durably (appended to one file, group fdatasync, no checks), through
 # the page cache (keep) and around it (keep-direct): the ceiling for any intake that syncs what it
-# acknowledges, on this machine.
+# acknowledges, on this machine; then with intake's checks first (check-keep-direct): Hookline's intake
+# without its SQLite index.
 #
 #   Benchmarks/front-door.sh [SECONDS=8] [ROUNDS=2]
 set -euo pipefail
@@ -20,9 +21,9 @@ binary=.build/release/FrontDoorBenchmark
 echo "| front door | handler | round | req/s | p50 | p99 |"
 echo "|---|---|---:|---:|---:|---:|"
 for round in $(seq 1 "$rounds"); do
-  for mode in read check keep keep-direct; do
+  for mode in read check keep keep-direct check-keep-direct; do
     for server in hummingbird nio; do
-      [[ $mode == keep* && $server == hummingbird ]] && continue
+      [[ $mode == *keep* && $server == hummingbird ]] && continue
       taskset -c 0 "$binary" "$server" "$mode" "$port" >/dev/null 2>&1 &
       pid=$!
       for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done

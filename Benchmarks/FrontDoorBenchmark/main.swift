@@ -1,10 +1,11 @@
-// The front door alone, to weigh it: `FrontDoorBenchmark hummingbird|nio read|check|keep [PORT]` serves
+// The front door alone, to weigh it: `FrontDoorBenchmark hummingbird|nio MODE [PORT]` serves
 // `POST /webhook` on 127.0.0.1, reads the body into one array and answers 200 `{"accepted":true}`; with
 // `check` it also runs intake's checks (strict parse, inspection, redaction) first. No journal, no scripts.
 // With `keep` (nio only) it checks nothing and answers once the body is appended to one file and synced,
 // concurrent bodies sharing one `write` and one `fdatasync`: the ceiling for any durable intake, since
 // Hookline's journal does this and more (an indexed SQLite row, synced too). `keep` writes through the page
-// cache, `keep-direct` around it (O_DIRECT, batches padded to 4 KiB, as Hookline's body segments are).
+// cache, `keep-direct` around it (O_DIRECT, batches padded to 4 KiB, as Hookline's body segments are);
+// `check-keep-direct` runs intake's checks first: Hookline's intake without its SQLite index.
 // `Benchmarks/front-door.sh` loads each combination with the peer harness's mix, pinned like the harness.
 //
 // - hummingbird: a Router with one route, as `Sources/Server` uses it (without its middleware and logging);
@@ -18,14 +19,15 @@ import NIOHTTP1
 import NIOPosix
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count >= 2, ["hummingbird", "nio"].contains(arguments[0]), ["read", "check", "keep", "keep-direct"].contains(arguments[1]),
-      !arguments[1].hasPrefix("keep") || arguments[0] == "nio" else {
-    print("usage: FrontDoorBenchmark hummingbird|nio read|check|keep|keep-direct [PORT]   (keep: nio only)")
+let modes = ["read", "check", "keep", "keep-direct", "check-keep-direct"]
+guard arguments.count >= 2, ["hummingbird", "nio"].contains(arguments[0]), modes.contains(arguments[1]),
+      !arguments[1].contains("keep") || arguments[0] == "nio" else {
+    print("usage: FrontDoorBenchmark hummingbird|nio \(modes.joined(separator: "|")) [PORT]   (keep: nio only)")
     exit(2)
 }
-let checking = arguments[1] == "check"
-let keeper = arguments[1].hasPrefix("keep")
-    ? SyncedAppender(path: "front-door-bodies.\(getpid()).bin", direct: arguments[1] == "keep-direct") : nil
+let checking = arguments[1].hasPrefix("check")
+let keeper = arguments[1].contains("keep")
+    ? SyncedAppender(path: "front-door-bodies.\(getpid()).bin", direct: arguments[1].hasSuffix("keep-direct")) : nil
 let port = arguments.count > 2 ? Int(arguments[2]) ?? 18333 : 18333
 let acceptedReply = #"{"accepted":true}"#
 
@@ -49,6 +51,7 @@ final class WebhookHandler: ChannelInboundHandler {
             body.append(contentsOf: buffer.readableBytesView)
         case .end:
             if let keeper {
+                handle(body)
                 let loop = context.eventLoop
                 let bound = NIOLoopBound((self, context), eventLoop: loop)
                 keeper.append(body) { loop.execute { bound.value.0.answer(context: bound.value.1) } }
