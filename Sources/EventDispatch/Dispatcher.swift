@@ -78,6 +78,8 @@ public final class Dispatcher: Sendable {
         var folders: [String: Folder] = [:]
         /// Events handed over by intake with their parsed bodies, by id, until the loader takes them.
         var hints: [EventID: (event: PendingEvent, document: JSONDocument)] = [:]
+        /// Ids of events intake stored but the endpoint does not process, until the loader passes them.
+        var passed: Set<EventID> = []
         /// The journal may hold pending events after the cursor that no hint announced (at start, after
         /// dropped hints, skipped ids): the loader must ask it.
         var queryNeeded = true
@@ -192,8 +194,21 @@ public final class Dispatcher: Sendable {
     /// Called by intake for each journaled event: its parsed body saves a journal read and a parse.
     public func submit(_ event: PendingEvent, document: JSONDocument) {
         state.withLock { state in
-            if state.hints.count < settings.window {
+            if state.hints.count + state.passed.count < settings.window {
                 state.hints[event.id] = (event, document)
+            } else {
+                state.queryNeeded = true
+            }
+        }
+        triggerLoad()
+    }
+
+    /// Called by intake for each journaled event that is not to be processed (its endpoint does not take its
+    /// type): without it, the loader would see a gap in the ids and read the journal to fill it.
+    public func pass(over id: EventID) {
+        state.withLock { state in
+            if state.hints.count + state.passed.count < settings.window {
+                state.passed.insert(id)
             } else {
                 state.queryNeeded = true
             }
@@ -224,14 +239,20 @@ public final class Dispatcher: Sendable {
             let (direct, room, cursor, query) = state.withLock { state in
                 let room = max(0, settings.window - state.window.count)
                 var direct: [(PendingEvent, JSONDocument?)] = []
-                while direct.count < room, let hint = state.hints.removeValue(forKey: EventID(state.cursor.rawValue + 1)) {
-                    direct.append((hint.event, hint.document))
-                    state.cursor = hint.event.id
+                while direct.count < room {
+                    let next = EventID(state.cursor.rawValue + 1)
+                    if let hint = state.hints.removeValue(forKey: next) {
+                        direct.append((hint.event, hint.document))
+                    } else if state.passed.remove(next) == nil {
+                        break
+                    }
+                    state.cursor = next
                 }
                 // a hint after a gap means the journal holds something the hints do not show; read it in
                 // batches (a few free places at a time would mean many small reads)
                 let batch = room - direct.count >= min(128, settings.window / 4) || state.window.isEmpty
-                let query = (state.queryNeeded || (!state.hints.isEmpty && direct.isEmpty)) && batch
+                let ahead = !state.hints.isEmpty || !state.passed.isEmpty
+                let query = (state.queryNeeded || (ahead && direct.isEmpty)) && batch
                 return (direct, room - direct.count, state.cursor, query)
             }
             if direct.contains(where: { needsProgress($0.0) }) {
@@ -267,6 +288,7 @@ public final class Dispatcher: Sendable {
                 if let last = events.last { state.cursor = max(state.cursor, last.event.id) }
                 state.queryNeeded = more
                 state.hints = state.hints.filter { $0.key > state.cursor }
+                state.passed = state.passed.filter { $0 > state.cursor }
             }
         } catch {
             logger.error("cannot read pending events from the journal; will try again", metadata: ["error": "\(error)"])

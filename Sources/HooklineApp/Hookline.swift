@@ -52,9 +52,9 @@ public final class Hookline: Sendable {
                                        reloadInterval: settings.reloadInterval),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
         await dispatcher.start()
-        let intake = Intake(journal: journal, telemetry: telemetry, deduplicate: settings.dedup) { accepted in
-            dispatcher.submit(accepted.event, document: accepted.document)
-        }
+        let intake = Intake(journal: journal, telemetry: telemetry, deduplicate: settings.dedup,
+                            onAccepted: { dispatcher.submit($0.event, document: $0.document) },
+                            onSkipped: { dispatcher.pass(over: $0) })
         let endpoints = [EndpointSettings(secret: secret)] + settings.endpoints.map {
             EndpointSettings(name: $0.name, secret: $0.secret, requiredHeaders: $0.headers, events: $0.events)
         }

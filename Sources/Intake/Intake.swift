@@ -27,15 +27,20 @@ public final class Intake: Sendable {
     private let telemetry: Telemetry
     private let deduplicate: Bool
     private let onAccepted: @Sendable (AcceptedEvent) -> Void
+    private let onSkipped: @Sendable (EventID) -> Void
     private let deliveryKeys = DeliveryKeys()
 
     /// With `deduplicate` off, every delivery is a new event, even one identical to an earlier one.
+    /// `onAccepted` gets each stored event to process; `onSkipped` the id of each stored event its endpoint
+    /// does not process (so that dispatch, which follows ids in order, need not look for it).
     public init(journal: any Journal, telemetry: Telemetry, deduplicate: Bool = true,
-                onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
+                onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in },
+                onSkipped: @escaping @Sendable (EventID) -> Void = { _ in }) {
         self.journal = journal
         self.telemetry = telemetry
         self.deduplicate = deduplicate
         self.onAccepted = onAccepted
+        self.onSkipped = onSkipped
     }
 
     /// A delivery that passed the checks: the body to store (parsed, credentials redacted) and what was learned.
@@ -77,8 +82,8 @@ public final class Intake: Sendable {
 
     /// Journals a delivery that passed `accept`; `done` gets the result once it is durable. `subscribed` limits
     /// which types the endpoint processes (others are kept, marked skipped); `receivedAt` is epoch
-    /// milliseconds. Both `onAccepted` and `done` are called on the journal's thread in commit order (see
-    /// `Journal.append`), so dispatch learns of new events in id order.
+    /// milliseconds. `onAccepted` or `onSkipped`, then `done`, are called on the journal's thread in commit
+    /// order (see `Journal.append`), so dispatch learns of new events in id order.
     public func store(_ checked: Checked, endpoint: String, subscribed: Set<String>? = nil, requestID: String,
                       receivedAt: Int64, done: @escaping @Sendable (IntakeResult) -> Void) {
         let (stored, inspection) = (checked.stored, checked.inspection)
@@ -95,7 +100,9 @@ public final class Intake: Sendable {
                 done(.unavailable(error))
             case .success(.stored(let id)):
                 telemetry.accepted(endpoint: endpoint, type: inspection.type)
-                if !skipped {
+                if skipped {
+                    onSkipped(id)
+                } else {
                     onAccepted(AcceptedEvent(event: PendingEvent(id: id, receivedAt: receivedAt, endpoint: endpoint,
                                                                  type: inspection.type, callID: inspection.callID,
                                                                  warnings: warnings, generation: 0),
