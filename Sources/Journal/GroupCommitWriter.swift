@@ -18,7 +18,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// A write; it gets where its body was stored, when it came with one.
     typealias Work = (Database, BodyLocation?) throws -> Void
 
-    /// Called on the journal thread once a write is durable or failed, in commit order.
+    /// Called on the journal thread once a write is durable or failed, in commit order (at once, on the
+    /// caller's thread, when the writer has stopped).
     typealias Done = @Sendable (Result<Void, JournalError>) -> Void
 
     private struct Job {

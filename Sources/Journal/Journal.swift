@@ -6,7 +6,8 @@
 public protocol Journal: Sendable {
     /// Stores an event durably, or finds the event already stored under the same deduplication key, then
     /// calls `done`. Calls come in commit order, so new events are announced in id order, from the journal's
-    /// own thread: `done` must be quick (hand the result on, never wait).
+    /// own thread (a closed journal fails at once, on the caller's): `done` must be quick (hand the result
+    /// on, never wait).
     func append(_ event: NewEvent, done: @escaping @Sendable (Result<AppendOutcome, JournalError>) -> Void)
 
     /// Events still to be processed, in the order they were received, after `after`, with their bodies.
