@@ -59,13 +59,8 @@ final class LateReads: Journal {
 }
 
 @Suite struct RescanRaceTests {
-    /// Events stored but not processed (their endpoint does not take their type) are announced too, so the
-    /// loader, which follows ids in order, passes over them instead of reading the journal at each gap.
-    @Test func skippedEventsLeaveNoGapToRead() async throws {
-        let scratch = Scratch()
-        scratch.write("scripts/hang.lua", #"file.append("ran.txt", ctx.event_id .. "\n")"#)
-        let base = try SQLiteJournal(directory: scratch.path + "/data")
-        let journal = LateReads(base, delay: .zero)
+    /// A dispatcher with one Lua state for `scratch/scripts`, writing to `scratch/out`; shut the clients down last.
+    private func makeDispatcher(over journal: LateReads, in scratch: Scratch) throws -> (Dispatcher, HTTPClients) {
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let clients = HTTPClients()
         let alerter = Alerter(channels: AlertChannels(), client: clients.direct, logger: logger, telemetry: Telemetry())
@@ -73,6 +68,17 @@ final class LateReads: Journal {
                                   alerter: alerter, journal: journal, logger: logger)
         let dispatcher = Dispatcher(journal: journal, effects: effects, telemetry: Telemetry(), logger: logger,
                                     settings: DispatchSettings(poolSize: 1, reloadInterval: nil), defaultFolder: scratch.path + "/scripts")
+        return (dispatcher, clients)
+    }
+
+    /// Events stored but not processed (their endpoint does not take their type) are announced too, so the
+    /// loader, which follows ids in order, passes over them instead of reading the journal at each gap.
+    @Test func skippedEventsLeaveNoGapToRead() async throws {
+        let scratch = Scratch()
+        scratch.write("scripts/hang.lua", #"file.append("ran.txt", ctx.event_id .. "\n")"#)
+        let base = try SQLiteJournal(directory: scratch.path + "/data")
+        let journal = LateReads(base, delay: .zero)
+        let (dispatcher, clients) = try makeDispatcher(over: journal, in: scratch)
         await dispatcher.start()
         let intake = Intake(journal: journal, telemetry: Telemetry(),
                             onAccepted: { dispatcher.submit($0.event, document: $0.document) },
@@ -108,13 +114,7 @@ final class LateReads: Journal {
             """)
         let base = try SQLiteJournal(directory: scratch.path + "/data")
         let journal = LateReads(base)
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let clients = HTTPClients()
-        let alerter = Alerter(channels: AlertChannels(), client: clients.direct, logger: logger, telemetry: Telemetry())
-        let effects = LiveEffects(settings: LiveSettings(), clients: clients, files: try FileJail(root: scratch.path + "/out"),
-                                  alerter: alerter, journal: journal, logger: logger)
-        let dispatcher = Dispatcher(journal: journal, effects: effects, telemetry: Telemetry(), logger: logger,
-                                    settings: DispatchSettings(poolSize: 1, reloadInterval: nil), defaultFolder: scratch.path + "/scripts")
+        let (dispatcher, clients) = try makeDispatcher(over: journal, in: scratch)
         await dispatcher.start()
         // a steady trickle across several rescans (every 2 s), with runs finishing while reads are late
         var ids: [String] = []
