@@ -349,7 +349,7 @@ public final class SQLiteJournal: Journal {
     }
 
     /// The writer connection's `PRAGMA synchronous`: 2 (FULL) means each commit is on disk before it returns.
-    public func commitSyncLevel() async throws(JournalError) -> Int {
+    func commitSyncLevel() async throws(JournalError) -> Int {
         nonisolated(unsafe) var level = 0
         try await writer.write { db, _ in level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 0 }
         return level
