@@ -106,6 +106,8 @@ let package = Package(
 
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
+        // The journal's conformance suite, run against each backend, and the SQLite journal's own tests.
+        .testTarget(name: "JournalTests", dependencies: ["Journal"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestFixtures"]),
         // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.
         .testTarget(name: "HooklineTests", dependencies: [

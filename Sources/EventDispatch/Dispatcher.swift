@@ -1,4 +1,3 @@
-import DequeModule
 import Foundation
 import HostAPI
 import JSON
@@ -22,10 +21,14 @@ public struct DispatchSettings: Sendable {
     public var window: Int
     /// How often the scripts folders are checked for changes; nil turns hot reload off.
     public var reloadInterval: Duration?
+    /// How long this node's claims stay its own without a renewal (renewed every third of it).
+    public var lease: Duration
+    /// How often the journal is asked for waiting work and, without signals, for changes to held calls.
+    public var pollInterval: Duration
 
     public init(limits: LuaLimits = LuaLimits(), retries: Int = 5, retryBackoff: Duration = .seconds(1),
                 poolSize: Int = ProcessInfo.processInfo.activeProcessorCount, runsPerEngine: Int = 32, window: Int = 1024,
-                reloadInterval: Duration? = .seconds(1)) {
+                reloadInterval: Duration? = .seconds(1), lease: Duration = .seconds(15), pollInterval: Duration = .seconds(1)) {
         self.limits = limits
         self.retries = retries
         self.retryBackoff = retryBackoff
@@ -33,139 +36,125 @@ public struct DispatchSettings: Sendable {
         self.runsPerEngine = runsPerEngine
         self.window = window
         self.reloadInterval = reloadInterval
+        self.lease = lease
+        self.pollInterval = pollInterval
     }
 }
 
 /// Runs every journaled event through the scripts of its type, after it was acknowledged.
 ///
-/// Runs of one script for one call happen in the order the events were received (their journal ids);
-/// different calls and different scripts run in parallel on a pool of Lua states. A failed run is retried
-/// with exponential backoff while later events of the same call wait for that script only; after the last
-/// retry it is dead. Pending work lives in the journal: at most `window` events are in memory, and after a
-/// restart every event not recorded as done is run (at least once).
+/// Work comes by call: this node runs the events of the calls it holds (`WorkQueue`), taking events it
+/// stored itself straight from intake and reading the rest from the journal (`CallBook` decides which).
+/// Runs of one script for one call happen in the order of the events within the call; different calls and
+/// scripts run in parallel on a pool of Lua states (`Scheduler`). A failed run is retried with exponential
+/// backoff while later events of the same call wait for that script only; after the last retry it is dead
+/// (`RetryPolicy`). Records are written in batches, fenced by the call's claim (`RunRecorder`). At most
+/// `window` events are in memory; the rest wait in the journal, and after a restart, or on another node
+/// after this one died, every event not recorded as done runs again (at least once).
 public final class Dispatcher: Sendable {
-    private struct RunKey: Hashable {
-        var folder: String
-        var callID: String
-        var script: String
-    }
-
-    struct Job {
-        var eventID: EventID
-        var script: String
-        var attempt: Int
-    }
-
-    private struct Entry {
-        var event: PendingEvent
-        var document: JSONDocument?
-        var folder: String
-        var remaining: Set<String>
-        var failed = false
-    }
-
     private struct Folder {
         var pool: EnginePool
-        var ready: Deque<RunKey> = []
-        var waiters: [CheckedContinuation<Job?, Never>] = []
+        var waiters: [CheckedContinuation<Scheduler.Job?, Never>] = []
+    }
+
+    /// An event in the scheduler: what its jobs need to run.
+    private struct Admitted {
+        var event: PendingEvent
+        var document: JSONDocument?
+        var body: [UInt8]?
+        var claim: CallClaim
     }
 
     private struct State {
-        var window: [EventID: Entry] = [:]
-        var queues: [RunKey: Deque<Job>] = [:]
-        /// Keys with a run in flight or waiting for a retry.
-        var busy: Set<RunKey> = []
+        var book: CallBook
+        var scheduler = Scheduler()
+        var admitted: [EventID: Admitted] = [:]
         var folders: [String: Folder] = [:]
-        /// Events handed over by intake with their parsed bodies, by id, until the loader takes them.
-        var hints: [EventID: (event: PendingEvent, document: JSONDocument)] = [:]
-        /// Ids of events intake stored but the endpoint does not process, until the loader passes them.
-        var passed: Set<EventID> = []
-        /// The journal may hold pending events after the cursor that no hint announced (at start, after
-        /// dropped hints, skipped ids): the loader must ask it.
-        var queryNeeded = true
-        /// Events up to this id existed before this process started: they may have run partly.
-        var startupNewest = EventID(Int64.max)
-        /// Events finished in memory whose completion the journal has not recorded yet: still "pending"
-        /// there, so a scan must not take them again.
-        var finishing: Set<EventID> = []
-        /// Events whose completion was recorded lately, when: a scan that read the journal just before
-        /// may still see them as pending.
-        var recentlyFinished: [EventID: ContinuousClock.Instant] = [:]
-        var cursor = EventID(0)
-        var rescanCursor = EventID(0)
-        var loading = false
-        var loadAgain = false
         var stopping = false
+        /// The lease may have ended (renewals failed): no run starts until a renewal succeeds.
+        var paused = false
         var workers: [Task<Void, Never>] = []
     }
 
-    /// Bodies in the journal passed intake's strict parse (64 levels at most, no duplicate keys): reading
-    /// one back needs neither check again.
-    private static let storedBodies = JSONParser.Options(maxDepth: 64, rejectDuplicateKeys: false)
+    /// What to do once the state's lock is released.
+    private struct Actions {
+        var loads: [CallBook.Load] = []
+        var wake: [(CheckedContinuation<Scheduler.Job?, Never>, Scheduler.Job)] = []
+    }
 
-    private let journal: any Journal
-    private let effects: any Effects
+    private let queue: any WorkQueue
+    private let node: NodeIdentity
     private let telemetry: Telemetry
     private let logger: Logger
     private let settings: DispatchSettings
+    private let retryPolicy: RetryPolicy
     /// Endpoint name -> scripts folder; endpoints not listed use `defaultFolder`.
     private let folderOfEndpoint: [String: String]
     private let defaultFolder: String
-    private let functions: [HostFunction<ScriptContext>]
-    private let state = Mutex(State())
+    private let pools: ScriptPools
+    private let executor: RunExecutor
     private let recorder: RunRecorder
-    /// Loops that live as long as the dispatcher (rescans, folder watchers), cancelled at stop.
+    private let state: Mutex<State>
+    /// Loops that live as long as the dispatcher (claims, polls, leases, folder watchers), cancelled at stop.
     private let background = Mutex<[Task<Void, Never>]>([])
     private let recording = Mutex<Task<Void, Never>?>(nil)
 
-    public init(journal: any Journal, effects: any Effects, telemetry: Telemetry, logger: Logger, settings: DispatchSettings,
-                defaultFolder: String, endpointFolders: [String: String] = [:]) {
-        self.journal = journal
-        self.effects = effects
+    public init(queue: any WorkQueue, node: NodeIdentity, effects: any Effects, telemetry: Telemetry, logger: Logger,
+                settings: DispatchSettings, defaultFolder: String, endpointFolders: [String: String] = [:]) {
+        self.queue = queue
+        self.node = node
         self.telemetry = telemetry
         self.logger = logger
         self.settings = settings
+        retryPolicy = RetryPolicy(retries: settings.retries, backoff: settings.retryBackoff)
         self.defaultFolder = defaultFolder
         folderOfEndpoint = endpointFolders
-        functions = HostLibrary.functions(telemetry: telemetry)
-        recorder = RunRecorder(journal: journal, logger: logger)
+        pools = ScriptPools(poolSize: settings.poolSize, limits: settings.limits,
+                            functions: HostLibrary.functions(telemetry: telemetry), telemetry: telemetry, logger: logger)
+        executor = RunExecutor(effects: effects, node: node, telemetry: telemetry)
+        recorder = RunRecorder(queue: queue, node: node, logger: logger)
+        state = Mutex(State(book: CallBook(window: settings.window, page: min(256, settings.window))))
     }
 
     // MARK: lifecycle
 
-    /// Loads the scripts, starts the workers and picks up every pending event in the journal.
+    /// Loads the scripts, starts the workers, takes this node's lease and starts taking work.
     public func start() async {
         for folder in Set([defaultFolder] + folderOfEndpoint.values).sorted() {
-            let set = await ScriptLoader.load(folder: folder)
-            report(set, previous: nil)
-            let pool = await EnginePool.make(set: set, generation: 1, size: settings.poolSize, limits: settings.limits,
-                                             functions: functions)
+            let pool = await pools.load(folder, generation: 1)
             state.withLock { $0.folders[folder] = Folder(pool: pool) }
             startWorkers(folder: folder, pool: pool)
         }
-        if let newest = try? await journal.newestEventID() { state.withLock { $0.startupNewest = newest } }
+        do {
+            try await queue.heartbeat(node, lease: settings.lease)
+        } catch {
+            logger.error("cannot take this node's lease in the journal; retrying", metadata: ["error": "\(error)"])
+        }
         let recorder = self.recorder
         recording.withLock {
-            $0 = Task {
-                await recorder.run { [weak self] ids in
-                    let now = ContinuousClock.now
-                    self?.state.withLock { state in
-                        state.finishing.subtract(ids)
-                        for id in ids { state.recentlyFinished[id] = now }
-                    }
+            $0 = Task { await recorder.run { [weak self] written in self?.recorded(written) } }
+        }
+        spawn { await self.leaseLoop() }
+        spawn { await self.claimLoop() }
+        spawn { await self.pollLoop(every: self.queue.workSignals(for: self.node) == nil ? self.settings.pollInterval
+                                                                                      : self.settings.pollInterval * 5) }
+        if let signals = queue.workSignals(for: node) {
+            spawn {
+                for await call in signals { self.apply { $0.book.changed(call) } }
+            }
+        }
+        if let interval = settings.reloadInterval {
+            for folder in Set([defaultFolder] + folderOfEndpoint.values) {
+                spawn {
+                    await self.pools.watch(folder, every: interval,
+                                           current: { self.state.withLock { $0.folders[folder]?.pool.set } },
+                                           install: { self.install($0, for: folder) })
                 }
             }
         }
-        spawn { await self.rescanLoop() }
-        if let interval = settings.reloadInterval {
-            for folder in Set([defaultFolder] + folderOfEndpoint.values) {
-                spawn { await self.watch(folder, every: interval) }
-            }
-        }
-        triggerLoad()
     }
 
-    /// Stops taking new runs, lets runs in flight finish, and writes their records.
+    /// Stops taking new runs, lets runs in flight finish, writes their records, and gives this node's calls up.
     public func stop() async {
         let (workers, waiters) = state.withLock { state in
             state.stopping = true
@@ -179,6 +168,12 @@ public final class Dispatcher: Sendable {
         for task in background.withLock({ $0 }) { await task.value }
         recorder.stop()
         await recording.withLock({ $0 })?.value
+        do {
+            try await queue.leave(node)
+        } catch {
+            logger.warning("could not give this node's calls up; other nodes take them when its lease ends",
+                           metadata: ["error": "\(error)"])
+        }
     }
 
     /// The scripts each folder runs now.
@@ -187,201 +182,179 @@ public final class Dispatcher: Sendable {
     }
 
     /// Events in memory that still have runs to do.
-    public var inFlight: Int { state.withLock { $0.window.count } }
+    public var inFlight: Int { state.withLock { $0.book.eventsInMemory } }
 
     // MARK: intake hand-off
 
-    /// Called by intake for each journaled event: its parsed body saves a journal read and a parse.
-    public func submit(_ event: PendingEvent, document: JSONDocument) {
-        state.withLock { state in
-            if state.hints.count + state.passed.count < settings.window {
-                state.hints[event.id] = (event, document)
-            } else {
-                state.queryNeeded = true
-            }
-        }
-        triggerLoad()
+    /// Called by intake for each event it stored (on the journal's thread, in commit order): when this node
+    /// holds the call and knew all of its work, the event runs without a journal read or a second parse.
+    public func submit(_ event: PendingEvent, document: JSONDocument, stored: StoredEvent) {
+        apply { $0.book.stored(event, document: document, as: stored) }
     }
 
-    /// Called by intake for each journaled event that is not to be processed (its endpoint does not take its
-    /// type): without it, the loader would see a gap in the ids and read the journal to fill it.
-    public func pass(over id: EventID) {
-        state.withLock { state in
-            if state.hints.count + state.passed.count < settings.window {
-                state.passed.insert(id)
-            } else {
-                state.queryNeeded = true
-            }
+    // MARK: the feed
+
+    /// Applies a change of the call book, and everything that follows from it, under the lock; then starts the
+    /// reads and wakes the workers it called for.
+    private func apply(_ change: (inout State) -> CallBook.Step) {
+        let actions = state.withLock { state -> Actions in
+            var actions = Actions()
+            var step = change(&state)
+            absorb(&step, into: &state, actions: &actions)
+            return actions
         }
-        triggerLoad()
+        perform(actions)
     }
 
-    // MARK: loading from the journal
-
-    private func triggerLoad() {
-        let start = state.withLock { state in
-            if state.loading || state.stopping {
-                state.loadAgain = true
-                return false
+    private func absorb(_ step: inout CallBook.Step, into state: inout State, actions: inout Actions) {
+        var folders = Set<String>()
+        while !(step.admit.isEmpty && step.loads.isEmpty && step.drops.isEmpty) {
+            var next = CallBook.Step()
+            for claim in step.drops {
+                state.scheduler.drop(claim.call, upTo: claim.token)
+                state.admitted = state.admitted.filter { $0.value.claim.call != claim.call || $0.value.claim.token > claim.token }
             }
-            state.loading = true
-            return true
-        }
-        if start { continueLoading() }
-    }
-
-    /// The loader: takes pending events after the cursor, in id order, into the window while it has room.
-    /// Ids are given in commit order, so hinted events that continue the cursor without a gap need no journal
-    /// read: those go in on the caller's thread (intake's journal callback, a finished run), without a task.
-    /// Anything else (a gap, events from before this start) is read from the journal by a task.
-    private func continueLoading() {
-        while true {
-            let (direct, room, cursor, query) = state.withLock { state in
-                let room = max(0, settings.window - state.window.count)
-                var direct: [(PendingEvent, JSONDocument?)] = []
-                while direct.count < room {
-                    let next = EventID(state.cursor.rawValue + 1)
-                    if let hint = state.hints.removeValue(forKey: next) {
-                        direct.append((hint.event, hint.document))
-                    } else if state.passed.remove(next) == nil {
-                        break
-                    }
-                    state.cursor = next
+            actions.loads += step.loads
+            for admission in step.admit {
+                let folder = folderOfEndpoint[admission.event.endpoint] ?? defaultFolder
+                let scripts = (state.folders[folder]?.pool.set.scripts(for: admission.event.type) ?? [])
+                    .map(\.path).filter { !admission.progress.finished.contains($0) }
+                    .map { (script: $0, attempt: (admission.progress.attempts[$0] ?? 0) + 1) }
+                state.admitted[admission.event.id] = Admitted(event: admission.event, document: admission.document,
+                                                              body: admission.body, claim: admission.claim)
+                if let finished = state.scheduler.add(admission.event.id, call: admission.claim.call,
+                                                      token: admission.claim.token, folder: folder, scripts: scripts) {
+                    next.append(complete(finished, type: admission.event.type, generation: admission.event.generation,
+                                         state: &state))
                 }
-                // a hint after a gap means the journal holds something the hints do not show; read it in
-                // batches (a few free places at a time would mean many small reads)
-                let batch = room - direct.count >= min(128, settings.window / 4) || state.window.isEmpty
-                let ahead = !state.hints.isEmpty || !state.passed.isEmpty
-                let query = (state.queryNeeded || (ahead && direct.isEmpty)) && batch
-                return (direct, room - direct.count, state.cursor, query)
+                folders.insert(folder)
             }
-            if direct.contains(where: { needsProgress($0.0) }) {
-                Task {
-                    await admit(direct)
-                    if finishLoadingPass(more: true) { continueLoading() }
-                }
-                return
-            }
-            if !direct.isEmpty {
-                for (event, document) in direct { enqueue(event, document: document, progress: RunProgress()) }
-            } else if query && room > 0 {
-                Task { await readPending(after: cursor, room: room) }
-                return
-            }
-            if !finishLoadingPass(more: !direct.isEmpty) { return }
+            step = next
         }
+        for folder in folders { actions.wake += assign(&state, folder: folder) }
     }
 
-    /// The loader's journal read; the loader goes on afterwards.
-    private func readPending(after cursor: EventID, room: Int) async {
-        var more = true
-        do {
-            let events = try await journal.pendingEvents(after: cursor, limit: room)
-            let withHints: [(PendingEvent, JSONDocument?)] = state.withLock { state in
-                events.map { ($0.event, state.hints.removeValue(forKey: $0.event.id)?.document) }
-            }.enumerated().map { index, item in
-                (item.0, item.1 ?? (try? JSONParser.parse(events[index].body, options: Self.storedBodies)))
-            }
-            await admit(withHints)
-            more = events.count == room
-            state.withLock { state in
-                if let last = events.last { state.cursor = max(state.cursor, last.event.id) }
-                state.queryNeeded = more
-                state.hints = state.hints.filter { $0.key > state.cursor }
-                state.passed = state.passed.filter { $0 > state.cursor }
-            }
-        } catch {
-            logger.error("cannot read pending events from the journal; will try again", metadata: ["error": "\(error)"])
-            try? await Task.sleep(for: .seconds(1))
-        }
-        if finishLoadingPass(more: more) { continueLoading() }
+    /// An event whose scripts all finished: its completion is recorded, with its call's release when the
+    /// call is idle now.
+    private func complete(_ finished: Scheduler.Finished, type: String, generation: Int, state: inout State) -> CallBook.Step {
+        state.admitted[finished.eventID] = nil
+        let claim = CallClaim(call: finished.call, token: finished.token)
+        let (releaseAt, step) = state.book.finished(finished.eventID, of: claim)
+        let outcome: EventState = finished.failed ? .failed : .done
+        recorder.add(nil, completion: EventCompletion(eventID: finished.eventID, generation: generation, state: outcome,
+                                                      finishedAt: Int64(Date().timeIntervalSince1970 * 1000)),
+                     claim: claim, releaseAt: releaseAt)
+        telemetry.eventsProcessed(type: type, state: outcome.rawValue)
+        return step
     }
 
-    /// Ends one pass of the loader: true when another is due (it stays the loader), else the loader is idle.
-    private func finishLoadingPass(more: Bool) -> Bool {
-        state.withLock { state in
-            let again = (state.loadAgain || more) && !state.stopping && state.window.count < settings.window
-            state.loadAgain = false
-            if !again { state.loading = false }
-            return again
-        }
-    }
-
-    /// Every few seconds, walks all pending events (from the start) to pick up any the cursor passed:
-    /// events put back by `hookline replay`, for instance.
-    private func rescanLoop() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(2))
-            let (after, room) = state.withLock { state in
-                let horizon = ContinuousClock.now - .seconds(10)  // far longer than a journal read
-                state.recentlyFinished = state.recentlyFinished.filter { $0.value > horizon }
-                return (state.rescanCursor, settings.window - state.window.count)
-            }
-            guard room > 0, let events = try? await journal.pendingEvents(after: after, limit: min(room, 256)) else { continue }
-            // only behind the cursor (what lies ahead is the loader's, in order), and not just finished
-            let fresh = state.withLock { state in
-                events.filter { event in
-                    event.event.id <= state.cursor && state.window[event.event.id] == nil
-                        && !state.finishing.contains(event.event.id) && state.recentlyFinished[event.event.id] == nil
-                }
-            }.map { ($0.event, try? JSONParser.parse($0.body, options: Self.storedBodies)) }
-            await admit(fresh)
-            state.withLock { $0.rescanCursor = events.count < min(room, 256) ? EventID(0) : (events.last?.event.id ?? EventID(0)) }
-        }
-    }
-
-    /// An event from before this process started, or replayed, may have run partly: its progress is read first.
-    private func needsProgress(_ event: PendingEvent) -> Bool {
-        event.generation > 0 || state.withLock { event.id <= $0.startupNewest }
-    }
-
-    /// Puts events into the window and queues their runs, skipping the runs each one already finished.
-    private func admit(_ events: [(PendingEvent, JSONDocument?)]) async {
-        for (event, document) in events {
-            var progress = RunProgress()
-            if needsProgress(event) {
+    private func perform(_ actions: Actions) {
+        for (waiter, job) in actions.wake { waiter.resume(returning: job) }
+        for load in actions.loads {
+            Task {
                 do {
-                    progress = try await journal.runProgress(of: event.id, generation: event.generation)
+                    let work = try await queue.pendingWork(of: load.claim, for: node, after: load.after, limit: load.limit)
+                    apply { $0.book.loaded(load, work) }
                 } catch {
-                    logger.error("cannot read run progress; the event stays pending", metadata: ["event_id": "\(event.id)"])
-                    continue
+                    logger.error("cannot read a call's pending events from the journal; will try again",
+                                 metadata: ["call": "\(load.claim.call)", "error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                    apply { $0.book.loadFailed(load) }
                 }
             }
-            enqueue(event, document: document, progress: progress)
         }
     }
 
-    /// Puts one event into the window and queues the runs `progress` does not show finished.
-    private func enqueue(_ event: PendingEvent, document: JSONDocument?, progress: RunProgress) {
-        let folder = folderOfEndpoint[event.endpoint] ?? defaultFolder
-        let (known, set) = state.withLock { state in
-            (state.window[event.id] != nil || state.finishing.contains(event.id), state.folders[folder]?.pool.set)
+    private func recorded(_ written: [RunRecorder.Written]) {
+        apply { state in
+            var step = CallBook.Step()
+            for batch in written { step.append(state.book.written(batch)) }
+            return step
         }
-        guard !known, let set else { return }
-        let scripts = set.scripts(for: event.type).map(\.path).filter { !progress.finished.contains($0) }
-        if scripts.isEmpty {
-            state.withLock { _ = $0.finishing.insert(event.id) }
-            recorder.add(nil, completion: EventCompletion(eventID: event.id, generation: event.generation, state: .done,
-                                                          finishedAt: now()))
-            telemetry.eventsProcessed(type: event.type, state: "done")
-            return
-        }
-        let wake: [(CheckedContinuation<Job?, Never>, Job)] = state.withLock { state in
-            guard state.window[event.id] == nil, !state.finishing.contains(event.id) else { return [] }
-            state.window[event.id] = Entry(event: event, document: document, folder: folder, remaining: Set(scripts))
-            for script in scripts {
-                let key = RunKey(folder: folder, callID: event.callID, script: script)
-                let job = Job(eventID: event.id, script: script, attempt: (progress.attempts[script] ?? 0) + 1)
-                let busy = state.busy.contains(key)
-                state.queues[key, default: []].insertInOrder(job, after: busy ? 1 : 0)
-                if !busy && state.queues[key]!.count == 1 { state.folders[folder]?.ready.append(key) }
+    }
+
+    /// Asks the journal for waiting work (calls nobody holds, a dead node's calls) while there is room.
+    private func claimLoop() async {
+        while !Task.isCancelled {
+            let room = state.withLock { $0.stopping || $0.paused ? 0 : $0.book.room }
+            if room > 0 {
+                do {
+                    let claims = try await queue.claimWaitingCalls(for: node, limit: max(1, min(64, room / 16)))
+                    if !claims.isEmpty {
+                        logger.debug("claimed waiting calls", metadata: ["calls": "\(claims.count)"])
+                        apply { $0.book.claimed(claims) }
+                        continue  // there may be more
+                    }
+                } catch {
+                    logger.error("cannot ask the journal for waiting work; will try again", metadata: ["error": "\(error)"])
+                }
             }
-            return Self.assign(&state, folder: folder)
+            try? await Task.sleep(for: settings.pollInterval)
         }
-        for (waiter, job) in wake { waiter.resume(returning: job) }
+    }
+
+    /// Compares the calls the journal says this node holds with what it knows: work added elsewhere is read,
+    /// calls lost are dropped.
+    private func pollLoop(every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            await checkHeldCalls()
+        }
+    }
+
+    private func checkHeldCalls() async {
+        let seen = state.withLock { $0.book.mutations }
+        guard let held = try? await queue.heldCalls(of: node) else { return }
+        apply { $0.book.polled(held, seen: seen) }
+    }
+
+    /// Renews this node's lease every third of it. When renewals keep failing, no run starts once the lease
+    /// might end before a run could finish (the script timeout): another node may take the calls over then,
+    /// and two runs of one call must never overlap. The first renewal that succeeds checks which calls are
+    /// still this node's before runs start again.
+    private func leaseLoop() async {
+        var validUntil = ContinuousClock.now + settings.lease
+        let margin = settings.limits.timeout + .seconds(1)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: settings.lease / 3)
+            let sent = ContinuousClock.now
+            do {
+                try await queue.heartbeat(node, lease: settings.lease)
+                validUntil = sent + settings.lease
+                if state.withLock({ $0.paused }) {
+                    await checkHeldCalls()
+                    let wake = state.withLock { state in
+                        state.paused = false
+                        return state.folders.keys.flatMap { Self.assign(&state, folder: $0) }
+                    }
+                    perform(Actions(wake: wake))
+                    logger.notice("this node's lease is renewed again; runs resume")
+                }
+            } catch {
+                let pause = ContinuousClock.now + margin >= validUntil
+                let newly = state.withLock { state in
+                    defer { state.paused = state.paused || pause }
+                    return pause && !state.paused
+                }
+                logger.error(newly ? "cannot renew this node's lease; no run starts until it is renewed"
+                                   : "cannot renew this node's lease; will try again", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     // MARK: workers
+
+    private func install(_ pool: EnginePool, for folder: String) {
+        let retired = state.withLock { state -> [CheckedContinuation<Scheduler.Job?, Never>] in
+            guard !state.stopping else { return [] }
+            let waiters = state.folders[folder]?.waiters ?? []
+            state.folders[folder]?.waiters = []
+            state.folders[folder]?.pool = pool
+            return waiters
+        }
+        for waiter in retired { waiter.resume(returning: nil) }  // workers of the old pool end
+        startWorkers(folder: folder, pool: pool)
+    }
 
     private func startWorkers(folder: String, pool: EnginePool) {
         var tasks: [Task<Void, Never>] = []
@@ -398,11 +371,11 @@ public final class Dispatcher: Sendable {
         state.withLock { $0.workers.append(contentsOf: tasks) }
     }
 
-    private func nextJob(folder: String, generation: Int) async -> Job? {
+    private func nextJob(folder: String, generation: Int) async -> Scheduler.Job? {
         await withCheckedContinuation { continuation in
-            let job: Job?? = state.withLock { state in
+            let job: Scheduler.Job?? = state.withLock { state in
                 guard !state.stopping, state.folders[folder]?.pool.generation == generation else { return .some(nil) }
-                if let job = Self.take(&state, folder: folder) { return .some(job) }
+                if !state.paused, let job = state.scheduler.next(in: folder) { return .some(job) }
                 state.folders[folder]!.waiters.append(continuation)
                 return .none
             }
@@ -410,205 +383,98 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// The head job of the next ready key of `folder`, marking the key busy.
-    private static func take(_ state: inout State, folder: String) -> Job? {
-        while let key = state.folders[folder]?.ready.popFirst() {
-            guard !state.busy.contains(key), let job = state.queues[key]?.first else { continue }
-            state.busy.insert(key)
-            return job
-        }
-        return nil
-    }
-
-    /// Pairs waiting workers of `folder` with ready jobs.
-    private static func assign(_ state: inout State, folder: String) -> [(CheckedContinuation<Job?, Never>, Job)] {
-        var pairs: [(CheckedContinuation<Job?, Never>, Job)] = []
-        while let waiter = state.folders[folder]?.waiters.last, let job = take(&state, folder: folder) {
+    /// Pairs waiting workers of `folder` with jobs that may start.
+    private static func assign(_ state: inout State, folder: String) -> [(CheckedContinuation<Scheduler.Job?, Never>, Scheduler.Job)] {
+        var pairs: [(CheckedContinuation<Scheduler.Job?, Never>, Scheduler.Job)] = []
+        guard !state.paused else { return [] }
+        while let waiter = state.folders[folder]?.waiters.last, let job = state.scheduler.next(in: folder) {
             state.folders[folder]!.waiters.removeLast()
             pairs.append((waiter, job))
         }
         return pairs
     }
 
-    /// Runs one job and records it; returns the next job of the same key when it can run right away.
-    private func execute(_ job: Job, folder: String, pool: EnginePool, engine index: Int) async -> Job? {
-        // an event leaves the window only once all its jobs finished, so a job always finds its entry
-        guard let entry = state.withLock({ $0.window[job.eventID] }) else { return nil }
-        let event = entry.event
-        let key = RunKey(folder: folder, callID: event.callID, script: job.script)
-        var document = entry.document
-        if document == nil {
-            document = await loadDocument(event.id)
-            if let document { state.withLock { $0.window[event.id]?.document = document } }
-        }
-        let startedAt = now()
-        let clock = ContinuousClock.now
-        let context = ScriptContext(eventID: event.id.description, endpoint: event.endpoint, type: event.type,
-                                    callID: event.callID, script: job.script, attempt: job.attempt, effects: effects)
-        let result: Result<RunReport, ScriptError>
-        let version = pool.set.scripts.first { $0.path == job.script }?.version ?? "removed"
-        if let compiled = pool.script(job.script, on: index), let message = document?.root["message"] {
-            let ctx: LuaValue = .table(LuaTable(fields: [
-                "event_id": .string(event.id.description), "endpoint": .string(event.endpoint), "type": .string(event.type),
-                "call_id": .string(event.callID), "received_at": .integer(event.receivedAt),
-                "attempt": .integer(Int64(job.attempt)), "script": .string(job.script),
-                "warnings": .table(LuaTable(array: event.warnings.map(LuaValue.string), isArray: true)),
-            ]))
-            result = await pool.engines[index].run(compiled, event: .json(message), ctx: ctx, context: context)
-        } else if document == nil {
-            result = .failure(ScriptError(kind: .runtime, script: job.script, message: """
-                the event's body could not be read from the journal: its body file is missing or short (a power cut \
-                before the body reached the disk leaves this; such an event was never acknowledged)
-                """))
-        } else {
-            result = .success(RunReport(duration: .zero, hostCalls: 0))  // the script was removed since the event arrived
-        }
-        let duration = ContinuousClock.now - clock
-        telemetry.runDuration(script: job.script, duration)
-        return finish(job, key: key, event: event, result: result, generation: pool.generation, record: RunRecord(
-            eventID: event.id, generation: event.generation, script: job.script, scriptVersion: version, attempt: job.attempt,
-            startedAt: startedAt, durationMicroseconds: duration.microseconds, outcome: .ok, hostCalls: context.hostCalls))
+    private func assign(_ state: inout State, folder: String) -> [(CheckedContinuation<Scheduler.Job?, Never>, Scheduler.Job)] {
+        Self.assign(&state, folder: folder)
     }
 
-    private func finish(_ job: Job, key: RunKey, event: PendingEvent, result: Result<RunReport, ScriptError>, generation: Int,
-                        record: RunRecord) -> Job? {
-        var record = record
-        var retryAt: Duration?
+    /// Runs one job and records it; returns the next job of the same key when this worker may run it now.
+    private func execute(_ job: Scheduler.Job, folder: String, pool: EnginePool, engine index: Int) async -> Scheduler.Job? {
+        guard let subject = state.withLock({ $0.admitted[job.eventID] }), subject.claim.token == job.token else {
+            // the call was given up or taken over since: the job counts for nothing
+            return finish(job, folder: folder, outcome: .succeeded, record: nil, retryAfter: nil, generation: pool.generation)
+        }
+        var document = subject.document
+        if document == nil, let body = subject.body {
+            document = try? JSONParser.parse(body, options: RunExecutor.storedBodies)
+            state.withLock { state in
+                state.admitted[job.eventID]?.document = document
+                state.admitted[job.eventID]?.body = nil
+            }
+        }
+        let (result, record) = await executor.run(script: job.key.script, attempt: job.attempt, event: subject.event,
+                                                  document: document, claim: subject.claim, pool: pool, engine: index)
+        var outcome = Scheduler.Outcome.succeeded
+        var retryAfter: Duration?
+        var finished = record
         switch result {
         case .success:
-            telemetry.processed(type: event.type, script: job.script)
+            telemetry.processed(type: subject.event.type, script: job.key.script)
         case .failure(let error):
-            telemetry.failed(type: event.type, script: job.script, kind: error.kind.rawValue)
-            record.errorKind = error.kind.rawValue
-            record.error = error.description
-            record.errorLine = error.line
-            if job.attempt <= settings.retries {
-                record.outcome = .failed
-                let exponent = min(job.attempt - 1, 20)
-                retryAt = min(settings.retryBackoff * (1 << exponent), .seconds(300))
+            telemetry.failed(type: subject.event.type, script: job.key.script, kind: error.kind.rawValue)
+            switch retryPolicy.afterFailure(ofAttempt: job.attempt) {
+            case .retry(let delay):
+                outcome = .retrying
+                retryAfter = delay
+                finished.outcome = .failed
                 logger.warning("script failed; will retry", metadata: [
-                    "event_id": "\(event.id)", "script": "\(job.script)", "attempt": "\(job.attempt)",
-                    "error": "\(error.description)", "retry_in": "\(retryAt!)",
+                    "event_id": "\(subject.event.id)", "script": "\(job.key.script)", "attempt": "\(job.attempt)",
+                    "error": "\(error.description)", "retry_in": "\(delay)",
                 ])
-            } else {
-                record.outcome = .dead
-                telemetry.dead(type: event.type, script: job.script)
+            case .dead:
+                outcome = .dead
+                finished.outcome = .dead
+                telemetry.dead(type: subject.event.type, script: job.key.script)
                 logger.error("script failed its last attempt; the run is dead", metadata: [
-                    "event_id": "\(event.id)", "script": "\(job.script)", "attempts": "\(job.attempt)",
+                    "event_id": "\(subject.event.id)", "script": "\(job.key.script)", "attempts": "\(job.attempt)",
                     "error": "\(error.description)",
                 ])
             }
         }
-        let (completion, wake, next): (EventCompletion?, [(CheckedContinuation<Job?, Never>, Job)], Job?) = state.withLock { state in
-            // the job in flight is the head of its key (nothing is ever queued before a busy head)
-            if retryAt != nil {
-                state.queues[key]?[0].attempt += 1  // stays at the head, busy, until the retry is due
-                return (nil, [], nil)
+        return finish(job, folder: folder, outcome: outcome, record: finished, retryAfter: retryAfter, generation: pool.generation)
+    }
+
+    private func finish(_ job: Scheduler.Job, folder: String, outcome: Scheduler.Outcome, record: RunRecord?,
+                        retryAfter: Duration?, generation: Int) -> Scheduler.Job? {
+        let claim = CallClaim(call: job.key.call, token: job.token)
+        var following: Scheduler.Job?
+        let actions = state.withLock { state -> Actions in
+            var actions = Actions()
+            let continuing = !state.stopping && !state.paused && state.folders[folder]?.pool.generation == generation
+            let (finished, next) = state.scheduler.finish(job, outcome, continuing: continuing)
+            following = next
+            var step = CallBook.Step()
+            // the run's record goes before the completion it may bring, into the same batch
+            if let record { recorder.add(record, completion: nil, claim: claim) }
+            if let finished, let admitted = state.admitted[finished.eventID] {
+                step = complete(finished, type: admitted.event.type, generation: admitted.event.generation, state: &state)
             }
-            state.queues[key]?.removeFirst()
-            if state.queues[key]?.isEmpty ?? false { state.queues[key] = nil }
-            // the same worker takes the key's next job (the key stays busy); a retired pool hands it back
-            var next: Job?
-            if let following = state.queues[key]?.first, !state.stopping,
-               state.folders[key.folder]?.pool.generation == generation {
-                next = following
-            } else {
-                state.busy.remove(key)
-                if state.queues[key] != nil { state.folders[key.folder]?.ready.append(key) }
-            }
-            var completion: EventCompletion?
-            if var entry = state.window[event.id] {
-                entry.remaining.remove(job.script)
-                if record.outcome == .dead { entry.failed = true }
-                if entry.remaining.isEmpty {
-                    state.window[event.id] = nil
-                    state.finishing.insert(event.id)
-                    completion = EventCompletion(eventID: event.id, generation: event.generation,
-                                                 state: entry.failed ? .failed : .done, finishedAt: now())
-                } else {
-                    state.window[event.id] = entry
-                }
-            }
-            return (completion, Self.assign(&state, folder: key.folder), next)
+            absorb(&step, into: &state, actions: &actions)
+            actions.wake += assign(&state, folder: folder)
+            return actions
         }
-        recorder.add(record, completion: completion)
-        if let completion {
-            telemetry.eventsProcessed(type: event.type, state: completion.state.rawValue)
-            triggerLoad()
-        }
-        for (waiter, job) in wake { waiter.resume(returning: job) }
-        if let retryAt {
+        perform(actions)
+        if let retryAfter {
             Task {
-                try? await Task.sleep(for: retryAt)
-                self.retryDue(key)
+                try? await Task.sleep(for: retryAfter)
+                let wake = self.state.withLock { state in
+                    state.scheduler.retryDue(job.key)
+                    return Self.assign(&state, folder: folder)
+                }
+                for (waiter, job) in wake { waiter.resume(returning: job) }
             }
         }
-        return next
-    }
-
-    private func retryDue(_ key: RunKey) {
-        let wake = state.withLock { state in
-            state.busy.remove(key)
-            guard state.queues[key] != nil else { return [(CheckedContinuation<Job?, Never>, Job)]() }
-            state.folders[key.folder]?.ready.append(key)
-            return Self.assign(&state, folder: key.folder)
-        }
-        for (waiter, job) in wake { waiter.resume(returning: job) }
-    }
-
-    private func loadDocument(_ id: EventID) async -> JSONDocument? {
-        guard let body = try? await journal.body(of: id) else { return nil }
-        return try? JSONParser.parse(body, options: Self.storedBodies)
-    }
-
-    // MARK: hot reload
-
-    private func watch(_ folder: String, every interval: Duration) async {
-        var fingerprint = ScriptLoader.fingerprint(folder)
-        var generation = 1
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            let current = ScriptLoader.fingerprint(folder)
-            guard current != fingerprint else { continue }
-            fingerprint = current
-            guard let previous = state.withLock({ $0.folders[folder]?.pool.set }) else { continue }
-            let set = await ScriptLoader.load(folder: folder, previous: previous)
-            report(set, previous: previous)
-            generation += 1
-            let pool = await EnginePool.make(set: set, generation: generation, size: settings.poolSize,
-                                             limits: settings.limits, functions: functions)
-            let retired = state.withLock { state -> [CheckedContinuation<Job?, Never>] in
-                guard !state.stopping else { return [] }
-                let waiters = state.folders[folder]?.waiters ?? []
-                state.folders[folder]?.waiters = []
-                state.folders[folder]?.pool = pool
-                return waiters
-            }
-            for waiter in retired { waiter.resume(returning: nil) }  // workers of the old pool end
-            startWorkers(folder: folder, pool: pool)
-        }
-    }
-
-    /// Logs what a (re)load found: the scripts per type, changes, and errors as `path:line: message`.
-    private func report(_ set: ScriptSet, previous: ScriptSet?) {
-        for error in set.errors {
-            telemetry.scriptReload(outcome: "failed")
-            logger.error("script does not compile\(previous == nil ? "" : "; the previous version keeps running")",
-                         metadata: ["error": "\(error.description)", "folder": "\(set.folder)"])
-        }
-        guard let previous else { return }
-        let old = Dictionary(uniqueKeysWithValues: previous.scripts.map { ($0.path, $0.version) })
-        let new = Dictionary(uniqueKeysWithValues: set.scripts.map { ($0.path, $0.version) })
-        var changes: [String] = []
-        for (path, version) in new.sorted(by: { $0.key < $1.key }) where old[path] != version {
-            changes.append(old[path] == nil ? "added \(path)" : "changed \(path)")
-        }
-        for path in old.keys.sorted() where new[path] == nil { changes.append("removed \(path)") }
-        if previous.modules.mapValues(\.text) != set.modules.mapValues(\.text) { changes.append("lib/ changed") }
-        if !changes.isEmpty {
-            telemetry.scriptReload(outcome: "loaded")
-            logger.notice("scripts reloaded", metadata: ["changes": "\(changes.joined(separator: ", "))", "folder": "\(set.folder)"])
-        }
+        return following
     }
 
     // MARK: helpers
@@ -616,23 +482,5 @@ public final class Dispatcher: Sendable {
     private func spawn(_ body: @escaping @Sendable () async -> Void) {
         let task = Task { await body() }
         background.withLock { $0.append(task) }
-    }
-
-    private func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-}
-
-extension Deque where Element == Dispatcher.Job {
-    /// Inserts in journal (event id) order, never before the first `after` elements (a job in flight).
-    mutating func insertInOrder(_ job: Element, after protected: Int) {
-        var position = count
-        while position > protected, self[position - 1].eventID > job.eventID { position -= 1 }
-        insert(job, at: position)
-    }
-}
-
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }

@@ -45,16 +45,16 @@ public final class Hookline: Sendable {
         let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: telemetry)
         var endpointFolders: [String: String] = [:]
         for endpoint in settings.endpoints { if let scripts = endpoint.scripts { endpointFolders[endpoint.name] = scripts } }
+        let node = NodeIdentity.starting(name: ProcessInfo.processInfo.hostName)
         let dispatcher = Dispatcher(
-            journal: journal, effects: services.effects, telemetry: telemetry, logger: logger,
+            queue: journal, node: node, effects: services.effects, telemetry: telemetry, logger: logger,
             settings: DispatchSettings(limits: LuaLimits(timeout: settings.scriptTimeout, memory: settings.scriptMemory),
                                        retries: settings.retries, retryBackoff: settings.retryBackoff, poolSize: settings.workers,
                                        reloadInterval: settings.reloadInterval),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
         await dispatcher.start()
-        let intake = Intake(journal: journal, telemetry: telemetry, deduplicate: settings.dedup,
-                            onAccepted: { dispatcher.submit($0.event, document: $0.document) },
-                            onSkipped: { dispatcher.pass(over: $0) })
+        let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,
+                            onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         let endpoints = [EndpointSettings(secret: secret)] + settings.endpoints.map {
             EndpointSettings(name: $0.name, secret: $0.secret, requiredHeaders: $0.headers, events: $0.events)
         }
@@ -160,8 +160,7 @@ private struct JournalPruner: Service {
                 wait = Self.interval
                 let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - retention.components.seconds * 1000
                 do {
-                    let report = try await journal.prune(receivedBefore: cutoff)
-                    if report.events > 0 || report.bodyFiles > 0 {
+                    if let report = try await journal.prune(receivedBefore: cutoff), report.events > 0 || report.bodyFiles > 0 {
                         logger.info("journal pruned", metadata: [
                             "events": "\(report.events)", "body_files": "\(report.bodyFiles)",
                             "retention_days": "\(Double(retention.components.seconds) / 86_400)",

@@ -17,7 +17,8 @@ public struct LiveServices: Sendable {
         alerter = Alerter(channels: AlertChannels(slack: settings.alertSlack, webhook: settings.alertWebhook,
                                                   pagerDutyRoutingKey: settings.alertPagerDuty,
                                                   pagerDutyURL: settings.alertPagerDutyURL, minimum: minimum),
-                          client: clients.direct, logger: logger, telemetry: telemetry, window: settings.alertWindow)
+                          client: clients.direct, logger: logger, telemetry: telemetry,
+                          folding: JournalAlertFolding(store: journal, window: settings.alertWindow, logger: logger))
         effects = LiveEffects(settings: LiveSettings(httpAllow: settings.httpAllow, httpMaxResponse: settings.httpMaxResponse,
                                                      allowedEnvironment: Set(settings.allowEnv)),
                               clients: clients, files: try FileJail(root: settings.outFolder), alerter: alerter,

@@ -36,7 +36,7 @@ public struct AlertChannels: Sendable {
 /// De-duplicates alerts by key within a window, and delivers each to every configured channel in the
 /// background with retries. A failing channel is logged and counted; it never fails a script.
 public final class Alerter: Sendable {
-    private let folding: AlertFolding
+    private let folding: any AlertFolding
     private let channels: AlertChannels
     private let client: HTTPClient
     private let logger: Logger
@@ -46,21 +46,22 @@ public final class Alerter: Sendable {
     private let nextDelivery = Atomic<Int>(0)
 
     public init(channels: AlertChannels, client: HTTPClient, logger: Logger, telemetry: Telemetry,
-                window: Duration = .seconds(600), retryDelays: [Duration] = [.seconds(1), .seconds(5), .seconds(30)]) {
+                folding: any AlertFolding = MemoryAlertFolding(window: .seconds(600)),
+                retryDelays: [Duration] = [.seconds(1), .seconds(5), .seconds(30)]) {
         self.channels = channels
         self.client = client
         self.logger = logger
         self.telemetry = telemetry
-        folding = AlertFolding(window: window)
+        self.folding = folding
         self.retryDelays = retryDelays
     }
 
     /// Folds the alert into an earlier one with the same key within the window (returns false), or
     /// delivers it, noting how many were folded since the last delivery (returns true).
-    public func raise(_ alert: Alert, context: ScriptContext) -> Bool {
+    public func raise(_ alert: Alert, context: ScriptContext) async -> Bool {
         var alert = alert
         if let key = alert.key {
-            guard let folded = folding.admit(key: key, now: context.effects.now()) else {
+            guard let folded = await folding.admit(key: key, now: context.effects.now()) else {
                 logger.info("alert folded into an earlier one with the same key", metadata: [
                     "key": "\(key)", "event_id": "\(context.eventID)", "script": "\(context.script)",
                 ])

@@ -23,17 +23,17 @@ public struct LiveSettings: Sendable {
 }
 
 /// The side effects of a running server: real HTTP, files in the output folder, alerts to the configured
-/// channels, state in the journal's store.
+/// channels, state in the journal's store (each write fenced by the run's claim on its call).
 public final class LiveEffects: Effects {
     private let settings: LiveSettings
     private let clients: HTTPClients
     private let files: FileJail
     private let alerter: Alerter
-    private let journal: any Journal
+    private let journal: any ScriptStore
     private let logger: Logger
     private let environmentValues: [String: String]
 
-    public init(settings: LiveSettings, clients: HTTPClients, files: FileJail, alerter: Alerter, journal: any Journal,
+    public init(settings: LiveSettings, clients: HTTPClients, files: FileJail, alerter: Alerter, journal: any ScriptStore,
                 logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.settings = settings
         self.clients = clients
@@ -94,7 +94,7 @@ public final class LiveEffects: Effects {
     }
 
     public nonisolated(nonsending) func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
-        alerter.raise(alert, context: context)
+        await alerter.raise(alert, context: context)
     }
 
     public nonisolated(nonsending) func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
@@ -102,15 +102,16 @@ public final class LiveEffects: Effects {
     }
 
     public nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {
-        try await journal.storeSet(endpoint: context.endpoint, key: key, value: json, expiresAt: expiry(ttl))
+        try await journal.storeSet(endpoint: context.endpoint, key: key, value: json, expiresAt: expiry(ttl), fence: context.fence)
     }
 
     public nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
-        try await journal.storeIncrement(endpoint: context.endpoint, key: key, by: by, expiresAt: expiry(ttl), now: now())
+        try await journal.storeIncrement(endpoint: context.endpoint, key: key, by: by, expiresAt: expiry(ttl), now: now(),
+                                         fence: context.fence)
     }
 
     public nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws {
-        try await journal.storeDelete(endpoint: context.endpoint, key: key)
+        try await journal.storeDelete(endpoint: context.endpoint, key: key, fence: context.fence)
     }
 
     public func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {

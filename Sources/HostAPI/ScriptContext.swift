@@ -1,3 +1,4 @@
+import Journal
 import Synchronization
 
 /// What a host function knows about the run that called it: the event, the script, and the effects
@@ -10,10 +11,12 @@ public final class ScriptContext: Sendable {
     public let script: String
     public let attempt: Int
     public let effects: any Effects
+    /// The run's claim on its call, which its store writes carry (nil outside the server).
+    public let fence: Fence?
     private let calls = Mutex<[String]>([])
 
     public init(eventID: String, endpoint: String, type: String, callID: String, script: String, attempt: Int,
-                effects: any Effects) {
+                effects: any Effects, fence: Fence? = nil) {
         self.eventID = eventID
         self.endpoint = endpoint
         self.type = type
@@ -21,6 +24,7 @@ public final class ScriptContext: Sendable {
         self.script = script
         self.attempt = attempt
         self.effects = effects
+        self.fence = fence
     }
 
     /// Notes a host call for the run's record ("http.post https://... -> 201").

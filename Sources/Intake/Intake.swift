@@ -10,6 +10,8 @@ public struct AcceptedEvent: Sendable {
     public var event: PendingEvent
     /// The stored (redacted) body, parsed.
     public var document: JSONDocument
+    /// What the commit did to the event's call: whether this node holds it now, at which version.
+    public var stored: StoredEvent
 }
 
 public enum IntakeResult: Sendable {
@@ -23,24 +25,23 @@ public enum IntakeResult: Sendable {
 public final class Intake: Sendable {
     public static let maxDepth = 64
 
-    private let journal: any Journal
+    private let journal: any EventLog
+    private let node: NodeIdentity
     private let telemetry: Telemetry
     private let deduplicate: Bool
     private let onAccepted: @Sendable (AcceptedEvent) -> Void
-    private let onSkipped: @Sendable (EventID) -> Void
     private let deliveryKeys = DeliveryKeys()
 
-    /// With `deduplicate` off, every delivery is a new event, even one identical to an earlier one.
-    /// `onAccepted` gets each stored event to process; `onSkipped` the id of each stored event its endpoint
-    /// does not process (so that dispatch, which follows ids in order, need not look for it).
-    public init(journal: any Journal, telemetry: Telemetry, deduplicate: Bool = true,
-                onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in },
-                onSkipped: @escaping @Sendable (EventID) -> Void = { _ in }) {
+    /// Events are stored for `node`, which claims their calls when no live node holds them. With
+    /// `deduplicate` off, every delivery is a new event, even one identical to an earlier one. `onAccepted`
+    /// gets each stored event to process (not those its endpoint does not process).
+    public init(journal: any EventLog, node: NodeIdentity, telemetry: Telemetry, deduplicate: Bool = true,
+                onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
         self.journal = journal
+        self.node = node
         self.telemetry = telemetry
         self.deduplicate = deduplicate
         self.onAccepted = onAccepted
-        self.onSkipped = onSkipped
     }
 
     /// A delivery that passed the checks: the body to store (parsed, credentials redacted) and what was learned.
@@ -82,8 +83,8 @@ public final class Intake: Sendable {
 
     /// Journals a delivery that passed `accept`; `done` gets the result once it is durable. `subscribed` limits
     /// which types the endpoint processes (others are kept, marked skipped); `receivedAt` is epoch
-    /// milliseconds. `onAccepted` or `onSkipped`, then `done`, are called on the journal's thread in commit
-    /// order (see `Journal.append`), so dispatch learns of new events in id order.
+    /// milliseconds. `onAccepted`, then `done`, are called on the journal's thread in commit order (see
+    /// `EventLog.append`).
     public func store(_ checked: Checked, endpoint: String, subscribed: Set<String>? = nil, requestID: String,
                       receivedAt: Int64, done: @escaping @Sendable (IntakeResult) -> Void) {
         let (stored, inspection) = (checked.stored, checked.inspection)
@@ -93,22 +94,20 @@ public final class Intake: Sendable {
                              dedupKey: deduplicate ? inspection.dedupKey : deliveryKeys.next(),
                              requestID: requestID, body: stored.bytes, warnings: warnings,
                              state: skipped ? .skipped : .pending)
-        journal.append(event) { [self] outcome in
+        journal.append(event, claimant: node) { [self] outcome in
             switch outcome {
             case .failure(let error):
                 telemetry.journalUnavailable()
                 done(.unavailable(error))
-            case .success(.stored(let id)):
+            case .success(.stored(let record)):
                 telemetry.accepted(endpoint: endpoint, type: inspection.type)
-                if skipped {
-                    onSkipped(id)
-                } else {
-                    onAccepted(AcceptedEvent(event: PendingEvent(id: id, receivedAt: receivedAt, endpoint: endpoint,
+                if !skipped {
+                    onAccepted(AcceptedEvent(event: PendingEvent(id: record.id, receivedAt: receivedAt, endpoint: endpoint,
                                                                  type: inspection.type, callID: inspection.callID,
                                                                  warnings: warnings, generation: 0),
-                                             document: stored))
+                                             document: stored, stored: record))
                 }
-                done(.accepted(id, warnings: inspection.warnings, skipped: skipped))
+                done(.accepted(record.id, warnings: inspection.warnings, skipped: skipped))
             case .success(.duplicate(let id)):
                 telemetry.duplicate(endpoint: endpoint, type: inspection.type)
                 done(.duplicate(of: id))

@@ -2,13 +2,15 @@ import Foundation
 import GRDB
 import JSON
 
-/// The embedded journal: one SQLite file in WAL mode with full fsync on every commit, writes grouped by
-/// `GroupCommitWriter`, reads from a pool of readers that never wait for the writer.
+/// The embedded journal, for one node: one SQLite file in WAL mode with full fsync on every commit, writes
+/// grouped by `GroupCommitWriter`, reads from a pool of readers that never wait for the writer, and the
+/// claims on calls in memory (`LocalClaims`): one process uses the file at a time.
 public final class SQLiteJournal: Journal {
     public let path: String
     private let pool: DatabasePool
     private let segments: BodySegments
     private let writer: GroupCommitWriter
+    private let claims = LocalClaims()
 
     /// Opens (creating if needed) `journal.sqlite` in `directory`; event bodies go to `bodies/`, in files
     /// of about `bodyFileLimit` bytes.
@@ -41,59 +43,87 @@ public final class SQLiteJournal: Journal {
         writer = GroupCommitWriter(pool: pool, segments: segments)
     }
 
+    /// The schema's versions, in order: a journal at version n runs the migrations after the nth, each in
+    /// the transaction that sets `PRAGMA user_version`. The first is written so that it also fits a journal
+    /// made before versions were counted.
+    static let migrations = [
+        """
+        CREATE TABLE IF NOT EXISTS events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            received_at INTEGER NOT NULL,
+            endpoint TEXT NOT NULL,
+            type TEXT NOT NULL,
+            call_id TEXT NOT NULL,
+            dedup_key TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            -- the body is in bodies/<segment>.seg at <offset>, <size> bytes (see BodySegments)
+            segment INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            warnings TEXT,
+            state TEXT NOT NULL,
+            generation INTEGER NOT NULL DEFAULT 0,
+            finished_at INTEGER
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(endpoint, dedup_key);
+        CREATE INDEX IF NOT EXISTS events_pending ON events(id) WHERE state = 'pending';
+        CREATE INDEX IF NOT EXISTS events_call ON events(call_id, id);
+        CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id INTEGER NOT NULL,
+            generation INTEGER NOT NULL,
+            script TEXT NOT NULL,
+            script_version TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            duration_us INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            error_kind TEXT,
+            error TEXT,
+            error_line INTEGER,
+            host_calls TEXT
+        );
+        CREATE INDEX IF NOT EXISTS runs_event ON runs(event_id, generation);
+        CREATE TABLE IF NOT EXISTS store (
+            endpoint TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            expires_at INTEGER,
+            PRIMARY KEY (endpoint, key)
+        ) WITHOUT ROWID;
+        """,
+        // Work is taken by call: pending events are found per call, in id order, by one index.
+        """
+        DROP INDEX events_pending;
+        CREATE INDEX events_call_pending ON events(endpoint, call_id, id) WHERE state = 'pending';
+        CREATE TABLE alert_folds (
+            key TEXT PRIMARY KEY,
+            delivered_at INTEGER NOT NULL,
+            folded INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ]
+
     static func migrate(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS events (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                received_at INTEGER NOT NULL,
-                endpoint TEXT NOT NULL,
-                type TEXT NOT NULL,
-                call_id TEXT NOT NULL,
-                dedup_key TEXT NOT NULL,
-                request_id TEXT NOT NULL,
-                -- the body is in bodies/<segment>.seg at <offset>, <size> bytes (see BodySegments)
-                segment INTEGER NOT NULL,
-                offset INTEGER NOT NULL,
-                size INTEGER NOT NULL,
-                warnings TEXT,
-                state TEXT NOT NULL,
-                generation INTEGER NOT NULL DEFAULT 0,
-                finished_at INTEGER
-            );
-            CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(endpoint, dedup_key);
-            CREATE INDEX IF NOT EXISTS events_pending ON events(id) WHERE state = 'pending';
-            CREATE INDEX IF NOT EXISTS events_call ON events(call_id, id);
-            CREATE TABLE IF NOT EXISTS runs (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                event_id INTEGER NOT NULL,
-                generation INTEGER NOT NULL,
-                script TEXT NOT NULL,
-                script_version TEXT NOT NULL,
-                attempt INTEGER NOT NULL,
-                started_at INTEGER NOT NULL,
-                duration_us INTEGER NOT NULL,
-                outcome TEXT NOT NULL,
-                error_kind TEXT,
-                error TEXT,
-                error_line INTEGER,
-                host_calls TEXT
-            );
-            CREATE INDEX IF NOT EXISTS runs_event ON runs(event_id, generation);
-            CREATE TABLE IF NOT EXISTS store (
-                endpoint TEXT NOT NULL,
-                key TEXT NOT NULL,
-                value TEXT NOT NULL,
-                expires_at INTEGER,
-                PRIMARY KEY (endpoint, key)
-            ) WITHOUT ROWID;
-            """)
+        let current = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        guard current <= migrations.count else {
+            throw JournalError(.corrupt, """
+                the journal's schema is version \(current), newer than this Hookline knows (\(migrations.count)): \
+                it was written by a newer version; run that one, or restore a backup
+                """)
+        }
+        for version in current..<migrations.count {
+            try db.execute(sql: migrations[version])
+            try db.execute(sql: "PRAGMA user_version = \(version + 1)")
+        }
     }
 
     // MARK: intake
 
-    public func append(_ event: NewEvent, done: @escaping @Sendable (Result<AppendOutcome, JournalError>) -> Void) {
+    public func append(_ event: NewEvent, claimant: NodeIdentity,
+                       done: @escaping @Sendable (Result<AppendOutcome, JournalError>) -> Void) {
         // set by the work on the journal thread, read by `done` after it on the same thread
-        nonisolated(unsafe) var outcome = AppendOutcome.stored(EventID(0))
+        nonisolated(unsafe) var outcome = AppendOutcome.duplicate(of: EventID(0))
         let warnings = event.warnings.isEmpty ? nil : encodeStrings(event.warnings)
         writer.write(body: event.body, { db, location in
             let insert = try db.cachedStatement(sql: """
@@ -105,37 +135,20 @@ public final class SQLiteJournal: Journal {
                                            event.requestID, location!.segment, location!.offset, location!.length, warnings,
                                            event.state.rawValue])
             if db.changesCount == 1 {
-                outcome = .stored(EventID(db.lastInsertedRowID))
+                outcome = .stored(StoredEvent(id: EventID(db.lastInsertedRowID), claim: nil, version: 0, inheritedWork: false))
             } else {
                 let existing = try Int64.fetchOne(db, sql: "SELECT id FROM events WHERE endpoint = ? AND dedup_key = ?",
                                                   arguments: [event.endpoint, event.dedupKey]) ?? 0
                 outcome = .duplicate(of: EventID(existing))
             }
-        }, done: { result in done(result.map { outcome }) })
-    }
-
-    // MARK: dispatch
-
-    public func pendingEvents(after: EventID?, limit: Int) async throws(JournalError) -> [(event: PendingEvent, body: [UInt8])] {
-        let found: [(PendingEvent, BodyLocation)] = try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, received_at, endpoint, type, call_id, warnings, generation, segment, offset, size FROM events
-                WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?
-                """, arguments: [after?.rawValue ?? 0, limit]).map { row in
-                (PendingEvent(id: EventID(row["id"]), receivedAt: row["received_at"], endpoint: row["endpoint"],
-                              type: row["type"], callID: row["call_id"], warnings: decodeStrings(row["warnings"]),
-                              generation: row["generation"]),
-                 BodyLocation(segment: row["segment"], offset: row["offset"], length: row["size"]))
+        }, done: { [claims] result in
+            // the call changes hands in commit order, after the commit (see LocalClaims)
+            if case .success = result, case .stored(let stored) = outcome, event.state == .pending {
+                outcome = .stored(claims.appended(CallKey(endpoint: event.endpoint, callID: event.callID), claimant: claimant,
+                                                  id: stored.id))
             }
-        }
-        var events: [(event: PendingEvent, body: [UInt8])] = []
-        events.reserveCapacity(found.count)
-        for (event, location) in found { events.append((event, try segments.read(location))) }
-        return events
-    }
-
-    public func newestEventID() async throws(JournalError) -> EventID {
-        EventID(try await read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0 })
+            done(result.map { outcome })
+        })
     }
 
     public func body(of id: EventID) async throws(JournalError) -> [UInt8]? {
@@ -148,47 +161,141 @@ public final class SQLiteJournal: Journal {
         return try segments.read(location)
     }
 
-    public func runProgress(of id: EventID, generation: Int) async throws(JournalError) -> RunProgress {
-        try await read { db in
-            var progress = RunProgress()
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT script, outcome, attempt FROM runs WHERE event_id = ? AND generation = ? ORDER BY id
-                """, arguments: [id.rawValue, generation])
-            for row in rows {
-                let script: String = row["script"]
-                if RunOutcome(rawValue: row["outcome"]) == .failed {
-                    progress.attempts[script] = max(progress.attempts[script] ?? 0, row["attempt"])
-                } else {
-                    progress.finished.insert(script)
-                }
-            }
-            return progress
-        }
+    // MARK: work
+
+    public func heartbeat(_ node: NodeIdentity, lease: Duration) async throws(JournalError) {
+        claims.heartbeat(node, lease: lease)
     }
 
-    public func record(runs: [RunRecord], completions: [EventCompletion]) async throws(JournalError) {
-        try await writer.write { db, _ in
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
-                                  error_kind, error, error_line, host_calls)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for run in runs {
-                try insert.execute(arguments: [
-                    run.eventID.rawValue, run.generation, run.script, run.scriptVersion, run.attempt, run.startedAt,
-                    run.durationMicroseconds, run.outcome.rawValue, run.errorKind, run.error, run.errorLine,
-                    run.hostCalls.isEmpty ? nil : encodeStrings(run.hostCalls),
-                ])
+    public func leave(_ node: NodeIdentity) async throws(JournalError) {
+        claims.leave(node)
+    }
+
+    public func claimWaitingCalls(for node: NodeIdentity, limit: Int) async throws(JournalError) -> [CallClaim] {
+        let waiting = try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT endpoint, call_id, min(id) AS first FROM events WHERE state = 'pending'
+                GROUP BY endpoint, call_id ORDER BY first
+                """).map { CallKey(endpoint: $0["endpoint"], callID: $0["call_id"]) }
+        }
+        return claims.claim(waiting, for: node, limit: limit)
+    }
+
+    public func heldCalls(of node: NodeIdentity) async throws(JournalError) -> [CallClaim: Int64] {
+        claims.held(by: node)
+    }
+
+    public func pendingWork(of claim: CallClaim, for node: NodeIdentity, after: EventID?,
+                            limit: Int) async throws(JournalError) -> CallWork? {
+        guard let version = claims.version(of: claim, for: node) else { return nil }
+        let found: [(PendingEvent, BodyLocation, RunProgress)] = try await read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, received_at, endpoint, type, call_id, warnings, generation, segment, offset, size FROM events
+                WHERE endpoint = ? AND call_id = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
+                """, arguments: [claim.call.endpoint, claim.call.callID, after?.rawValue ?? 0, limit])
+            let events = rows.map { row in
+                (PendingEvent(id: EventID(row["id"]), receivedAt: row["received_at"], endpoint: row["endpoint"],
+                              type: row["type"], callID: row["call_id"], warnings: decodeStrings(row["warnings"]),
+                              generation: row["generation"]),
+                 BodyLocation(segment: row["segment"], offset: row["offset"], length: row["size"]))
             }
-            let finish = try db.cachedStatement(sql: """
-                UPDATE events SET state = ?, finished_at = ? WHERE id = ? AND generation = ? AND state = 'pending'
-                """)
-            for completion in completions {
-                try finish.execute(arguments: [completion.state.rawValue, completion.finishedAt, completion.eventID.rawValue,
-                                               completion.generation])
+            let progress = try Self.progress(of: events.map(\.0), db)
+            return events.map { ($0.0, $0.1, progress[$0.0.id] ?? RunProgress()) }
+        }
+        var items: [WorkItem] = []
+        items.reserveCapacity(found.count)
+        for (event, location, progress) in found {
+            items.append(WorkItem(event: event, body: try segments.read(location), progress: progress))
+        }
+        return CallWork(claim: claim, version: version, items: items)
+    }
+
+    /// What the attempts recorded so far did, for each event's current generation.
+    private static func progress(of events: [PendingEvent], _ db: Database) throws -> [EventID: RunProgress] {
+        guard !events.isEmpty else { return [:] }
+        let generations = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0.generation) })
+        var progress: [EventID: RunProgress] = [:]
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT event_id, generation, script, outcome, attempt FROM runs
+            WHERE event_id IN (\(events.map { _ in "?" }.joined(separator: ","))) ORDER BY id
+            """, arguments: StatementArguments(events.map(\.id.rawValue)))
+        for row in rows {
+            let id = EventID(row["event_id"] as Int64)
+            guard generations[id] == (row["generation"] as Int) else { continue }
+            let script: String = row["script"]
+            if RunOutcome(rawValue: row["outcome"]) == .failed {
+                progress[id, default: RunProgress()].attempts[script] = max(progress[id]?.attempts[script] ?? 0, row["attempt"])
+            } else {
+                progress[id, default: RunProgress()].finished.insert(script)
             }
         }
+        return progress
     }
+
+    public func record(_ batch: [CallRecords], for node: NodeIdentity) async throws(JournalError) -> [RecordOutcome] {
+        // fenced calls are found before writing; releases happen after the commit, in commit order, so that an
+        // event appended in the same commit keeps its call held
+        nonisolated(unsafe) var outcomes = [RecordOutcome](repeating: .fenced, count: batch.count)
+        let claims = self.claims
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, JournalError>, Never>) in
+            writer.write({ db, _ in
+                let insert = try db.cachedStatement(sql: """
+                    INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
+                                      error_kind, error, error_line, host_calls)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let finish = try db.cachedStatement(sql: """
+                    UPDATE events SET state = ?, finished_at = ? WHERE id = ? AND generation = ? AND state = 'pending'
+                    """)
+                for (index, records) in batch.enumerated() where claims.holds(records.claim, node) {
+                    outcomes[index] = .recorded(released: false)
+                    for run in records.runs {
+                        try insert.execute(arguments: [
+                            run.eventID.rawValue, run.generation, run.script, run.scriptVersion, run.attempt, run.startedAt,
+                            run.durationMicroseconds, run.outcome.rawValue, run.errorKind, run.error, run.errorLine,
+                            run.hostCalls.isEmpty ? nil : encodeStrings(run.hostCalls),
+                        ])
+                    }
+                    for completion in records.completions {
+                        try finish.execute(arguments: [completion.state.rawValue, completion.finishedAt,
+                                                       completion.eventID.rawValue, completion.generation])
+                    }
+                }
+            }, done: { result in
+                if case .success = result {
+                    for (index, records) in batch.enumerated() where outcomes[index] != .fenced {
+                        if let version = records.releaseAt, claims.release(records.claim, for: node, at: version) {
+                            outcomes[index] = .recorded(released: true)
+                        }
+                    }
+                }
+                continuation.resume(returning: result)
+            })
+        }
+        try result.get()
+        return outcomes
+    }
+
+    public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
+        nonisolated(unsafe) var calls = Set<CallKey>()
+        nonisolated(unsafe) var count = 0
+        try await writer.write { db, _ in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE events SET state = 'pending', generation = generation + 1, finished_at = NULL WHERE id = ?
+                RETURNING endpoint, call_id
+                """)
+            for id in ids {
+                if let row = try Row.fetchOne(statement, arguments: [id.rawValue]) {
+                    calls.insert(CallKey(endpoint: row["endpoint"], callID: row["call_id"]))
+                    count += 1
+                }
+            }
+        }
+        claims.requeued(calls)
+        return count
+    }
+
+    public func workSignals(for node: NodeIdentity) -> AsyncStream<CallKey>? { nil }
 
     // MARK: store
 
@@ -200,16 +307,20 @@ public final class SQLiteJournal: Journal {
         }
     }
 
-    public func storeSet(endpoint: String, key: String, value: String, expiresAt: Int64?) async throws(JournalError) {
-        try await writer.write { db, _ in
+    public func storeSet(endpoint: String, key: String, value: String, expiresAt: Int64?,
+                         fence: Fence?) async throws(JournalError) {
+        try await writer.write { [claims] db, _ in
+            try claims.check(fence)
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO store (endpoint, key, value, expires_at) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [endpoint, key, value, expiresAt])
         }
     }
 
-    public func storeIncrement(endpoint: String, key: String, by: Double, expiresAt: Int64?, now: Int64) async throws(JournalError) -> Double {
+    public func storeIncrement(endpoint: String, key: String, by: Double, expiresAt: Int64?, now: Int64,
+                               fence: Fence?) async throws(JournalError) -> Double {
         nonisolated(unsafe) var result = 0.0
-        try await writer.write { db, _ in
+        try await writer.write { [claims] db, _ in
+            try claims.check(fence)
             let row = try Row.fetchOne(db, sql: "SELECT value, expires_at FROM store WHERE endpoint = ? AND key = ?",
                                        arguments: [endpoint, key])
             var current = 0.0
@@ -226,10 +337,27 @@ public final class SQLiteJournal: Journal {
         return result
     }
 
-    public func storeDelete(endpoint: String, key: String) async throws(JournalError) {
-        try await writer.write { db, _ in
+    public func storeDelete(endpoint: String, key: String, fence: Fence?) async throws(JournalError) {
+        try await writer.write { [claims] db, _ in
+            try claims.check(fence)
             try db.cachedStatement(sql: "DELETE FROM store WHERE endpoint = ? AND key = ?").execute(arguments: [endpoint, key])
         }
+    }
+
+    public func foldAlert(key: String, window: Int64, now: Int64) async throws(JournalError) -> Int? {
+        nonisolated(unsafe) var folded: Int?
+        try await writer.write { db, _ in
+            let row = try Row.fetchOne(db, sql: "SELECT delivered_at, folded FROM alert_folds WHERE key = ?", arguments: [key])
+            if let row, now - (row["delivered_at"] as Int64) < window {
+                try db.execute(sql: "UPDATE alert_folds SET folded = folded + 1 WHERE key = ?", arguments: [key])
+                folded = nil
+            } else {
+                folded = row?["folded"] ?? 0
+                try db.execute(sql: "INSERT OR REPLACE INTO alert_folds (key, delivered_at, folded) VALUES (?, ?, 0)",
+                               arguments: [key, now])
+            }
+        }
+        return folded
     }
 
     // MARK: command line
@@ -279,20 +407,6 @@ public final class SQLiteJournal: Journal {
         return EventDetail(summary: summary, requestID: requestID, dedupKey: dedupKey, body: try segments.read(location), runs: runs)
     }
 
-    public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
-        nonisolated(unsafe) var count = 0
-        try await writer.write { db, _ in
-            let statement = try db.cachedStatement(sql: """
-                UPDATE events SET state = 'pending', generation = generation + 1, finished_at = NULL WHERE id = ?
-                """)
-            for id in ids {
-                try statement.execute(arguments: [id.rawValue])
-                count += db.changesCount
-            }
-        }
-        return count
-    }
-
     public func statistics() async throws(JournalError) -> JournalStatistics {
         let pending = try await read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE state = 'pending'") ?? 0  // partial index
@@ -302,7 +416,7 @@ public final class SQLiteJournal: Journal {
         return JournalStatistics(pending: pending, bytesOnDisk: bytes)
     }
 
-    public func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport {
+    public func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport? {
         // Old events are at the start of the table (ids grow with time): walk it from the first id to the
         // first event kept for its age, in slices of 2,000 ids, one commit each.
         let (first, end) = try await read { db -> (Int64, Int64) in

@@ -48,13 +48,13 @@ public final class RecordingEffects: Effects {
     /// Where `file.*` writes, a folder of its own.
     public let outputFolder: String
     private let files: FileJail
-    private let folding: AlertFolding
+    private let folding: MemoryAlertFolding
     private let state = Mutex(State())
 
     public init(outputFolder: String, alertWindow: Duration = .seconds(600), environment: [String: String] = [:]) throws {
         self.outputFolder = outputFolder
         files = try FileJail(root: outputFolder)
-        folding = AlertFolding(window: alertWindow)
+        folding = MemoryAlertFolding(window: alertWindow)
         state.withLock { $0.environment = environment }
     }
 
@@ -107,7 +107,7 @@ public final class RecordingEffects: Effects {
         var alert = alert
         var delivered = true
         if let key = alert.key {
-            if let folded = folding.admit(key: key, now: now()) { alert.folded = folded } else { delivered = false }
+            if let folded = await folding.admit(key: key, now: now()) { alert.folded = folded } else { delivered = false }
         }
         record(.alert(alert, delivered: delivered))
         return delivered

@@ -44,16 +44,15 @@ public final class ScriptWorkbench: Sendable {
 
     /// The `ctx` a server run would see for this event.
     public static func context(for message: LuaValue, eventID: String = "1", attempt: Int = 1) -> LuaTable {
-        var ctx = LuaTable()
-        ctx["event_id"] = .string(eventID)
-        ctx["endpoint"] = "default"
+        var type = "", callID = ""
         if case .table(let event) = message {
-            ctx["type"] = event["type"]
-            if case .table(let call) = event["call"] { ctx["call_id"] = call["id"] }
+            type = event["type"].string ?? ""
+            if case .table(let call) = event["call"] { callID = call["id"].string ?? "" }
         }
-        ctx["received_at"] = .integer(Int64(Date().timeIntervalSince1970 * 1000))
-        ctx["attempt"] = .integer(Int64(attempt))
-        ctx["warnings"] = .table(LuaTable(isArray: true))
+        var ctx = RunContext(eventID: eventID, endpoint: "default", type: type, callID: callID,
+                             receivedAt: Int64(Date().timeIntervalSince1970 * 1000), attempt: attempt, script: "",
+                             warnings: []).table
+        ctx["script"] = .nil  // set by `run`, for the script it runs
         return ctx
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 @testable import Journal
 import Testing
 
-/// The SQLite journal on its own: what it keeps on disk while writes never stop.
-@Suite struct JournalTests {
+/// The SQLite journal's own ways: what it keeps on disk while writes never stop, its body files, its sync.
+@Suite struct SQLiteJournalTests {
+    static let node = NodeIdentity(name: "test", incarnation: "test/1")
+
     /// Under a steady stream of commits the WAL must keep starting over. It used to be checkpointed from another
     /// connection, which never caught up with the commits, so the WAL file grew by every page ever written.
     @Test func theWALStartsOverWhileWritesNeverStop() async throws {
@@ -21,7 +23,7 @@ import Testing
                         // a random call id per event spreads the index writes over many pages, as real traffic does
                         _ = try await journal.append(NewEvent(
                             receivedAt: 0, endpoint: "default", type: "hang", callID: UUID().uuidString,
-                            dedupKey: "\(writer)-\(n)-\(UUID())", requestID: "r", body: body, warnings: []))
+                            dedupKey: "\(writer)-\(n)-\(UUID())", requestID: "r", body: body, warnings: []), claimant: Self.node)
                     }
                 }
             }
@@ -87,16 +89,22 @@ import Testing
         let journal = try SQLiteJournal(directory: directory, bodyFileLimit: 1)  // one body file per append
         let day: Int64 = 86_400_000
         let now: Int64 = 1_764_000_000_000
+        try await journal.heartbeat(Self.node, lease: .seconds(60))
+        var claims: [EventID: CallClaim] = [:]
         func append(_ receivedAt: Int64, _ body: String) async throws -> EventID {
-            guard case .stored(let id) = try await journal.append(NewEvent(
-                receivedAt: receivedAt, endpoint: "default", type: "hang", callID: "c", dedupKey: body, requestID: "r",
-                body: Array(body.utf8), warnings: [])) else { throw TestFailure("not stored") }
-            return id
+            guard case .stored(let stored) = try await journal.append(NewEvent(
+                receivedAt: receivedAt, endpoint: "default", type: "hang", callID: "c-" + body, dedupKey: body, requestID: "r",
+                body: Array(body.utf8), warnings: []), claimant: Self.node) else { throw TestFailure("not stored") }
+            claims[stored.id] = stored.claim
+            return stored.id
         }
         func finish(_ id: EventID) async throws {
-            try await journal.record(runs: [RunRecord(eventID: id, generation: 0, script: "hang.lua", scriptVersion: "v",
-                                                      attempt: 1, startedAt: now, durationMicroseconds: 1, outcome: .ok)],
-                                     completions: [EventCompletion(eventID: id, generation: 0, state: .done, finishedAt: now)])
+            let outcome = try await journal.record([CallRecords(
+                claim: claims[id]!,
+                runs: [RunRecord(eventID: id, generation: 0, script: "hang.lua", scriptVersion: "v", attempt: 1, startedAt: now,
+                                 durationMicroseconds: 1, outcome: .ok)],
+                completions: [EventCompletion(eventID: id, generation: 0, state: .done, finishedAt: now)])], for: Self.node)
+            #expect(outcome == [.recorded(released: false)])
         }
         let old1 = try await append(now - 40 * day, "old1")
         let old2 = try await append(now - 35 * day, "old2")

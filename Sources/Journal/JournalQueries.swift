@@ -1,0 +1,92 @@
+/// What the command line (and the console) ask of the journal: events by filter, one event in full, the
+/// backlog. Read-only; the answers are value types that any module can build and show.
+///
+/// ```swift
+/// let failed = try await journal.events(matching: EventQuery(states: [.failed], since: yesterday, limit: 50))
+/// if let detail = try await journal.event(failed[0].id) { print(detail.runs.last?.error ?? "") }
+/// ```
+public protocol JournalQueries: Sendable {
+    /// Events matching the query, newest first.
+    func events(matching query: EventQuery) async throws(JournalError) -> [EventSummary]
+    /// One event with its body and every run attempt.
+    func event(_ id: EventID) async throws(JournalError) -> EventDetail?
+    /// Events waiting for processing, and the size of the journal (cheap at any journal size).
+    func statistics() async throws(JournalError) -> JournalStatistics
+}
+
+public struct EventQuery: Sendable {
+    public var type: String?
+    public var callID: String?
+    public var endpoint: String?
+    public var states: [EventState]
+    public var since: Int64?
+    public var ids: [EventID]
+    public var limit: Int
+
+    public init(type: String? = nil, callID: String? = nil, endpoint: String? = nil, states: [EventState] = [],
+                since: Int64? = nil, ids: [EventID] = [], limit: Int = 100) {
+        self.type = type
+        self.callID = callID
+        self.endpoint = endpoint
+        self.states = states
+        self.since = since
+        self.ids = ids
+        self.limit = limit
+    }
+}
+
+public struct EventSummary: Sendable {
+    public var id: EventID
+    public var receivedAt: Int64
+    public var endpoint: String
+    public var type: String
+    public var callID: String
+    public var state: EventState
+    public var generation: Int
+    public var warnings: [String]
+    public var size: Int
+    public var finishedAt: Int64?
+
+    public init(id: EventID, receivedAt: Int64, endpoint: String, type: String, callID: String, state: EventState,
+                generation: Int, warnings: [String], size: Int, finishedAt: Int64?) {
+        self.id = id
+        self.receivedAt = receivedAt
+        self.endpoint = endpoint
+        self.type = type
+        self.callID = callID
+        self.state = state
+        self.generation = generation
+        self.warnings = warnings
+        self.size = size
+        self.finishedAt = finishedAt
+    }
+}
+
+public struct EventDetail: Sendable {
+    public var summary: EventSummary
+    public var requestID: String
+    public var dedupKey: String
+    public var body: [UInt8]
+    /// Every recorded attempt, oldest first.
+    public var runs: [RunRecord]
+
+    public init(summary: EventSummary, requestID: String, dedupKey: String, body: [UInt8], runs: [RunRecord]) {
+        self.summary = summary
+        self.requestID = requestID
+        self.dedupKey = dedupKey
+        self.body = body
+        self.runs = runs
+    }
+}
+
+public struct JournalStatistics: Sendable {
+    /// Events waiting for processing, on every node.
+    public var pending: Int
+    /// The journal's size: its files, or the database's relations.
+    public var bytesOnDisk: Int64
+
+    public init(pending: Int, bytesOnDisk: Int64) {
+        self.pending = pending
+        self.bytesOnDisk = bytesOnDisk
+    }
+}

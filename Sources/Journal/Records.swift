@@ -1,0 +1,157 @@
+/// The records the journal keeps and hands out: events, their run attempts and completions.
+
+/// An event's place in the journal: ids grow with each event stored (with gaps in PostgreSQL); within one call
+/// they follow the order in which the events were stored, which is the order their runs keep.
+public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: Int64
+    public init(_ rawValue: Int64) { self.rawValue = rawValue }
+    public init?(_ text: String) {
+        guard let value = Int64(text), value > 0 else { return nil }
+        rawValue = value
+    }
+    public var description: String { String(rawValue) }
+    public static func < (a: EventID, b: EventID) -> Bool { a.rawValue < b.rawValue }
+}
+
+
+public enum EventState: String, Sendable, CaseIterable {
+    /// Waiting for (or in) processing.
+    case pending
+    /// Every script ran successfully.
+    case done
+    /// Processed, but at least one script is dead (failed all its attempts).
+    case failed
+    /// Kept but not processed: the endpoint does not subscribe to its type.
+    case skipped
+}
+
+
+public struct NewEvent: Sendable {
+    public var receivedAt: Int64
+    public var endpoint: String
+    public var type: String
+    public var callID: String
+    public var dedupKey: String
+    public var requestID: String
+    public var body: [UInt8]
+    public var warnings: [String]
+    public var state: EventState
+
+    public init(receivedAt: Int64, endpoint: String, type: String, callID: String, dedupKey: String, requestID: String,
+                body: [UInt8], warnings: [String], state: EventState = .pending) {
+        self.receivedAt = receivedAt
+        self.endpoint = endpoint
+        self.type = type
+        self.callID = callID
+        self.dedupKey = dedupKey
+        self.requestID = requestID
+        self.body = body
+        self.warnings = warnings
+        self.state = state
+    }
+}
+
+public struct PendingEvent: Sendable {
+    public var id: EventID
+    public var receivedAt: Int64
+    public var endpoint: String
+    public var type: String
+    public var callID: String
+    public var warnings: [String]
+    public var generation: Int
+
+    public init(id: EventID, receivedAt: Int64, endpoint: String, type: String, callID: String, warnings: [String],
+                generation: Int) {
+        self.id = id
+        self.receivedAt = receivedAt
+        self.endpoint = endpoint
+        self.type = type
+        self.callID = callID
+        self.warnings = warnings
+        self.generation = generation
+    }
+}
+
+public enum RunOutcome: String, Sendable {
+    /// The script finished.
+    case ok
+    /// The attempt failed and will be retried.
+    case failed
+    /// The last attempt failed: no more retries.
+    case dead
+}
+
+public struct RunRecord: Sendable {
+    public var eventID: EventID
+    public var generation: Int
+    public var script: String
+    public var scriptVersion: String
+    public var attempt: Int
+    public var startedAt: Int64
+    public var durationMicroseconds: Int64
+    public var outcome: RunOutcome
+    public var errorKind: String?
+    public var error: String?
+    public var errorLine: Int?
+    /// One line per host call the run made, e.g. "http.post https://crm.example/calls -> 201".
+    public var hostCalls: [String]
+
+    public init(eventID: EventID, generation: Int, script: String, scriptVersion: String, attempt: Int, startedAt: Int64,
+                durationMicroseconds: Int64, outcome: RunOutcome, errorKind: String? = nil, error: String? = nil,
+                errorLine: Int? = nil, hostCalls: [String] = []) {
+        self.eventID = eventID
+        self.generation = generation
+        self.script = script
+        self.scriptVersion = scriptVersion
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.durationMicroseconds = durationMicroseconds
+        self.outcome = outcome
+        self.errorKind = errorKind
+        self.error = error
+        self.errorLine = errorLine
+        self.hostCalls = hostCalls
+    }
+}
+
+public struct EventCompletion: Sendable {
+    public var eventID: EventID
+    public var generation: Int
+    public var state: EventState
+    public var finishedAt: Int64
+
+    public init(eventID: EventID, generation: Int, state: EventState, finishedAt: Int64) {
+        self.eventID = eventID
+        self.generation = generation
+        self.state = state
+        self.finishedAt = finishedAt
+    }
+}
+
+public struct RunProgress: Sendable, Equatable {
+    /// Scripts that need no further run (their last attempt succeeded or was the last one allowed).
+    public var finished: Set<String>
+    /// Attempts already made by scripts that failed and may be retried.
+    public var attempts: [String: Int]
+
+    public init(finished: Set<String> = [], attempts: [String: Int] = [:]) {
+        self.finished = finished
+        self.attempts = attempts
+    }
+}
+
+/// Why the journal could not do what was asked. `unavailable`: nothing was stored (the database or disk
+/// cannot be reached or written); `fenced`: the write belonged to a claim that another node has taken over,
+/// and was refused so that it cannot overwrite the newer holder's work.
+public struct JournalError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case unavailable, corrupt, fenced }
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

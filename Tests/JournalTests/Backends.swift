@@ -1,0 +1,47 @@
+import Foundation
+import Journal
+import Testing
+
+/// A journal backend under test: each test gets empty journals of its own, one per node, on the same data
+/// (the same object for SQLite, whose claims live in one process; separate clients for PostgreSQL).
+struct Backend: Sendable, CustomTestStringConvertible {
+    let name: String
+    let open: @Sendable () async throws -> Journals
+
+    var testDescription: String { name }
+
+    static let all: [Backend] = [.sqlite]
+
+    static let sqlite = Backend(name: "SQLite") {
+        let folder = NSTemporaryDirectory() + "hookline-journal-" + UUID().uuidString
+        let journal = try SQLiteJournal(directory: folder)
+        return Journals(first: journal, second: journal) {
+            await journal.close()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+}
+
+/// The journals of one test: `first` and `second` serve two nodes on the same data.
+struct Journals: Sendable {
+    let first: any Journal
+    let second: any Journal
+    let close: @Sendable () async -> Void
+}
+
+/// Opens the backend's journals, runs `body`, and closes them whatever happens.
+func withJournals(_ backend: Backend, _ body: (Journals) async throws -> Void) async throws {
+    let journals = try await backend.open()
+    do {
+        try await body(journals)
+    } catch {
+        await journals.close()
+        throw error
+    }
+    await journals.close()
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
