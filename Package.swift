@@ -108,6 +108,8 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
         // The journal's conformance suite, run against each backend, and the SQLite journal's own tests.
         .testTarget(name: "JournalTests", dependencies: ["Journal"]),
+        // Dispatch's plain values: the per-key scheduler, the work feed's call book, the retry policy.
+        .testTarget(name: "EventDispatchTests", dependencies: ["EventDispatch", "Journal", "JSON"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestFixtures"]),
         // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.
         .testTarget(name: "HooklineTests", dependencies: [

@@ -265,7 +265,7 @@ struct CallBook {
     mutating func polled(_ found: [CallClaim: Int64], seen: Int) -> Step {
         mutations += 1
         var step = Step()
-        for (key, var call) in held where call.since < seen {
+        for (key, var call) in held where call.since <= seen {
             guard let version = found[call.claim] else {
                 held[key] = nil
                 forget(call)

@@ -178,11 +178,29 @@ public final class SQLiteJournal: Journal {
                 GROUP BY endpoint, call_id ORDER BY first
                 """).map { CallKey(endpoint: $0["endpoint"], callID: $0["call_id"]) }
         }
-        return claims.claim(waiting, for: node, limit: limit)
+        guard !waiting.isEmpty else { return [] }
+        let claims = self.claims
+        return try await afterCommitsAnswered { claims.claim(waiting, for: node, limit: limit) }
     }
 
     public func heldCalls(of node: NodeIdentity) async throws(JournalError) -> [CallClaim: Int64] {
-        claims.held(by: node)
+        let claims = self.claims
+        return try await afterCommitsAnswered { claims.held(by: node) }
+    }
+
+    /// `body`'s result, computed on the journal thread after every commit before it was answered: claims and
+    /// versions read there never run ahead of what an append's claimant was told, and an event committed
+    /// but not yet handed to its claimant is never taken from it.
+    private func afterCommitsAnswered<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(JournalError) -> T {
+        nonisolated(unsafe) var value: T?
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, JournalError>, Never>) in
+            writer.write({ _, _ in }, done: { result in
+                value = body()
+                continuation.resume(returning: result)
+            })
+        }
+        try result.get()
+        return value!
     }
 
     public func pendingWork(of claim: CallClaim, for node: NodeIdentity, after: EventID?,
