@@ -79,6 +79,41 @@ import Testing
     }
 }
 
+extension SchedulerTests {
+    @Test func anExclusiveEventWaitsForEarlierOnesAndHoldsBackLaterOnes() {
+        var scheduler = Scheduler()
+        _ = Self.add(&scheduler, 1, scripts: ["a.lua", "b.lua"])
+        _ = scheduler.add(EventID(2), call: Self.call1, token: 1, folder: "f", scripts: [("timers/t.lua", 1)], exclusive: true)
+        _ = Self.add(&scheduler, 3, scripts: ["a.lua"])
+        _ = Self.add(&scheduler, 4, Self.call2)
+        var started: [Scheduler.Job] = []
+        while let job = scheduler.next(in: "f") { started.append(job) }
+        #expect(Set(started.map { "\($0.eventID) \($0.key.script)" }) == ["1 a.lua", "1 b.lua", "4 a.lua"],
+                "the timer waits for event 1; event 3 waits for the timer; another call goes on")
+        let a = started.first { $0.eventID == EventID(1) && $0.key.script == "a.lua" }!
+        let (_, following) = scheduler.finish(a, .succeeded, continuing: true)
+        #expect(following == nil, "event 3's a.lua may not continue past the timer")
+        #expect(scheduler.next(in: "f") == nil, "event 1's b.lua still runs")
+        _ = scheduler.finish(started.first { $0.key.script == "b.lua" }!, .succeeded, continuing: false)
+        let timer = scheduler.next(in: "f")
+        #expect(timer?.eventID == EventID(2))
+        #expect(scheduler.next(in: "f") == nil, "nothing of the call runs beside the timer")
+        let (done, _) = scheduler.finish(timer!, .succeeded, continuing: false)
+        #expect(done?.eventID == EventID(2))
+        #expect(scheduler.next(in: "f")?.eventID == EventID(3))
+    }
+
+    @Test func anExclusiveEventDoesNotStartBesideALaterRunAlreadyUnderWay() {
+        var scheduler = Scheduler()
+        _ = Self.add(&scheduler, 5)
+        let later = scheduler.next(in: "f")!
+        _ = scheduler.add(EventID(4), call: Self.call1, token: 1, folder: "f", scripts: [("timers/t.lua", 1)], exclusive: true)
+        #expect(scheduler.next(in: "f") == nil)
+        _ = scheduler.finish(later, .succeeded, continuing: false)
+        #expect(scheduler.next(in: "f")?.eventID == EventID(4))
+    }
+}
+
 @Suite struct RetryPolicyTests {
     @Test func theBackoffDoublesUpToItsLimitThenTheRunIsDead() {
         let policy = RetryPolicy(retries: 3, backoff: .seconds(1))
