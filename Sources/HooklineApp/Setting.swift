@@ -2,22 +2,22 @@
 /// (`--max-body`), the config-file key (`max-body:`) and, in capitals with `_`, the environment
 /// variable (`HOOKLINE_MAX_BODY`); the help and the README's table are written from it.
 ///
-///     public let maxBody = Setting("max-body", .bytes, default: 4 << 20,
-///                                  help: "Largest body accepted; larger ones get 413.")
+///     package let maxBody = Setting("max-body", .bytes, default: 4 << 20,
+///                                   help: "Largest body accepted; larger ones get 413.")
 ///     settings.maxBody      // the value, through `Settings`' dynamic member lookup
 public struct Setting<Value: Sendable>: Sendable {
-    public let name: String
-    public let parser: SettingParser<Value>
-    public let defaultValue: Value
+    package let name: String
+    package let parser: SettingParser<Value>
+    package let defaultValue: Value
     /// The default as the help shows it, where the value alone would not say it ("the number of cores").
-    public let shownDefault: String?
+    package let shownDefault: String?
     /// Never printed with its value: not in errors, not in `Settings`' description.
-    public let isSecret: Bool
+    package let isSecret: Bool
     /// One or two sentences for the help and the README.
-    public let help: String
+    package let help: String
 
-    public init(_ name: String, _ parser: SettingParser<Value>, default defaultValue: Value, shown shownDefault: String? = nil,
-                secret isSecret: Bool = false, help: String) {
+    package init(_ name: String, _ parser: SettingParser<Value>, default defaultValue: Value, shown shownDefault: String? = nil,
+                 secret isSecret: Bool = false, help: String) {
         self.name = name
         self.parser = parser
         self.defaultValue = defaultValue
@@ -28,7 +28,7 @@ public struct Setting<Value: Sendable>: Sendable {
 }
 
 /// A setting whatever its type, as the flags, the environment, the config file and the help see it.
-public protocol AnySetting: Sendable {
+package protocol AnySetting: Sendable {
     var name: String { get }
     var help: String { get }
     var isSecret: Bool { get }
@@ -49,22 +49,22 @@ public protocol AnySetting: Sendable {
 }
 
 extension AnySetting {
-    public var environmentVariable: String { "HOOKLINE_" + name.uppercased().replacingOccurrences(of: "-", with: "_") }
-    public var flag: String { "--" + name }
+    package var environmentVariable: String { "HOOKLINE_" + name.uppercased().replacingOccurrences(of: "-", with: "_") }
+    package var flag: String { "--" + name }
 }
 
 extension Setting: AnySetting {
-    public var placeholder: String { parser.placeholder }
-    public var expected: String { parser.expected }
-    public var defaultText: String { shownDefault ?? parser.write(defaultValue) }
-    public var isSwitch: Bool { Value.self == Bool.self }
-    public var isList: Bool { Value.self == [String].self }
+    package var placeholder: String { parser.placeholder }
+    package var expected: String { parser.expected }
+    package var defaultText: String { shownDefault ?? parser.write(defaultValue) }
+    package var isSwitch: Bool { Value.self == Bool.self }
+    package var isList: Bool { Value.self == [String].self }
 
-    public func apply(_ text: String, to settings: inout Settings) -> Bool {
+    package func apply(_ text: String, to settings: inout Settings) -> Bool {
         guard let value = parser.read(text, settings[self]) else { return false }
         settings[self] = value
         return true
     }
 
-    public func valueText(in settings: Settings) -> String { parser.write(settings[self]) }
+    package func valueText(in settings: Settings) -> String { parser.write(settings[self]) }
 }

@@ -5,18 +5,18 @@ import Foundation
 ///
 ///     SettingParser<Int>.bytes.read("4MiB", 0)      // 4_194_304
 ///     SettingParser<Duration>.duration.write(.seconds(600))   // "10m"
-public struct SettingParser<Value: Sendable>: Sendable {
+package struct SettingParser<Value: Sendable>: Sendable {
     /// What a value looks like in the help: `size` for `--max-body <size>`.
-    public let placeholder: String
+    package let placeholder: String
     /// What was expected, for an error message: "a size such as 4MiB, 512KiB or 1000000".
-    public let expected: String
+    package let expected: String
     /// The value the text gives, knowing the current one (lists add to it); nil when the text is not valid.
-    public let read: @Sendable (_ text: String, _ current: Value) -> Value?
+    package let read: @Sendable (_ text: String, _ current: Value) -> Value?
     /// The value as it would be written in a flag: 4_194_304 as "4MiB".
-    public let write: @Sendable (Value) -> String
+    package let write: @Sendable (Value) -> String
 
-    public init(placeholder: String, expected: String, read: @escaping @Sendable (_ text: String, _ current: Value) -> Value?,
-                write: @escaping @Sendable (Value) -> String) {
+    package init(placeholder: String, expected: String, read: @escaping @Sendable (_ text: String, _ current: Value) -> Value?,
+                 write: @escaping @Sendable (Value) -> String) {
         self.placeholder = placeholder
         self.expected = expected
         self.read = read
@@ -26,12 +26,12 @@ public struct SettingParser<Value: Sendable>: Sendable {
 
 extension SettingParser where Value == String {
     /// Any text: a host name, a folder, a URL.
-    public static func text(_ placeholder: String) -> Self {
+    package static func text(_ placeholder: String) -> Self {
         Self(placeholder: placeholder, expected: "a \(placeholder)", read: { text, _ in text }, write: { $0 })
     }
 
     /// One of a few words.
-    public static func choice(_ words: [String]) -> Self {
+    package static func choice(_ words: [String]) -> Self {
         Self(placeholder: words.joined(separator: "|"), expected: oneOf(words), read: { text, _ in words.contains(text) ? text : nil },
              write: { $0 })
     }
@@ -39,7 +39,7 @@ extension SettingParser where Value == String {
 
 extension SettingParser where Value == String? {
     /// Text that may be absent; an empty text unsets it.
-    public static func optionalText(_ placeholder: String) -> Self {
+    package static func optionalText(_ placeholder: String) -> Self {
         Self(placeholder: placeholder, expected: "a \(placeholder)", read: { text, _ in .some(text.isEmpty ? nil : text) },
              write: { $0 ?? "" })
     }
@@ -47,7 +47,7 @@ extension SettingParser where Value == String? {
 
 extension SettingParser where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
     /// One of an enumeration's cases, by its raw value (`text`, `json`).
-    public static var choice: Self {
+    package static var choice: Self {
         let words = Value.allCases.map(\.rawValue)
         return Self(placeholder: words.joined(separator: "|"), expected: oneOf(words), read: { text, _ in Value(rawValue: text) },
                     write: { $0.rawValue })
@@ -56,7 +56,7 @@ extension SettingParser where Value: RawRepresentable & CaseIterable, Value.RawV
 
 extension SettingParser where Value == Int {
     /// A whole number in `range`; `what` names it in errors ("a port number").
-    public static func number(_ range: ClosedRange<Int>, _ placeholder: String, what: String) -> Self {
+    package static func number(_ range: ClosedRange<Int>, _ placeholder: String, what: String) -> Self {
         let limits = range.upperBound == .max ? "\(range.lowerBound) or more" : "\(range.lowerBound)-\(range.upperBound)"
         return Self(placeholder: placeholder, expected: "\(what) (\(limits))",
                     read: { text, _ in Int(text.trimmingCharacters(in: .whitespaces)).flatMap { range.contains($0) ? $0 : nil } },
@@ -64,7 +64,7 @@ extension SettingParser where Value == Int {
     }
 
     /// A size in bytes: "4MiB", "512KiB", "1MB", "1000".
-    public static var bytes: Self {
+    package static var bytes: Self {
         Self(placeholder: "size", expected: "a size such as 4MiB, 512KiB or 1000000", read: { text, _ in parseBytes(text) },
              write: formatBytes)
     }
@@ -72,7 +72,7 @@ extension SettingParser where Value == Int {
 
 extension SettingParser where Value == Duration {
     /// A duration: "250ms", "5s", "10m", "1h", "30d", or "0".
-    public static var duration: Self {
+    package static var duration: Self {
         Self(placeholder: "duration", expected: "a duration such as 250ms, 5s, 10m, 1h or 30d (or 0)",
              read: { text, _ in parseDuration(text) }, write: formatDuration)
     }
@@ -80,7 +80,7 @@ extension SettingParser where Value == Duration {
 
 extension SettingParser where Value == Bool {
     /// true or false (also yes/no, on/off, 1/0). Given as a flag, `--name` alone means true.
-    public static var boolean: Self {
+    package static var boolean: Self {
         Self(placeholder: "true|false", expected: "true or false", read: { text, _ in parseBool(text) }, write: { String($0) })
     }
 }
@@ -88,7 +88,7 @@ extension SettingParser where Value == Bool {
 extension SettingParser where Value == [String] {
     /// Items separated by commas, added to those given before (by repeating the flag, or from the file and
     /// the environment).
-    public static func list(_ placeholder: String) -> Self {
+    package static func list(_ placeholder: String) -> Self {
         Self(placeholder: placeholder, expected: "\(placeholder)s separated by commas",
              read: { text, current in
                  current + text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -23,7 +23,7 @@ public struct Settings: Sendable {
         set { self[SettingDeclarations.declared[keyPath: path]] = newValue }
     }
 
-    public subscript<Value>(setting: Setting<Value>) -> Value {
+    package subscript<Value>(setting: Setting<Value>) -> Value {
         get { values[setting.name].map { $0 as! Value } ?? setting.defaultValue }
         set { values[setting.name] = newValue }
     }

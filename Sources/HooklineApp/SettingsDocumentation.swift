@@ -2,10 +2,10 @@
 /// `hookline serve --help` and the README's Configuration table (a test keeps the README's copy equal).
 ///
 ///     print(SettingsDocumentation.helpText())       // --host <address>   Address to listen on; ...
-public enum SettingsDocumentation {
+package enum SettingsDocumentation {
     /// Each setting as `--name <placeholder>` with its help, default and environment variable, wrapped to
     /// `width` columns with the help in a column of its own, as swift-argument-parser lays out options.
-    public static func helpText(width: Int = 78) -> String {
+    package static func helpText(width: Int = 78) -> String {
         let indent = 2, column = 26
         return SettingDeclarations.all.map { setting in
             let label = String(repeating: " ", count: indent) + usage(setting)
@@ -20,7 +20,7 @@ public enum SettingsDocumentation {
     }
 
     /// The README's Configuration table, in Markdown.
-    public static var markdownTable: String {
+    package static var markdownTable: String {
         let rows = SettingDeclarations.all.map { setting in
             let meaning = setting.help + (setting.isSecret ? " Secret: never printed." : "")
             let shown = setting.defaultText.isEmpty ? "none" : "`\(setting.defaultText)`"
