@@ -11,7 +11,8 @@ import Logging
 ///     package let headTimeout = Setting("head-timeout", .duration, default: .seconds(10),
 ///                                       help: "Close a connection whose request head takes longer than this.")
 ///
-/// then paste the table the README test prints into README.md (Configuration).
+/// then `HOOKLINE_WRITE_README=1 swift test --filter SettingsTests` writes its row into the README's table
+/// (without it, that test fails while the table and this list differ).
 public struct SettingDeclarations: Sendable {
     package let host = Setting("host", .text("address"), default: "127.0.0.1",
                                help: "Address to listen on; 0.0.0.0 accepts connections from other machines.")

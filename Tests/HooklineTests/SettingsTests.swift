@@ -17,10 +17,16 @@ import Testing
             return
         }
         let table = String(text[start.upperBound..<stop.lowerBound])
-        if table != SettingsDocumentation.markdownTable {
+        guard table != SettingsDocumentation.markdownTable else { return }
+        if ProcessInfo.processInfo.environment["HOOKLINE_WRITE_README"] == "1" {
+            let written = text.replacingCharacters(in: start.upperBound..<stop.lowerBound, with: SettingsDocumentation.markdownTable)
+            try written.write(to: Self.readme, atomically: true, encoding: .utf8)
+            Issue.record("README.md's Configuration table differed from SettingDeclarations and was rewritten: review it (git diff)")
+        } else {
             Issue.record("""
-                README.md's Configuration table differs from SettingDeclarations; replace the lines between \(Self.begin) \
-                and \(Self.end) with:
+                README.md's Configuration table differs from SettingDeclarations: run \
+                HOOKLINE_WRITE_README=1 swift test --filter SettingsTests to write it, or replace the lines between \
+                \(Self.begin) and \(Self.end) with:
                 \(SettingsDocumentation.markdownTable)
                 """)
         }
