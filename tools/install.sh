@@ -22,6 +22,7 @@ binary="$("${build[@]}" --show-bin-path)/hookline"
 
 install -d "$prefix/bin" "$prefix/share/hookline" "$prefix/lib/systemd/system"
 install -m 0755 "$binary" "$prefix/bin/hookline"
+strip --strip-debug "$prefix/bin/hookline"   # the symbols stay, for backtraces
 rm -rf "$prefix/share/hookline/scripts" "$prefix/share/hookline/types"
 cp -RL scripts "$prefix/share/hookline/scripts"
 cp -RL types "$prefix/share/hookline/types"
