@@ -1,14 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only: the journal and the file jail call Glibc directly (O_DIRECT body segments, fdatasync, openat with
+// O_DIRECTORY), and nothing guards them for other systems.
 let package = Package(
     name: "Hookline",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "hookline", targets: ["hookline"]),
+        // The modules, for the packages beside this one (Benchmarks/) that measure them.
+        .library(name: "HooklineModules", targets: ["JSON", "LuaRuntime", "Journal", "Observability", "Intake", "Server", "HostAPI", "EventDispatch", "HooklineApp", "ScriptTools"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -84,26 +86,6 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .executableTarget(name: "LuaRuntimeBenchmark", dependencies: ["LuaRuntime", "JSON"],
-                          path: "Benchmarks/LuaRuntimeBenchmark"),
-
-        .executableTarget(name: "IntakeBenchmark", dependencies: ["Intake", "JSON"], path: "Benchmarks/IntakeBenchmark"),
-
-        // The front door alone: Hummingbird beside a bare NIO HTTP/1 handler, reading the body (and checking it).
-        .executableTarget(name: "FrontDoorBenchmark", dependencies: [
-            "Intake",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ], path: "Benchmarks/FrontDoorBenchmark"),
-
-        .executableTarget(name: "HostAPIBenchmark", dependencies: [
-            "HostAPI", "Journal", "LuaRuntime", "Observability",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Benchmarks/HostAPIBenchmark"),
-
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
         // The journal's conformance suite, run against each backend, and the SQLite journal's own tests.
@@ -115,9 +97,10 @@ let package = Package(
         .testTarget(name: "HooklineTests", dependencies: [
             "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestFixtures",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]
 )

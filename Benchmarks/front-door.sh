@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Weighs the front door: Hummingbird and a bare NIO handler, each only reading the body, then each also
 # running intake's checks, loaded with the peer harness's mix (wrk, 32 connections), the server pinned to
-# core 0 and wrk to core 1 as in ../shared/bench. No journal and no scripts: what is left is the HTTP path.
+# core 0 and wrk to core 1 as the harness does. No journal and no scripts: what is left is the HTTP path.
 # Last, the NIO handler keeping each body durably (appended to one file, group fdatasync, no checks), through
 # the page cache (keep) and around it (keep-direct): the ceiling for any intake that syncs what it
 # acknowledges, on this machine; then with intake's checks first (check-keep-direct): Hookline's intake
 # without its SQLite index.
 #
-#   Benchmarks/front-door.sh [SECONDS=8] [ROUNDS=2]
+#   [BENCH=path/to/peer-harness] Benchmarks/front-door.sh [SECONDS=8] [ROUNDS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH=${BENCH:-$(pwd)/../shared/bench}
+source Benchmarks/harness.sh
 seconds=${1:-8}
 rounds=${2:-2}
 port=18334
 command -v wrk >/dev/null || { echo "wrk is missing (the peer harness installs it: bash $BENCH/run-peers.sh)" >&2; exit 2; }
-swift build -c release --product FrontDoorBenchmark >/dev/null 2>&1 || swift build -c release --product FrontDoorBenchmark
-binary=.build/release/FrontDoorBenchmark
+build=(swift build -c release --package-path Benchmarks --product FrontDoorBenchmark)
+"${build[@]}" >/dev/null 2>&1 || "${build[@]}"
+binary=Benchmarks/.build/release/FrontDoorBenchmark
 
 echo "| front door | handler | round | req/s | p50 | p99 |"
 echo "|---|---|---:|---:|---:|---:|"

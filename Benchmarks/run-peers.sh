@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Measures Hookline beside peer webhook servers in one run, with the team's harness (../shared/bench):
+# Measures Hookline beside peer webhook servers in one run, with the team's harness (BENCH, see harness.sh):
 # Hookline is its `custom` peer, implementing RULES.md with the scripts in Benchmarks/peer/scripts and
 # journaling every event durably (SQLite, WAL, full fsync) before it answers.
 #
 #   Benchmarks/run-peers.sh                      # Hookline, nginx + Lua and Node, mixed payload
+#   BENCH=/path/to/bench Benchmarks/run-peers.sh # the harness elsewhere than shared/bench beside the repository
 #   LOAD=hang Benchmarks/run-peers.sh nginx-lua  # single payload type, other peers
 #   SCRIPTS=Benchmarks/hang-alert/scripts HOOKLINE_ARGS="--alert-slack http://127.0.0.1:18095/" LOAD=hang \
 #     Benchmarks/run-peers.sh                    # the hang rule with alerts (run Benchmarks/slack-receiver.py first)
@@ -14,8 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-BENCH=${BENCH:-$ROOT/../shared/bench}
-[ -f "$BENCH/run-peers.sh" ] || { echo "the peer harness is not at $BENCH (set BENCH=...)" >&2; exit 2; }
+source Benchmarks/harness.sh
 tools/setup.sh
 swift build -c release --product hookline
 export CUSTOM_NAME="hookline $(git rev-parse --short HEAD 2>/dev/null || echo dev)"

@@ -1,5 +1,5 @@
 // Prints what host calls cost from Lua, with the real side effects (medians):
-// `swift run -c release HostAPIBenchmark`
+// `swift run -c release --package-path Benchmarks HostAPIBenchmark`
 import Foundation
 import HostAPI
 import Hummingbird

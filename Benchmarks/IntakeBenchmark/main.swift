@@ -1,15 +1,23 @@
 // Prints what intake costs per delivery before the journal, as the fastest of 31 samples (the machine's
 // noise only ever adds time, and it is large here):
-// `swift run -c release IntakeBenchmark [payload-folder]` (default: the peer harness's payloads).
+// `swift run -c release --package-path Benchmarks IntakeBenchmark [payload-folder]` (default: the payloads of
+// the peer harness at $BENCH, or shared/bench beside the repository).
 import Foundation
 import Intake
 import JSON
 
-let folder = CommandLine.arguments.dropFirst().first
+let harness = ProcessInfo.processInfo.environment["BENCH"]
     ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/bench/payloads").standardized.path
-let payloads = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted()
-guard !payloads.isEmpty else { fatalError("no .json payloads in \(folder)") }
+        .appendingPathComponent("../shared/bench").standardized.path
+let folder = CommandLine.arguments.dropFirst().first ?? harness + "/payloads"
+let payloads = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+guard !payloads.isEmpty else {
+    FileHandle.standardError.write(Data("""
+        no .json payloads in \(folder): name a folder of payloads, or set BENCH to the peer harness's folder \
+        (the one with payloads/)\n
+        """.utf8))
+    exit(2)
+}
 
 let now = Int64(Date().timeIntervalSince1970 * 1000)
 

@@ -1,4 +1,5 @@
-// Prints the Lua runtime's costs as medians: `swift run -c release LuaRuntimeBenchmark [fixtures-folder]`.
+// Prints the Lua runtime's costs as medians:
+// `swift run -c release --package-path Benchmarks LuaRuntimeBenchmark [fixtures-folder]`.
 import Foundation
 import JSON
 import LuaRuntime

@@ -50,7 +50,8 @@ public final class Hookline: Sendable {
             queue: journal, node: node, effects: services.effects, telemetry: telemetry, logger: logger,
             settings: DispatchSettings(limits: LuaLimits(timeout: settings.scriptTimeout, memory: settings.scriptMemory),
                                        retries: settings.retries, retryBackoff: settings.retryBackoff, poolSize: settings.workers,
-                                       reloadInterval: settings.reloadInterval),
+                                       runsPerEngine: settings.runsPerWorker, window: settings.dispatchWindow,
+                                       reloadInterval: settings.reloadInterval > .zero ? settings.reloadInterval : nil),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
         await dispatcher.start()
         let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,

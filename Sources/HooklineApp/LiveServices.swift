@@ -12,8 +12,7 @@ public struct LiveServices: Sendable {
 
     public init(settings: Settings, journal: any Journal, logger: Logger, telemetry: Telemetry) throws {
         clients = HTTPClients()
-        var minimum: [String: Alert.Severity] = [:]
-        for (channel, severity) in settings.alertMinimum { minimum[channel] = Alert.Severity(rawValue: severity) }
+        let minimum = ["slack": settings.alertSlackMin, "webhook": settings.alertWebhookMin, "pagerduty": settings.alertPagerDutyMin]
         alerter = Alerter(channels: AlertChannels(slack: settings.alertSlack, webhook: settings.alertWebhook,
                                                   pagerDutyRoutingKey: settings.alertPagerDuty,
                                                   pagerDutyURL: settings.alertPagerDutyURL, minimum: minimum),

@@ -1,56 +1,40 @@
 import Foundation
-import LuaRuntime
 import Yams
 
-/// Every setting of `hookline serve`, with its default. Each can be given as a flag, an environment
-/// variable (`HOOKLINE_` + the flag in capitals, `-` as `_`) or a key of the optional config file;
-/// a flag beats the environment, which beats the file.
+/// The settings of `hookline serve`: each one declared in `SettingDeclarations` is read by its name
+/// (`settings.maxBody`) and holds its default until a flag, an environment variable (`HOOKLINE_` + the
+/// name in capitals, `-` as `_`) or a key of the optional config file sets it; a flag beats the
+/// environment, which beats the file. Named endpoints come from the config file only.
+///
+///     var settings = Settings()
+///     try settings.applyArguments(["--port", "9000", "--open"])
+///     settings.port     // 9000
+@dynamicMemberLookup
 public struct Settings: Sendable {
-    public var host = "127.0.0.1"
-    public var port = 8080
-    public var scripts = "./scripts"
-    public var data = "./data"
-    /// Where scripts' files go; `<data>/out` unless set.
-    public var out: String?
-    public var secret: String?
-    /// Accept deliveries without any secret (explicit opt-in; logged as a warning).
-    public var open = false
-    public var maxBody = 4 << 20
-    public var idleTimeout = Duration.seconds(60)
-    /// Finished events older than this are pruned from the journal; zero keeps them forever.
-    public var retention = Duration.seconds(30 * 86400)
-    /// Deliveries whose natural key (events.md, e) was already journaled are answered as duplicates.
-    public var dedup = true
-    public var scriptTimeout = Duration.seconds(5)
-    public var scriptMemory = 64 << 20
-    public var retries = 5
-    public var retryBackoff = Duration.seconds(1)
-    public var workers = ProcessInfo.processInfo.activeProcessorCount
-    public var httpAllow: [String] = []
-    public var httpMaxResponse = 4 << 20
-    public var allowEnv: [String] = []
-    public var alertSlack: String?
-    public var alertWebhook: String?
-    public var alertPagerDuty: String?
-    public var alertPagerDutyURL = "https://events.pagerduty.com"
-    public var alertWindow = Duration.seconds(600)
-    /// The least severe alert each channel receives: "slack", "webhook", "pagerduty" -> info, warning or critical.
-    public var alertMinimum: [String: String] = [:]
-    public var logFormat = LogFormat.text
-    public var logLevel = "info"
-    public var reloadInterval = Duration.seconds(1)
+    /// Values set so far, by setting name; the others have their declared default.
+    private var values: [String: any Sendable] = [:]
     /// Named endpoints (`/webhook/{name}`), from the config file.
     public var endpoints: [NamedEndpoint] = []
 
     public init() {}
 
-    public var outFolder: String { out ?? (data as NSString).appendingPathComponent("out") }
+    public subscript<Value>(dynamicMember path: KeyPath<SettingDeclarations, Setting<Value>>) -> Value {
+        get { self[SettingDeclarations.declared[keyPath: path]] }
+        set { self[SettingDeclarations.declared[keyPath: path]] = newValue }
+    }
+
+    package subscript<Value>(setting: Setting<Value>) -> Value {
+        get { values[setting.name].map { $0 as! Value } ?? setting.defaultValue }
+        set { values[setting.name] = newValue }
+    }
+
+    public var outFolder: String { self.out ?? (self.data as NSString).appendingPathComponent("out") }
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
     }
 
-    public struct NamedEndpoint: Sendable {
+    public struct NamedEndpoint: Sendable, CustomStringConvertible {
         public var name: String
         public var secret: String?
         public var headers: [(name: String, value: String)]
@@ -65,6 +49,32 @@ public struct Settings: Sendable {
             self.events = events
             self.scripts = scripts
         }
+
+        /// Without the secret and the header values.
+        public var description: String {
+            "NamedEndpoint(\(name), secret: \(secret == nil ? "none" : "set"), headers: \(headers.map(\.name)), "
+                + "events: \(events.map { $0.sorted().description } ?? "all"), scripts: \(scripts ?? "the main folder"))"
+        }
+    }
+}
+
+extension Settings: CustomStringConvertible, CustomReflectable {
+    /// Every setting with its value, secrets as "set" or "not set" only: safe for a log line.
+    public var description: String {
+        "Settings(" + SettingDeclarations.all.map { "\($0.name): \(shown($0))" }.joined(separator: ", ")
+            + ", endpoints: \(endpoints))"
+    }
+
+    /// What `dump` and debuggers show: the same as the description, never a secret's value.
+    public var customMirror: Mirror {
+        Mirror(self, children: SettingDeclarations.all.map { (label: $0.name, value: shown($0) as Any) }
+            + [(label: "endpoints", value: endpoints.map(\.description) as Any)])
+    }
+
+    private func shown(_ setting: any AnySetting) -> String {
+        let text = setting.valueText(in: self)
+        guard setting.isSecret else { return text }
+        return text.isEmpty ? "not set" : "set"
     }
 }
 
@@ -75,73 +85,63 @@ public struct SettingsError: Error, CustomStringConvertible {
 }
 
 extension Settings {
-    /// Applies one setting given as text (from a flag, the environment or the config file).
-    public mutating func apply(_ key: String, _ value: String, from origin: String) throws {
-        func fail(_ expected: String) -> SettingsError {
-            SettingsError("\(origin): \(key) must be \(expected) (got '\(value)')")
+    /// Applies one setting given as text (from a flag, the environment or the config file); `origin` says
+    /// where it came from in an error.
+    public mutating func apply(_ name: String, _ text: String, from origin: String) throws {
+        guard let setting = SettingDeclarations.byName[name] else {
+            throw SettingsError("\(origin): unknown setting '\(name)'\(suggestion(for: name)) (see hookline serve --help)")
         }
-        switch key {
-        case "host": host = value
-        case "port":
-            guard let number = Int(value), (0...65535).contains(number) else { throw fail("a port number (0-65535)") }
-            port = number
-        case "scripts": scripts = value
-        case "data": data = value
-        case "out": out = value
-        case "secret": secret = value.isEmpty ? nil : value
-        case "open": open = try parseBool(value, fail)
-        case "dedup": dedup = try parseBool(value, fail)
-        case "max-body": maxBody = try parseBytes(value) ?? { throw fail("a size such as 4MiB, 512KiB or 1000000") }()
-        case "retention": retention = try parseDuration(value) ?? { throw fail("a duration such as 30d, or 0 to keep everything") }()
-        case "idle-timeout": idleTimeout = try parseDuration(value) ?? { throw fail("a duration such as 60s") }()
-        case "script-timeout": scriptTimeout = try parseDuration(value) ?? { throw fail("a duration such as 5s or 250ms") }()
-        case "script-memory": scriptMemory = try parseBytes(value) ?? { throw fail("a size such as 64MiB") }()
-        case "retries":
-            guard let number = Int(value), number >= 0 else { throw fail("a number of retries (0 or more)") }
-            retries = number
-        case "retry-backoff": retryBackoff = try parseDuration(value) ?? { throw fail("a duration such as 1s") }()
-        case "workers":
-            guard let number = Int(value), number >= 1 else { throw fail("a number of Lua states (1 or more)") }
-            workers = number
-        case "http-allow": httpAllow += list(value)
-        case "http-max-response": httpMaxResponse = try parseBytes(value) ?? { throw fail("a size such as 4MiB") }()
-        case "allow-env": allowEnv += list(value)
-        case "alert-slack": alertSlack = value
-        case "alert-webhook": alertWebhook = value
-        case "alert-pagerduty": alertPagerDuty = value
-        case "alert-pagerduty-url": alertPagerDutyURL = value
-        case "alert-window": alertWindow = try parseDuration(value) ?? { throw fail("a duration such as 10m") }()
-        case "alert-slack-min", "alert-webhook-min", "alert-pagerduty-min":
-            guard ["info", "warning", "critical"].contains(value) else { throw fail("info, warning or critical") }
-            alertMinimum[String(key.dropFirst("alert-".count).dropLast("-min".count))] = value
-        case "log-format": logFormat = try LogFormat(rawValue: value) ?? { throw fail("text or json") }()
-        case "log-level":
-            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
-                throw fail("one of trace, debug, info, notice, warning, error, critical")
-            }
-            logLevel = value
-        case "reload-interval": reloadInterval = try parseDuration(value) ?? { throw fail("a duration such as 1s") }()
-        default:
-            throw SettingsError("\(origin): unknown setting '\(key)' (see hookline serve --help)")
+        guard setting.apply(text, to: &self) else {
+            let given = setting.isSecret ? "the value is not shown: it is secret" : "got '\(text)'"
+            let subject = origin == setting.flag ? origin : "\(origin): \(name)"
+            throw SettingsError("\(subject) must be \(setting.expected) (\(given))")
         }
     }
 
-    /// Every setting key, as flags and config keys spell it.
-    public static let keys = [
-        "host", "port", "scripts", "data", "out", "secret", "open", "dedup", "max-body", "idle-timeout", "retention", "script-timeout", "script-memory", "retries",
-        "retry-backoff", "workers", "http-allow", "http-max-response", "allow-env", "alert-slack", "alert-webhook",
-        "alert-pagerduty", "alert-pagerduty-url", "alert-window", "alert-slack-min", "alert-webhook-min", "alert-pagerduty-min", "log-format", "log-level", "reload-interval",
-    ]
+    /// Settings from `--name value` pairs (or `--name=value`; an on/off setting alone, `--open`, turns it on),
+    /// as `hookline serve` is given them.
+    public mutating func applyArguments(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        var previous: (any AnySetting)?
+        while let argument = rest.popFirst() {
+            guard argument.hasPrefix("--"), argument.count > 2 else {
+                let shown = previous?.isSecret == true ? "a second value" : "'\(argument)'"
+                throw SettingsError("\(shown)\(previous.map { " after \($0.flag)" } ?? ""): not a setting; settings are given as --name value (see hookline serve --help)")
+            }
+            let pair = argument.dropFirst(2).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(pair[0])
+            guard let setting = SettingDeclarations.byName[name] else {
+                throw SettingsError("unknown setting --\(name)\(suggestion(for: name)) (see hookline serve --help)")
+            }
+            let text: String
+            if pair.count == 2 {
+                text = String(pair[1])
+            } else if setting.isSwitch, let next = rest.first, !next.isEmpty, parseBool(next) != nil {
+                text = next
+                rest.removeFirst()
+            } else if setting.isSwitch {
+                text = "true"
+            } else if let next = rest.popFirst() {
+                text = next
+            } else {
+                throw SettingsError("\(setting.flag) needs a value (\(setting.expected))")
+            }
+            try apply(name, text, from: setting.flag)
+            previous = setting
+        }
+    }
 
-    public static func environmentName(_ key: String) -> String {
-        "HOOKLINE_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+    /// ", did you mean --port?" for a name one or two letters away from a setting's.
+    private func suggestion(for name: String) -> String {
+        let near = SettingDeclarations.all.map { ($0, editDistance(name, $0.name)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }
+        return near.map { ", did you mean \($0.0.flag)?" } ?? ""
     }
 
     /// Settings from the environment variables that are set.
     public mutating func applyEnvironment(_ environment: [String: String]) throws {
-        for key in Settings.keys {
-            if let value = environment[Settings.environmentName(key)] {
-                try apply(key, value, from: "environment variable \(Settings.environmentName(key))")
+        for setting in SettingDeclarations.all {
+            if let text = environment[setting.environmentVariable] {
+                try apply(setting.name, text, from: "environment variable \(setting.environmentVariable)")
             }
         }
     }
@@ -209,37 +209,16 @@ extension Settings {
     }
 }
 
-private func parseBool(_ value: String, _ fail: (String) -> SettingsError) throws -> Bool {
-    switch value.lowercased() {
-    case "1", "true", "yes", "on": return true
-    case "0", "false", "no", "off", "": return false
-    default: throw fail("true or false")
+/// Levenshtein distance: the fewest letters to insert, delete or replace to turn one word into the other.
+private func editDistance(_ a: String, _ b: String) -> Int {
+    let b = Array(b)
+    var previous = Array(0...b.count)
+    for (i, x) in a.enumerated() {
+        var current = [i + 1]
+        for (j, y) in b.enumerated() {
+            current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+        }
+        previous = current
     }
-}
-
-private func list(_ value: String) -> [String] {
-    value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-}
-
-/// "4MiB", "512KiB", "1MB", "1000" -> bytes.
-public func parseBytes(_ text: String) -> Int? {
-    let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000),
-                                  ("KB", 1000), ("kB", 1000), ("B", 1)]
-    let trimmed = text.trimmingCharacters(in: .whitespaces)
-    for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-        guard let number = Double(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else { return nil }
-        return Int(number * Double(factor))
-    }
-    return Int(trimmed).flatMap { $0 > 0 ? $0 : nil }
-}
-
-/// "5s", "250ms", "10m", "1h", "1.5s", "30d" -> a duration.
-public func parseDuration(_ text: String) -> Duration? {
-    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
-    let trimmed = text.trimmingCharacters(in: .whitespaces)
-    for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-        guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0 else { return nil }
-        return .milliseconds(Int64((number * factor * 1000).rounded()))
-    }
-    return nil
+    return previous[b.count]
 }

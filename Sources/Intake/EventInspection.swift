@@ -48,8 +48,8 @@ public enum EventTypes {
     public static let known: Set<String> = ["status-update", "conversation-update", "end-of-call-report", "hang", "error"]
 }
 
-/// Checks a parsed body against the contract (`events.md`): refuses what cannot be identified (422),
-/// and records warnings for everything else that deviates.
+/// Checks a parsed body against the contract (`Tests/Fixtures/interactly/events.md`): refuses what cannot be
+/// identified (422), and records warnings for everything else that deviates.
 enum Inspector {
     static let callIDLimit = 128
     static let earliestTimestamp: Int64 = 1_577_836_800_000  // 2020-01-01
@@ -139,7 +139,8 @@ enum Inspector {
         (b >= 48 && b <= 57) || (b | 0x20 >= 97 && b | 0x20 <= 122)
     }
 
-    /// The natural key of each event type (events.md, section e); the hash of the body when a part is missing.
+    /// The natural key of each event type (`Tests/Fixtures/interactly/events.md`, section e); the hash of the
+    /// body when a part is missing.
     static func dedupKey(type: String, callID: String, message: JSONValue, body: [UInt8]) -> String {
         let call = message["call"]
         let timestamp = message["timestamp"]?.integer.map(String.init)

@@ -1,4 +1,5 @@
 import Foundation
+import HooklineApp
 import JSON
 import Journal
 import Testing
@@ -163,6 +164,17 @@ import Testing
         }
         let root = try Self.hookline(["--help"])
         for verb in ["serve", "check", "run", "test", "send", "events", "replay"] { #expect(root.text.contains(verb)) }
+    }
+
+    @Test func serveHelpListsEverySettingWithItsDefaultAndVariable() throws {
+        let help = try Self.hookline(["serve", "--help"])
+        #expect(help.status == 0)
+        for setting in SettingDeclarations.all {
+            #expect(help.text.contains("  \(setting.flag) "), "\(setting.flag)")
+            #expect(help.text.contains(setting.environmentVariable), "\(setting.environmentVariable)")
+        }
+        #expect(help.text.contains("(default: 4MiB, env: HOOKLINE_MAX_BODY)"))
+        #expect(help.text.contains("secret: never printed"))
     }
 
     /// The README's five-minute walk: serve the Slack example, send a hang, the alert arrives at Slack.

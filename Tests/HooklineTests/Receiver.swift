@@ -1,13 +1,12 @@
 import Foundation
-import Hummingbird
 import JSON
-import Logging
 import NIOCore
-import ServiceLifecycle
+import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// A local HTTP server standing in for Slack, PagerDuty, a CRM: records every request and answers as
-/// told (optionally after a delay).
+/// told (optionally after a delay). SwiftNIO's HTTP/1 pipeline and one handler, on a free loopback port.
 final class Receiver: Sendable {
     struct Recorded: Sendable {
         let method: String
@@ -25,49 +24,53 @@ final class Receiver: Sendable {
         var delay: Duration = .zero
     }
 
-    /// The requests received so far, shared with the responder.
-    final class Log: Sendable {
-        let items = Mutex<[Recorded]>([])
+    /// What the connections share with the receiver: the requests so far and the open connections.
+    private final class State: Sendable {
+        let requests = Mutex<[Recorded]>([])
+        let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
     }
 
     let port: Int
-    private let log: Log
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
+    private let state: State
+    private let listener: any Channel
 
     var url: String { "http://127.0.0.1:\(port)" }
-    var requests: [Recorded] { log.items.withLock { $0 } }
+    var requests: [Recorded] { state.requests.withLock { $0 } }
 
-    private init(port: Int, log: Log, group: ServiceGroup, running: Task<Void, any Error>) {
-        self.port = port
-        self.log = log
-        self.group = group
-        self.running = running
+    private init(listener: any Channel, state: State) {
+        self.port = listener.localAddress?.port ?? 0
+        self.listener = listener
+        self.state = state
     }
 
     static func start(delay: Duration = .zero, answer: @escaping @Sendable (Recorded) -> Answer = { _ in Answer() }) async throws -> Receiver {
-        let log = Log()
-        let responder = RecordingResponder(delay: delay, answer: answer) { request in log.items.withLock { $0.append(request) } }
-        let (bound, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in
-                                  continuation.yield(channel.localAddress?.port ?? 0)
-                                  continuation.finish()
-                              },
-                              logger: Logger(label: "receiver", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "receiver", factory: { _ in SwiftLogNoOpLogHandler() })))
-        let running = Task { try await group.run() }
-        var port = 0
-        for await value in bound {
-            port = value
-            break
+        let state = State()
+        let respond: @Sendable (Recorded) async -> Answer = { request in
+            state.requests.withLock { $0.append(request) }
+            let reply = answer(request)
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            if reply.delay > .zero { try? await Task.sleep(for: reply.delay) }
+            return reply
         }
-        return Receiver(port: port, log: log, group: group, running: running)
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                let key = ObjectIdentifier(channel)
+                state.connections.withLock { $0[key] = channel }
+                channel.closeFuture.whenComplete { _ in _ = state.connections.withLock { $0.removeValue(forKey: key) } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true)
+                    try channel.pipeline.syncOperations.addHandler(RecordingHandler(respond: respond))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return Receiver(listener: listener, state: state)
     }
 
+    /// Stops listening and closes every open connection.
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
+        try? await listener.close()
+        for connection in state.connections.withLock({ Array($0.values) }) { try? await connection.close() }
     }
 
     func waitForRequests(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [Recorded] {
@@ -81,23 +84,54 @@ final class Receiver: Sendable {
     }
 }
 
-private struct RecordingResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
-    let delay: Duration
-    let answer: @Sendable (Receiver.Recorded) -> Receiver.Answer
-    let record: @Sendable (Receiver.Recorded) -> Void
+/// One connection: collects each request, hands it to `respond` off the event loop, writes the answer.
+private final class RecordingHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
 
-    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 64 << 20)
-        var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
-        let recorded = Receiver.Recorded(method: request.method.rawValue, path: request.uri.path, headers: headers,
-                                         body: Array(body.readableBytesView))
-        record(recorded)
-        let reply = answer(recorded)
-        if delay > .zero { try await Task.sleep(for: delay) }
-        if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
-        return Response(status: .init(code: reply.status), headers: [.contentType: reply.contentType],
-                        body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+    private let respond: @Sendable (Receiver.Recorded) async -> Receiver.Answer
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(respond: @escaping @Sendable (Receiver.Recorded) async -> Receiver.Answer) {
+        self.respond = respond
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+        case .body(let buffer):
+            body.append(contentsOf: buffer.readableBytesView)
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            var headers: [String: String] = [:]
+            for (name, value) in head.headers { headers[name.lowercased()] = value }
+            let path = String(head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            let request = Receiver.Recorded(method: head.method.rawValue, path: path, headers: headers, body: body)
+            let keepAlive = head.isKeepAlive
+            let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let respond = respond
+            Task {
+                let answer = await respond(request)
+                connection.eventLoop.execute { connection.value.0.write(answer, keepAlive: keepAlive, context: connection.value.1) }
+            }
+        }
+    }
+
+    private func write(_ answer: Receiver.Answer, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders([("content-type", answer.contentType), ("content-length", String(answer.body.utf8.count))])
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        let status = HTTPResponseStatus(statusCode: answer.status)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer.body)))), promise: nil)
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

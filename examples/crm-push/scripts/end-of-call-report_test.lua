@@ -5,7 +5,7 @@ local URL = "https://crm.example.com/api/calls"
 test("a finished call is posted with the bearer token", function()
   mock.env{ CRM_API_KEY = "k-123" }
   mock.http{ url = URL, method = "POST", status = 201, json = { id = "crm-1" } }
-  run("end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.http_post{
     url = URL,
     json = {
@@ -23,28 +23,28 @@ end)
 
 test("CRM_URL overrides the endpoint", function()
   mock.env{ CRM_API_KEY = "k", CRM_URL = "https://crm.internal.test/v2/calls" }
-  run("end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.http_post{ url = "https://crm.internal.test/v2/calls" }
 end)
 
 test("409 (already there) counts as success", function()
   mock.env{ CRM_API_KEY = "k" }
   mock.http{ url = URL, status = 409, json = { error = "duplicate" } }
-  run("end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.log{ level = "info", message_contains = "already has this call" }
 end)
 
 test("422 is logged and not retried", function()
   mock.env{ CRM_API_KEY = "k" }
   mock.http{ url = URL, status = 422, json = { error = "customer_number is invalid" } }
-  run("end-of-call-report.lua", fixture("events/end-of-call-report.json"))  -- does not raise
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report.json"))  -- does not raise
   expect.log{ level = "error", message_contains = "refused the call with 422" }
 end)
 
 test("503 raises so that Hookline retries", function()
   mock.env{ CRM_API_KEY = "k" }
   mock.http{ url = URL, status = 503, body = "maintenance" }
-  local ok, err = pcall(run, "end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  local ok, err = pcall(run, "end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.eq(ok, false)
   expect.truthy(tostring(err):find("answered 503", 1, true), "error names the status")
 end)
@@ -52,20 +52,20 @@ end)
 test("429 raises so that Hookline retries", function()
   mock.env{ CRM_API_KEY = "k" }
   mock.http{ url = URL, status = 429 }
-  local ok = pcall(run, "end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  local ok = pcall(run, "end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.eq(ok, false)
 end)
 
 test("a transport failure raises so that Hookline retries", function()
   mock.env{ CRM_API_KEY = "k" }
   mock.http{ url = URL, error = "connection refused" }
-  local ok, err = pcall(run, "end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  local ok, err = pcall(run, "end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.eq(ok, false)
   expect.truthy(tostring(err):find("connection refused", 1, true), "error keeps the cause")
 end)
 
 test("without CRM_API_KEY nothing is sent", function()
-  run("end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.no_http()
   expect.log{ level = "error", message_contains = "CRM_API_KEY is not set" }
 end)

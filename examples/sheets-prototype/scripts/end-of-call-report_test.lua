@@ -4,7 +4,7 @@ local URL = "https://script.google.com/macros/s/TEST/exec"
 test("posts one flat row with the structured data", function()
   mock.env{ SHEETS_WEBHOOK_URL = URL }
   mock.http{ url = URL, method = "POST", status = 200, json = { ok = true } }
-  run("end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.http_post{
     url = URL,
     json = {
@@ -23,7 +23,7 @@ end)
 
 test("numbers stay numbers, empty strings stay empty", function()
   mock.env{ SHEETS_WEBHOOK_URL = URL }
-  run("end-of-call-report.lua", fixture("events/end-of-call-report-web.json"))
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report-web.json"))
   expect.http_post{
     url = URL,
     json = { serial_number = 0, Name = "", ["phone number"] = "", outcome = "No appointment booked" },
@@ -32,7 +32,7 @@ end)
 
 test("every value is flat: nested tables become JSON text, null becomes empty", function()
   mock.env{ SHEETS_WEBHOOK_URL = URL }
-  local e = fixture("events/end-of-call-report.json")
+  local e = fixture("../events/end-of-call-report.json")
   e.analysis.structuredData.medications = { "ibuprofen", "lisinopril" }
   e.analysis.structuredData.address = { city = "Portland", zip = "97205" }
   e.analysis.structuredData.notes = json.null
@@ -50,7 +50,7 @@ test("every value is flat: nested tables become JSON text, null becomes empty", 
 end)
 
 test("without SHEETS_WEBHOOK_URL nothing is sent", function()
-  run("end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.no_http()
   expect.log{ level = "warn", message_contains = "SHEETS_WEBHOOK_URL is not set" }
 end)
@@ -58,21 +58,21 @@ end)
 test("a 5xx raises so that Hookline retries", function()
   mock.env{ SHEETS_WEBHOOK_URL = URL }
   mock.http{ url = URL, status = 502 }
-  local ok = pcall(run, "end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  local ok = pcall(run, "end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.eq(ok, false)
 end)
 
 test("a transport failure raises so that Hookline retries", function()
   mock.env{ SHEETS_WEBHOOK_URL = URL }
   mock.http{ url = URL, error = "timed out" }
-  local ok = pcall(run, "end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  local ok = pcall(run, "end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.eq(ok, false)
 end)
 
 test("a 4xx is logged, not retried", function()
   mock.env{ SHEETS_WEBHOOK_URL = URL }
   mock.http{ url = URL, status = 403, body = "Forbidden" }
-  run("end-of-call-report.lua", fixture("events/end-of-call-report.json"))
+  run("end-of-call-report.lua", fixture("../events/end-of-call-report.json"))
   expect.log{ level = "error", message_contains = "refused the row with 403" }
 end)
 

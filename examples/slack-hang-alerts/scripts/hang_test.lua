@@ -3,14 +3,14 @@ local ASSISTANT = "6652f1d9b3c4d5e6f7a80921"
 
 -- The hang fixture on another call, a few seconds later.
 local function hang_on(call_id, offset)
-  local e = fixture("events/hang.json")
+  local e = fixture("../events/hang.json")
   e.call.id = call_id
   e.timestamp = e.timestamp + (offset or 0)
   return e
 end
 
 test("a first hang is a warning for that call", function()
-  run("hang.lua", fixture("events/hang.json"))
+  run("hang.lua", fixture("../events/hang.json"))
   expect.alerts(1)
   expect.alert{
     severity = "warning",
@@ -36,12 +36,12 @@ end)
 
 test("a count already in the store escalates on the next hang", function()
   mock.store{ ["hangs:" .. ASSISTANT] = 2 }
-  run("hang.lua", fixture("events/hang.json"))
+  run("hang.lua", fixture("../events/hang.json"))
   expect.alert{ severity = "critical", key = "escalate:" .. ASSISTANT, title_contains = "hung 3 times in 10 minutes" }
 end)
 
 test("the same hang delivered twice is counted once", function()
-  local e = fixture("events/hang.json")
+  local e = fixture("../events/hang.json")
   run("hang.lua", e)
   run("hang.lua", e)
   expect.store("hangs:" .. ASSISTANT, 1)
@@ -51,7 +51,7 @@ end)
 test("hangs of different assistants are counted apart", function()
   run("hang.lua", hang_on("CA1", 0))
   run("hang.lua", hang_on("CA2", 1000))
-  run("hang.lua", fixture("events/hang-web.json"))
+  run("hang.lua", fixture("../events/hang-web.json"))
   expect.store("hangs:697769ef5e6d94d5ad83e01e", 1)
   expect.alerts(3)
   for _, a in ipairs(alerts()) do expect.eq(a.severity, "warning", "severity of " .. a.key) end
@@ -68,7 +68,7 @@ end)
 test("unusable settings fall back to the defaults", function()
   mock.env{ HANG_ESCALATE_COUNT = "lots", HANG_ESCALATE_MINUTES = "-5" }
   mock.store{ ["hangs:" .. ASSISTANT] = 1 }
-  run("hang.lua", fixture("events/hang.json"))
+  run("hang.lua", fixture("../events/hang.json"))
   expect.alert{ severity = "warning", fields = { hangs = "2", window_minutes = "10" } }
 end)
 
