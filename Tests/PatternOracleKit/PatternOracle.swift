@@ -1,0 +1,149 @@
+/// Real Lua as the oracle for Hookline's matcher: each case runs through both, any difference in the
+/// transcripts is a disagreement, and a disagreement is shrunk to a minimal reproduction.
+///
+/// ```swift
+/// let oracle = PatternOracle()
+/// let run = oracle.check(seed: 7, cases: 10_000)
+/// if let found = run.disagreement { print(found) }   // the minimal call and both transcripts
+/// ```
+///
+/// Not thread-safe (it owns Lua states); use one per thread.
+public final class PatternOracle {
+    public let reference = PatternRunner(.reference)
+    public let hookline = PatternRunner(.hookline)
+
+    /// How many cases one seed generates in the tool's runs (and in the test suite's).
+    public static let chunk = 10_000
+
+    public init() {}
+
+    /// Where Hookline's transcript for `call` differs from real Lua's, if it does.
+    public func disagreement(on call: PatternCase) -> Disagreement? {
+        let expected = reference.run(call)
+        let actual = hookline.run(call)
+        return expected == actual ? nil : Disagreement(call: call, expected: expected, actual: actual)
+    }
+
+    /// Checks `cases` generated cases from `seed`; stops at the first disagreement and shrinks it.
+    public func check(seed: UInt64, cases: Int) -> Check {
+        var generator = CaseGenerator(seed: seed)
+        var summary = Check(seed: seed)
+        for _ in 0..<cases {
+            let call = generator.next()
+            let expected = reference.run(call)
+            let actual = hookline.run(call)
+            if expected != actual {
+                summary.disagreement = shrink(Disagreement(call: call, expected: expected, actual: actual))
+                return summary
+            }
+            summary.count(call, actual)
+        }
+        return summary
+    }
+
+    /// The smallest variation of the disagreeing call found that still disagrees: bytes dropped from the
+    /// strings, integers made small, trailing arguments dropped.
+    public func shrink(_ found: Disagreement) -> Disagreement {
+        var best = found
+        var improved = true
+        while improved {
+            improved = false
+            for candidate in simplifications(of: best.call) {
+                if let smaller = disagreement(on: candidate) {
+                    best = Disagreement(call: smaller.call, expected: smaller.expected, actual: smaller.actual,
+                                        original: found.original)
+                    improved = true
+                    break
+                }
+            }
+        }
+        return best
+    }
+
+    private func simplifications(of call: PatternCase) -> [PatternCase] {
+        var candidates: [PatternCase] = []
+        if call.arguments.count > 2 {
+            candidates.append(PatternCase(call.function, Array(call.arguments.dropLast())))
+        }
+        for (position, argument) in call.arguments.enumerated() {
+            func with(_ replacement: PatternCase.Argument) {
+                var arguments = call.arguments
+                arguments[position] = replacement
+                candidates.append(PatternCase(call.function, arguments))
+            }
+            switch argument {
+            case .string(let bytes):
+                var size = bytes.count / 2
+                while size >= 1 {
+                    for start in stride(from: 0, to: bytes.count - size + 1, by: size) {
+                        with(.string(Array(bytes[..<start] + bytes[(start + size)...])))
+                    }
+                    size /= 2
+                }
+                for (index, byte) in bytes.enumerated() where byte != UInt8(ascii: "a") {
+                    var simpler = bytes
+                    simpler[index] = UInt8(ascii: "a")
+                    with(.string(simpler))
+                }
+            case .integer(let i):
+                for simpler in [0, 1, -1, i / 2] where simpler != i { with(.integer(simpler)) }
+            default:
+                break
+            }
+        }
+        return candidates
+    }
+}
+
+/// A call on which Hookline and real Lua gave different transcripts.
+public struct Disagreement: CustomStringConvertible, Sendable {
+    public let call: PatternCase
+    /// What real Lua gave.
+    public let expected: Transcript
+    /// What Hookline gave.
+    public let actual: Transcript
+    /// The generated call this one was shrunk from.
+    public let original: PatternCase
+
+    init(call: PatternCase, expected: Transcript, actual: Transcript, original: PatternCase? = nil) {
+        self.call = call
+        self.expected = expected
+        self.actual = actual
+        self.original = original ?? call
+    }
+
+    public var description: String {
+        """
+        \(call.lua)
+          real Lua: \(expected)
+          Hookline: \(actual)
+          (shrunk from \(original.lua))
+        """
+    }
+}
+
+/// What a run of the oracle covered, so that a quiet run can be told from an empty one.
+public struct Check: Sendable {
+    public let seed: UInt64
+    public var checked = 0
+    /// Cases that ended in an error (malformed patterns, bad arguments, replacement errors).
+    public var errors = 0
+    /// find and match calls that found a match.
+    public var matches = 0
+    public var perFunction: [PatternCase.Function: Int] = [:]
+    public var disagreement: Disagreement?
+
+    init(seed: UInt64) {
+        self.seed = seed
+    }
+
+    mutating func count(_ call: PatternCase, _ transcript: Transcript) {
+        checked += 1
+        perFunction[call.function, default: 0] += 1
+        if transcript.isError {
+            errors += 1
+        } else if call.function == .find || call.function == .match, transcript.bytes != Array("(nil)".utf8) {
+            matches += 1
+        }
+    }
+}
