@@ -18,20 +18,24 @@ func runBenchmark() {
         ("gsub `%b()` -> `` over 1 KB of nesting", call(.gsub, nested, "%b()", "")),
         ("find `(%a+) %1` (back-reference) in 10 KB", call(.find, prose, "(%a+) %1")),
         ("find `a*a*a*a*a*a*b` on 30 `a` (no match)", call(.find, String(repeating: "a", count: 30), "a*a*a*a*a*a*b")),
+        ("gmatch `a*a*a*a*a*a*b` on 30 `a` (no match)", call(.gmatch, String(repeating: "a", count: 30), "a*a*a*a*a*a*b")),
+        ("gsub `a-a-a-a-a-a-b` on 30 `a` (no match)", call(.gsub, String(repeating: "a", count: 30), "a-a-a-a-a-a-b", "")),
         ("find `(.-)(.-)(.-)x` on 100 `a` (no match)", call(.find, String(repeating: "a", count: 100), "(.-)(.-)(.-)x")),
         ("find `a?`x20 `a`x20 on 20 `a`", call(.find, String(repeating: "a", count: 20),
                                             String(repeating: "a?", count: 20) + String(repeating: "a", count: 20))),
     ]
     let reference = PatternRunner(.reference)
-    let hookline = PatternRunner(.hookline)
+    let hookline = PatternRunner(.hookline(.whenCostly))
+    let withoutMemo = PatternRunner(.hookline(.never))
     print("Pattern functions, CPU time per call (median of 5 samples; \(ProcessInfo.processInfo.activeProcessorCount) cores)")
     print("")
-    print("| call | real Lua 5.4 | Hookline | Hookline / Lua |")
-    print("|---|---:|---:|---:|")
+    print("| call | real Lua 5.4 | Hookline | Hookline / Lua | Hookline without memo |")
+    print("|---|---:|---:|---:|---:|")
     for (name, call) in calls {
         let lua = median(reference, call)
         let ours = median(hookline, call)
-        print("| \(name) | \(format(lua)) | \(format(ours)) | \(String(format: "%.2f", ours / lua)) |")
+        let plain = median(withoutMemo, call)
+        print("| \(name) | \(format(lua)) | \(format(ours)) | \(String(format: "%.2f", ours / lua)) | \(format(plain)) |")
     }
 }
 

@@ -12,11 +12,37 @@ import LuaShim
 ///
 /// Not thread-safe: a runner owns its `lua_State`; use one per thread.
 public final class PatternRunner {
-    public enum Implementation: Sendable, Equatable {
+    public enum Implementation: Sendable, Equatable, CustomStringConvertible {
         /// The system liblua5.4's own string library, in a plain `luaL_openlibs` state.
         case reference
-        /// Hookline's matcher (`lshim_pattern_register`) in place of string.find, match, gmatch and gsub.
-        case hookline
+        /// Hookline's matcher (`lshim_pattern_register`) in place of string.find, match, gmatch and gsub,
+        /// remembering failed (item, position) pairs as it is told.
+        case hookline(Memo)
+
+        public var description: String {
+            switch self {
+            case .reference: return "real Lua"
+            case .hookline(let memo): return "Hookline, memo \(memo)"
+            }
+        }
+    }
+
+    /// When Hookline's matcher remembers failures (see `lshim_memo_policy`).
+    public enum Memo: Sendable, Equatable, CaseIterable {
+        /// Once a search proves costly, as scripts run it.
+        case whenCostly
+        /// From every search's first step (few generated cases are costly enough for the memo otherwise).
+        case atOnce
+        /// Never: the plain backtracking search, whose work follows real Lua's.
+        case never
+
+        var policy: lshim_memo_policy {
+            switch self {
+            case .whenCostly: return LSHIM_MEMO_WHEN_COSTLY
+            case .atOnce: return LSHIM_MEMO_AT_ONCE
+            case .never: return LSHIM_MEMO_NEVER
+            }
+        }
     }
 
     public let implementation: Implementation
@@ -34,9 +60,9 @@ public final class PatternRunner {
         }
         let L = L
         luaL_openlibs(L)
-        if implementation == .hookline {
+        if case .hookline(let memo) = implementation {
             lua_getglobal(L, "string")
-            lshim_pattern_register(L, -1)
+            lshim_pattern_register(L, -1, memo.policy)
             lshim_pop(L, 1)
         }
         var source = PatternRunner.driverSource
@@ -72,8 +98,7 @@ public final class PatternRunner {
     /// typed, or the error message.
     public func run(_ call: PatternCase) -> Transcript {
         lshim_getref(L, driver)
-        push(.string(Array(call.function.rawValue.utf8)))
-        for argument in call.arguments { push(argument) }
+        push(call, onto: L)
         let status = lua_pcallk(L, Int32(call.arguments.count + 1), 1, 0, 0, nil)
         var bytes: [UInt8] = status == LUA_OK ? [] : Array("error: ".utf8)
         var length = 0
@@ -91,8 +116,7 @@ public final class PatternRunner {
     public func secondsPerCall(_ call: PatternCase, repetitions: Int) -> Double {
         lshim_getref(L, bench)
         lua_pushinteger(L, lua_Integer(repetitions))
-        push(.string(Array(call.function.rawValue.utf8)))
-        for argument in call.arguments { push(argument) }
+        push(call, onto: L)
         let status = lua_pcallk(L, Int32(call.arguments.count + 2), 1, 0, 0, nil)
         precondition(status == LUA_OK, "benchmark call \(call.lua) failed: \(String(cString: lua_tolstring(L, -1, nil)))")
         let seconds = lua_tonumberx(L, -1, nil)
@@ -100,7 +124,13 @@ public final class PatternRunner {
         return seconds / Double(repetitions)
     }
 
-    private func push(_ argument: PatternCase.Argument) {
+    /// Pushes the function's name and the call's arguments onto `state`.
+    private func push(_ call: PatternCase, onto state: OpaquePointer) {
+        push(.string(Array(call.function.rawValue.utf8)), onto: state)
+        for argument in call.arguments { push(argument, onto: state) }
+    }
+
+    private func push(_ argument: PatternCase.Argument, onto L: OpaquePointer) {
         switch argument {
         case .string(let bytes):
             bytes.withUnsafeBufferPointer {
@@ -110,17 +140,15 @@ public final class PatternRunner {
         case .float(let d): lua_pushnumber(L, d)
         case .boolean(let b): lua_pushboolean(L, b ? 1 : 0)
         case .nil: lua_pushnil(L)
-        case .table(let k):
-            lshim_getref(L, tables)
-            lua_rawgeti(L, -1, lua_Integer(k + 1))
-            lua_rotate(L, -2, 1)
-            lshim_pop(L, 1)
-        case .function(let k):
-            lshim_getref(L, functions)
-            lua_rawgeti(L, -1, lua_Integer(k + 1))
-            lua_rotate(L, -2, 1)
-            lshim_pop(L, 1)
+        case .table(let k): pushElement(k, of: tables, onto: L)
+        case .function(let k): pushElement(k, of: functions, onto: L)
         }
+    }
+
+    private func pushElement(_ k: Int, of list: Int32, onto L: OpaquePointer) {
+        lshim_getref(L, list)
+        lua_rawgeti(L, -1, lua_Integer(k + 1))
+        lshim_remove(L, -2)
     }
 
     /// Returns the driver, the benchmark loop, the replacement tables and the replacement functions. The transcript is
