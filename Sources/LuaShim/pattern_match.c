@@ -51,6 +51,15 @@ void pattern_charge(pattern_matcher *m, size_t work) {
     }
 }
 
+/* pattern_charge, inline for the small amounts of the matcher's own scans */
+static inline void charge(pattern_matcher *m, size_t work) {
+    if (work >= BUDGET_STEP) {
+        pattern_charge(m, work);
+    } else if ((m->budget -= (int)work) <= 0) {
+        refill(m);
+    }
+}
+
 /* ---------------------------------------------------------------- the memo */
 
 static int new_memo(lua_State *L) {
@@ -77,7 +86,7 @@ static void allocate_memo(pattern_matcher *m) {
     m->memo = lua_touserdata(m->L, -1);
     memset(m->memo, 0, bytes);
     lua_replace(m->L, m->memo_index);
-    pattern_charge(m, bytes / 64);
+    charge(m, bytes / 64);
 }
 
 static inline size_t memo_bit(const pattern_matcher *m, int slot, size_t position) {
@@ -97,7 +106,7 @@ static void memo_fail(pattern_matcher *m, int slot, size_t from, size_t to) {
         size_t bit = memo_bit(m, slot, position);
         m->memo[bit >> 3] |= (uint8_t)(1u << (bit & 7));
     }
-    pattern_charge(m, (to - from) / 8);
+    charge(m, (to - from) / 8);
 }
 
 /* ---------------------------------------------------------------- budget */
@@ -134,7 +143,7 @@ static int equal_at(pattern_matcher *m, size_t position, const uint8_t *bytes, s
     while (length > 0) {
         size_t part = length < BUDGET_STEP ? length : BUDGET_STEP;
         if (memcmp(here, bytes, part) != 0) return 0;
-        pattern_charge(m, part);
+        charge(m, part);
         here += part;
         bytes += part;
         length -= part;
@@ -349,7 +358,7 @@ static ptrdiff_t candidate(pattern_matcher *m, size_t from) {
         if (from >= m->length) return -1;
         const uint8_t *found = memchr(m->subject + from, first->bytes[0], m->length - from);
         if (found == NULL) return -1;
-        pattern_charge(m, (size_t)(found - (m->subject + from)) / 16);
+        charge(m, (size_t)(found - (m->subject + from)) / 16);
         return found - m->subject;
     }
     int leading = (first->op == OP_CHAR || first->op == OP_SET)
@@ -386,7 +395,7 @@ ptrdiff_t pattern_search_plain(pattern_matcher *m, const uint8_t *needle, size_t
         const uint8_t *found = memchr(m->subject + from, needle[0], m->length - from - length + 1);
         if (found == NULL) return -1;
         size_t at = (size_t)(found - m->subject);
-        pattern_charge(m, (at - from) / 16 + 1);
+        charge(m, (at - from) / 16 + 1);
         if (equal_at(m, at, needle, length)) return (ptrdiff_t)at;
         from = at + 1;
     }
