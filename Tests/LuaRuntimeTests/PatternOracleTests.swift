@@ -105,6 +105,21 @@ import Testing
         PatternCase(.find, [s("abc"), s("b"), .float(2.5)]),
         PatternCase(.find, [s("abc"), s(""), .integer(Int64.max)]),
         PatternCase(.find, [s("abc"), s(""), .integer(Int64.min)]),
+        // the shrunk reproductions of faults planted in the matcher on purpose, each caught by the generated
+        // cases: %b with equal ends, %f at the end, '-' last in a set, '-' before '$', empty gmatch matches,
+        // "[^]", %z, an optional item giving its level back, an unfinished capture, find's plain shortcut,
+        // a failure remembered for too long a run
+        PatternCase(.match, [s("\"\""), s("%b\"\"")]),
+        PatternCase(.gmatch, [s("a"), s("%f[\u{01}]")]),
+        PatternCase(.gsub, [s("a"), s("[a-]"), s("a")]),
+        PatternCase(.find, [s("9"), s("[9]-$")]),
+        PatternCase(.gmatch, [s("Z!"), s("[%A&%x]-"), .nil]),
+        PatternCase(.gmatch, [s("a"), s("[^]")]),
+        PatternCase(.gmatch, [s("\0"), s("%z")]),
+        PatternCase(.match, [.string(Array("aaaaaa!".utf8) + [184, 64, 58, 194, 194, 194]), s("%S+(.-[^X]?%X?]")]),
+        PatternCase(.gmatch, [s("a"), s("(")]),
+        PatternCase(.find, [s("a"), s("[")]),
+        PatternCase(.gmatch, [s("5aa\t"), s("%d*[a]\t")]),
     ]
 }
 
