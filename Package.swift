@@ -87,12 +87,16 @@ let package = Package(
         ]),
 
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
+        // Real Lua as the oracle of the pattern matcher: the case generator and the two runners, for the
+        // test suite and for long runs of the PatternOracle tool (`--cases N --seed S`, `--bench`).
+        .target(name: "PatternOracleKit", dependencies: ["CLua", "LuaShim"], path: "Tests/PatternOracleKit"),
+        .executableTarget(name: "PatternOracle", dependencies: ["PatternOracleKit"], path: "Tests/PatternOracle"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
         // The journal's conformance suite, run against each backend, and the SQLite journal's own tests.
         .testTarget(name: "JournalTests", dependencies: ["Journal"]),
         // Dispatch's plain values: the per-key scheduler, the work feed's call book, the retry policy.
         .testTarget(name: "EventDispatchTests", dependencies: ["EventDispatch", "Journal", "JSON"]),
-        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestFixtures"]),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestFixtures", "PatternOracleKit"]),
         // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.
         .testTarget(name: "HooklineTests", dependencies: [
             "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestFixtures",

@@ -501,49 +501,51 @@ static int sandbox_rawset(lua_State *L) {
     return 1;
 }
 
-/* The message handler of xpcall runs with hooks disabled when the error comes from the deadline hook, so a
- * user handler must not see the deadline sentinel: it could loop where nothing can stop it. */
-static int guarded_handler(lua_State *L) {
+/* The message handler xpcall installs around the script's own (its upvalue). The deadline sentinel passes
+ * through untouched: the run is over, and a script's handler that looped on it could not be stopped, since
+ * Lua runs message handlers for errors raised by a hook with hooks off. */
+static int xpcall_handler(lua_State *L) {
     if (lua_touserdata(L, 1) == &deadline_sentinel_storage) return 1;
     lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
     return 1;
 }
 
-static int finish_xpcall(lua_State *L, int status, lua_KContext extra) {
-    if (status != LUA_OK && status != LUA_YIELD) {
-        lua_pushboolean(L, 0);
-        lua_pushvalue(L, -2);
-        return 2;
-    }
-    return lua_gettop(L) - (int)extra;
+/* Where xpcall ends, directly or as the continuation after its function yielded: the stack holds the
+ * handler, then the function's results or the error object; the handler's slot becomes the status. */
+static int xpcall_finish(lua_State *L, int status, lua_KContext unused) {
+    (void)unused;
+    lua_pushboolean(L, status == LUA_OK || status == LUA_YIELD);
+    lua_replace(L, 1);
+    return lua_gettop(L);
 }
 
-static int sandbox_xpcall(lua_State *L) {  /* as luaB_xpcall, with the handler guarded */
-    int n = lua_gettop(L);
+/* xpcall(f, msgh, ...) (manual §6.1): f(...) in protected mode with msgh as the message handler; true and
+ * f's results, or false and the error object as msgh returned it. f may yield: host calls suspend runs. */
+static int sandbox_xpcall(lua_State *L) {
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    int arguments = lua_gettop(L) - 2;
     lua_pushvalue(L, 2);
-    lua_pushcclosure(L, guarded_handler, 1);
-    lua_replace(L, 2);
-    lua_pushboolean(L, 1);
-    lua_pushvalue(L, 1);
-    lua_rotate(L, 3, 2);
-    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, finish_xpcall);
-    return finish_xpcall(L, status, 2);
+    lua_pushcclosure(L, xpcall_handler, 1);
+    lua_copy(L, 1, 2);
+    lua_replace(L, 1);  /* handler, f, arguments... */
+    return xpcall_finish(L, lua_pcallk(L, arguments, LUA_MULTRET, 1, 0, xpcall_finish), 0);
 }
 
-/* setmetatable without finalizers: a __gc would run during some later allocation, outside any run's
- * deadline, where an endless loop would stop the whole state. */
+/* setmetatable(table, metatable) (manual §6.1), refusing finalizers: a __gc would run during some later
+ * allocation, outside any run's deadline, where an endless loop would stop the whole state. The check is
+ * raw, as the collector's is when it decides what to finalize. */
 static int sandbox_setmetatable(lua_State *L) {
-    int t = lua_type(L, 2);
     luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
-    if (t == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
-        return luaL_error(L, "setmetatable: __gc metamethods are not available to scripts");
-    lshim_lazy_fill(L, 1);
-    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
-        return luaL_error(L, "cannot change a protected metatable");
+    int type = lua_type(L, 2);
+    luaL_argexpected(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table");
+    if (type == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "setmetatable: __gc metamethods are not available to scripts");
+    }
+    lshim_lazy_fill(L, 1);  /* a JSON table not built yet keeps its contents behind its metatable */
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
     lua_settop(L, 2);
     lua_setmetatable(L, 1);
     return 1;
@@ -746,7 +748,7 @@ void lshim_open_sandbox(lua_State *L) {
     int stringlib = lua_gettop(L);
     lua_newtable(L);
     copy_fields(L, stringlib, -1, STRING_ALLOWED);
-    lshim_pattern_register(L, -1);  /* find, match, gmatch, gsub that stop at the deadline */
+    lshim_pattern_register(L, -1, LSHIM_MEMO_WHEN_COSTLY);  /* find, match, gmatch, gsub that stop at the deadline */
     lua_pushliteral(L, "");
     lua_getmetatable(L, -1);        /* the shared string metatable */
     lua_pushvalue(L, -3);

@@ -69,6 +69,32 @@ import Testing
         #expect(values == ["item1", "item2", "item3", 2, "slept 1", "back", "dead"])
     }
 
+    /// xpcall is continuation-based: the protected function may wait for host calls (and yield to a script's
+    /// coroutine), at any depth of xpcalls, and errors after the wait still reach the right handler.
+    @Test func xpcallAcrossHostCallsAndYields() async throws {
+        let values = try await emitted(makeEngine(), """
+            local function handler(e) return "handled: " .. tostring(e) end
+            emit(select(2, xpcall(function()
+              local _, inner = xpcall(function() return sleep(1) end, handler)
+              local _, deeper = xpcall(function() return xpcall(async_echo, handler, "deep") end, handler)
+              return inner .. " / " .. async_echo("x") .. " / " .. tostring(deeper)
+            end, handler)))
+            emit(select(2, xpcall(function() sleep(1) error("late", 0) end, handler)))
+            emit(select(3, xpcall(function() return xpcall(function() sleep(1) async_fail("nope") end, handler) end, handler)))
+            local co = coroutine.wrap(function()
+              return xpcall(function() local v = coroutine.yield(sleep(1)) return v * 2 end, handler)
+            end)
+            emit(co())
+            emit(select(2, co(21)))
+            """)
+        #expect(values.count == 5)
+        #expect(values[0] == "slept 1 / x / true")
+        #expect(values[1] == "handled: late")
+        #expect(values[2].string?.hasPrefix("handled: ") == true && values[2].string?.contains("async_fail: nope") == true)
+        #expect(values[3] == "slept 1")
+        #expect(values[4] == 42)
+    }
+
     @Test func hostCallsWhereLuaCannotYieldSaySo() async throws {
         let engine = makeEngine()
         for source in ["table.sort({3, 1, 2}, function(a, b) sleep(1) return a < b end)",

@@ -115,4 +115,32 @@ import Testing
             """)
         #expect(values == ["mine"])
     }
+
+    /// The sandbox's own xpcall and setmetatable do what the manual says of Lua's.
+    @Test func xpcallAndSetmetatableFollowTheManual() async throws {
+        let values = try await emitted(makeEngine(), """
+            emit(select("#", xpcall(function(a, b) return a + b, "two" end, error, 1, 2)))
+            emit(select(2, xpcall(function(a, b) return a + b end, error, 1, 2)))
+            emit(select(2, xpcall(function() error({code = 7}) end, function(e) return e.code * 2 end)))
+            emit(select(2, xpcall(function() local t = nil; return t.x end, function(e) return "handled: " .. e end)))
+            emit(select(2, xpcall(error, function() error("the handler breaks too") end)))
+            emit(select(2, pcall(xpcall, print)))
+            local t = setmetatable({}, {__index = function(_, k) return k .. "!" end})
+            emit(t.hi)
+            emit(setmetatable(t, nil) == t and getmetatable(t) == nil)
+            emit(select(2, pcall(setmetatable, t, 5)))
+            emit(select(2, pcall(setmetatable, 5, {})))
+            """)
+        #expect(values.count == 10)
+        #expect(values[0] == 3)
+        #expect(values[1] == 3)
+        #expect(values[2] == 14)
+        #expect(values[3] == "handled: test.lua:4: attempt to index a nil value (local 't')")
+        #expect(values[4] == "error in error handling")
+        #expect(values[5].string?.contains("bad argument #2 to '?' (function expected, got no value)") == true, "\(values[5])")
+        #expect(values[6] == "hi!")
+        #expect(values[7] == true)
+        #expect(values[8].string?.contains("nil or table expected, got number") == true)
+        #expect(values[9].string?.contains("table expected, got number") == true)
+    }
 }
