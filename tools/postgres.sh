@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the tests and benchmarks: its data in a temporary folder, listening on a free
-# port on 127.0.0.1 only, with a random password and TLS (a certificate authority and a server certificate made
-# here by openssl, for localhost and 127.0.0.1).
+# port on loopback only, with a random password and TLS (a certificate authority and a server certificate made
+# here by openssl, for localhost and 127.0.0.1; the server also listens on 127.0.0.2, which the certificate does not
+# name, and another authority that signed nothing is made, so that tests can see verification refuse both).
 #
 #   eval "$(tools/postgres.sh start)"      # prints the variables below as shell assignments
 #   ... HOOKLINE_TEST_POSTGRES=postgres://postgres:<password>@127.0.0.1:<port>/postgres?sslmode=disable
-#   ... HOOKLINE_TEST_POSTGRES_CA=<folder>/tls/ca.pem   (the authority that signed the server's certificate)
+#   ... HOOKLINE_TEST_POSTGRES_CA=<folder>/tls/ca.pem   (the authority that signed the server's certificate;
+#       <folder>/tls/other-ca.pem did not sign it; <folder>/password holds the password)
 #   tools/postgres.sh stop "$HOOKLINE_TEST_POSTGRES_DIR"
 #
 # PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user (Debian's package makes it).
@@ -43,7 +45,9 @@ make_certificates() {
   printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$tls/server.ext"
   openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 2 \
     -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
-  chmod 600 "$tls/server.key" "$tls/ca.key"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Another authority" \
+    -keyout "$tls/other-ca.key" -out "$tls/other-ca.pem" 2>/dev/null
+  chmod 600 "$tls/server.key" "$tls/ca.key" "$tls/other-ca.key"
 }
 
 start() {
@@ -63,7 +67,7 @@ start() {
   for _ in 1 2 3 4 5; do
     port=$(free_port)
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "\
-        -c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir \
+        -c listen_addresses=127.0.0.1,127.0.0.2 -c port=$port -c unix_socket_directories=$dir \
         -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/tls/server.pem -c ssl_key_file=$dir/tls/server.key" \
         >/dev/null 2>&1; then
       echo "HOOKLINE_TEST_POSTGRES_DIR=$dir"

@@ -37,7 +37,7 @@ struct DatabaseFailure: CustomStringConvertible {
     }
 
     /// SQLSTATE classes and codes that mean the server is unavailable rather than the operation wrong: connection
-    /// exceptions, a read-only transaction (a standby), lack of resources, an operator's intervention (shutdown,
-    /// restart), a database that does not exist (yet).
-    static let outageStates = ["08", "25006", "53", "57", "3D000"]
+    /// exceptions, a read-only transaction (a standby), authentication refused, lack of resources, an operator's
+    /// intervention (shutdown, restart), a database that does not exist (yet).
+    static let outageStates = ["08", "25006", "28", "53", "57", "3D000"]
 }

@@ -63,7 +63,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
         self.connectTimeout = connectTimeout
         poolSize = 16
         workSignals = true
-        operationTimeout = .seconds(10)
+        operationTimeout = .seconds(5)
     }
 
     /// Parses `postgres://user[:password]@host[:port][/database][?sslmode=...&sslrootcert=...&connect_timeout=...]`

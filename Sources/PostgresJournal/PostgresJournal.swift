@@ -34,7 +34,9 @@ public final class PostgresJournal: Journal {
         running = Task { await client.run() }
         signals = configuration.workSignals ? WorkSignals(configuration: configuration, logger: logger) : nil
         do {
-            try await perform("bring the schema up to date", writes: true) { client in try await Schema.migrate(client) }
+            try await perform("bring the schema up to date", writes: true, within: .seconds(300)) { _ in
+                try await Schema.migrate(configuration, logger: logger)
+            }
         } catch {
             await close()
             throw JournalError(error.kind, "cannot open the journal at \(configuration): \(error.message)")
