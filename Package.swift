@@ -85,6 +85,7 @@ let package = Package(
         // The command line: a thin shell over the modules above.
         .executableTarget(name: "hookline", dependencies: [
             "HooklineApp", "EventDispatch", "Journal", "JSON", "LuaRuntime", "HostAPI", "ScriptTools", "Intake", "Observability",
+            "PostgresJournal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -114,7 +115,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
         // The journal's conformance suite, run against each backend, and the SQLite journal's own tests.
         .testTarget(name: "JournalTests", dependencies: [
-            "Journal", "PostgresJournal", .product(name: "PostgresNIO", package: "postgres-nio"),
+            "Journal", "PostgresJournal", "TestFixtures", .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         // Dispatch's plain values: the per-key scheduler, the work feed's call book, the retry policy.
         .testTarget(name: "EventDispatchTests", dependencies: ["EventDispatch", "Journal", "JSON"]),

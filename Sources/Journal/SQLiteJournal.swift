@@ -490,7 +490,7 @@ public final class SQLiteJournal: Journal {
 
     // MARK: helpers
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JournalError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JournalError) -> T {
         do {
             return try await pool.read(body)
         } catch {

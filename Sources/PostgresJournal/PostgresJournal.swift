@@ -25,22 +25,23 @@ public final class PostgresJournal: Journal {
     private let running: Task<Void, Never>
     private let closed = Atomic<Bool>(false)
 
-    /// Connects (a pool of `configuration.poolSize` connections) and brings the schema to this version.
+    /// Brings the schema up to this version (on a connection of its own), then starts a pool of
+    /// `configuration.poolSize` connections.
     public init(_ configuration: PostgresConfiguration, logger: Logger = Logger(label: "hookline.journal")) async throws(JournalError) {
+        let migration = await Deadline.run(.seconds(300)) { try await Schema.migrate(configuration, logger: logger) }
+        if case .failure(let error) = migration {
+            let failure = DatabaseFailure(error)
+            throw JournalError(failure.isOutage ? .unavailable : .corrupt, "cannot open the journal at \(configuration): \(failure)")
+        }
         self.configuration = configuration
         self.logger = logger
-        let client = PostgresClient(configuration: configuration.clientConfiguration(), backgroundLogger: logger)
+        // the pool tells of every connection it makes or loses at info: kept for the debug level
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .notice)
+        let client = PostgresClient(configuration: configuration.clientConfiguration(), backgroundLogger: poolLogger)
         self.client = client
         running = Task { await client.run() }
         signals = configuration.workSignals ? WorkSignals(configuration: configuration, logger: logger) : nil
-        do {
-            try await perform("bring the schema up to date", writes: true, within: .seconds(300)) { _ in
-                try await Schema.migrate(configuration, logger: logger)
-            }
-        } catch {
-            await close()
-            throw JournalError(error.kind, "cannot open the journal at \(configuration): \(error.message)")
-        }
     }
 
     public func close() async {

@@ -31,7 +31,8 @@ enum RecordBatch {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func append(_ run: RunRecord, to out: inout [UInt8]) {
+    /// One run as an object (`event` is the id it was recorded under).
+    static func append(_ run: RunRecord, to out: inout [UInt8]) {
         out += Array(#"{"event":\#(run.eventID.rawValue),"generation":\#(run.generation),"script":"#.utf8)
         JSONStrings.appendQuoted(storable(run.script), to: &out)
         out += Array(#","version":"#.utf8)
