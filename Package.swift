@@ -111,6 +111,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Benchmarks/HostAPIBenchmark"),
 
+        // The journal's appends and records on SQLite and PostgreSQL (Benchmarks/postgres-journal.sh).
+        .executableTarget(name: "PostgresJournalBenchmark", dependencies: [
+            "Journal", "PostgresJournal", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], path: "Benchmarks/PostgresJournalBenchmark"),
+
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
         // The journal's conformance suite, run against each backend, and the SQLite journal's own tests.

@@ -34,8 +34,10 @@ extension PostgresJournal {
     }
 
     public func body(of id: EventID) async throws(JournalError) -> [UInt8]? {
-        let rows = try await perform("read an event's body") { client in try await client.rows(BodyStatement(id: id.rawValue)) }
-        return rows.first.map { Array($0.readableBytesView) }
+        try await perform("read an event's body") { client in
+            try await client.rows("SELECT body FROM events WHERE id = \(id.rawValue)").first
+                .map { Array(try $0.decode(ByteBuffer.self).readableBytesView) }
+        }
     }
 }
 
@@ -66,19 +68,4 @@ struct AppendStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
-}
-
-struct BodyStatement: PostgresPreparedStatement {
-    static let sql = "SELECT body FROM events WHERE id = $1"
-    typealias Row = ByteBuffer
-
-    var id: Int64
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(id)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(ByteBuffer.self) }
 }

@@ -3,21 +3,22 @@ import PostgresNIO
 
 extension PostgresJournal {
     public func storeGet(endpoint: String, key: String, now: Int64) async throws(JournalError) -> String? {
-        let rows = try await perform("read the store") { client in
-            try await client.rows(StoreGetStatement(endpoint: endpoint, key: storable(key), now: now))
+        try await perform("read the store") { client in
+            try await client.rows("""
+                SELECT value FROM store WHERE endpoint = \(endpoint) AND key = \(storable(key))
+                  AND (expires_at IS NULL OR expires_at > \(now))
+                """).first?.decode(String.self)
         }
-        return rows.first
     }
 
     public func storeSet(endpoint: String, key: String, value: String, expiresAt: Int64?,
                          fence: Fence?) async throws(JournalError) {
-        let statement = StoreWriteStatement(
-            operation: .set(value: storable(value), expiresAt: expiresAt), endpoint: endpoint, key: storable(key), fence: fence)
-        try await write(statement, fence)
+        try await write(StoreWriteStatement(endpoint: endpoint, key: storable(key), value: storable(value), expiresAt: expiresAt,
+                                            fence: fence))
     }
 
     public func storeDelete(endpoint: String, key: String, fence: Fence?) async throws(JournalError) {
-        try await write(StoreWriteStatement(operation: .delete, endpoint: endpoint, key: storable(key), fence: fence), fence)
+        try await write(StoreWriteStatement(endpoint: endpoint, key: storable(key), value: nil, expiresAt: nil, fence: fence))
     }
 
     public func storeIncrement(endpoint: String, key: String, by: Double, expiresAt: Int64?, now: Int64,
@@ -35,9 +36,9 @@ extension PostgresJournal {
         }
     }
 
-    private func write(_ statement: StoreWriteStatement, _ fence: Fence?) async throws(JournalError) {
+    private func write(_ statement: StoreWriteStatement) async throws(JournalError) {
         let rows = try await perform("write to the store", writes: true) { client in try await client.rows(statement) }
-        guard rows.first == true else { throw JournalError.fenced(fence!.claim) }
+        guard rows.first == true else { throw JournalError.fenced(statement.fence!.claim) }
     }
 }
 
@@ -49,65 +50,26 @@ private func appendFence(_ fence: Fence?, to bindings: inout PostgresBindings) {
     bindings.append(fence?.claim.token)
 }
 
-struct StoreGetStatement: PostgresPreparedStatement {
-    static let sql = "SELECT value FROM store WHERE endpoint = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)"
-    typealias Row = String
-
-    var endpoint: String
-    var key: String
-    var now: Int64
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3)
-        bindings.append(endpoint)
-        bindings.append(key)
-        bindings.append(now)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
-}
-
-/// A set or a delete, under its fence; the row says whether the fence held.
+/// A set, or a delete (no value), under its fence; the row says whether the fence held.
 struct StoreWriteStatement: PostgresPreparedStatement {
-    // one statement for both, so that each has one plan cached per connection
-    static let sql = """
-        SELECT CASE WHEN $1 THEN hookline_store_set($2, $3, $4, $5, $6, $7, $8, $9)
-                    ELSE hookline_store_delete($2, $3, $6, $7, $8, $9) END
-        """
+    static let sql = "SELECT hookline_store_write($1, $2, $3, $4, $5, $6, $7, $8)"
     typealias Row = Bool
 
-    enum Operation {
-        case set(value: String, expiresAt: Int64?)
-        case delete
-    }
-
-    var operation: Operation
     var endpoint: String
     var key: String
+    var value: String?
+    var expiresAt: Int64?
     var fence: Fence?
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 9)
-        switch operation {
-        case .set(let value, let expiresAt):
-            bindings.append(true)
-            bindings.append(endpoint)
-            bindings.append(key)
-            bindings.append(value)
-            bindings.append(expiresAt)
-        case .delete:
-            bindings.append(false)
-            bindings.append(endpoint)
-            bindings.append(key)
-            bindings.append(String?.none)
-            bindings.append(Int64?.none)
-        }
+        var bindings = PostgresBindings(capacity: 8)
+        bindings.append(endpoint)
+        bindings.append(key)
+        bindings.append(value)
+        bindings.append(expiresAt)
         appendFence(fence, to: &bindings)
         return bindings
     }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Bool.self) }
 }
 
 /// NULL: fenced.
@@ -132,6 +94,4 @@ struct StoreIncrementStatement: PostgresPreparedStatement {
         appendFence(fence, to: &bindings)
         return bindings
     }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Double?.self) }
 }

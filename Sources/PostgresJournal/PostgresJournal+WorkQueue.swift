@@ -17,14 +17,17 @@ extension PostgresJournal {
 
     public func claimWaitingCalls(for node: NodeIdentity, limit: Int) async throws(JournalError) -> [CallClaim] {
         let rows = try await perform("claim waiting calls", writes: true) { client in
-            try await client.rows(ClaimStatement(node: node.incarnation, limit: limit))
+            try await client.rows("""
+                SELECT endpoint, call_id, token, oldest_pending FROM hookline_claim_waiting(\(node.incarnation), \(limit))
+                """).map { try $0.decode((String, String, Int64, Int64).self) }
         }
         return rows.sorted { $0.3 < $1.3 }.map { CallClaim(call: CallKey(endpoint: $0.0, callID: $0.1), token: $0.2) }
     }
 
     public func heldCalls(of node: NodeIdentity) async throws(JournalError) -> [CallClaim: Int64] {
         let rows = try await perform("read which calls this node holds") { client in
-            try await client.rows(HeldStatement(node: node.incarnation))
+            try await client.rows("SELECT endpoint, call_id, token, version FROM calls WHERE holder = \(node.incarnation)")
+                .map { try $0.decode((String, String, Int64, Int64).self) }
         }
         return Dictionary(uniqueKeysWithValues: rows.map { (CallClaim(call: CallKey(endpoint: $0.0, callID: $0.1), token: $0.2), $0.3) })
     }
@@ -78,38 +81,6 @@ struct HeartbeatStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {}
-}
-
-struct ClaimStatement: PostgresPreparedStatement {
-    static let sql = "SELECT endpoint, call_id, token, oldest_pending FROM hookline_claim_waiting($1, $2)"
-    typealias Row = (String, String, Int64, Int64)
-
-    var node: String
-    var limit: Int
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(node)
-        bindings.append(limit)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
-}
-
-struct HeldStatement: PostgresPreparedStatement {
-    static let sql = "SELECT endpoint, call_id, token, version FROM calls WHERE holder = $1"
-    typealias Row = (String, String, Int64, Int64)
-
-    var node: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(node)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 /// A claimed call's version and its pending events with their bodies and runs, in one statement: one snapshot,
@@ -182,6 +153,4 @@ struct RecordStatement: PostgresPreparedStatement {
         bindings.append(batch)
         return bindings
     }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
 }

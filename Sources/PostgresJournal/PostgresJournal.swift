@@ -73,6 +73,11 @@ public final class PostgresJournal: Journal {
     }
 }
 
+extension PostgresPreparedStatement where Row: PostgresDecodable {
+    /// Statements that answer one column.
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
 extension PostgresClient {
     /// Every row of a prepared statement.
     func rows<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {

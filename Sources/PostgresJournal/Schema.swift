@@ -326,29 +326,21 @@ enum Schema {
         END
         $$
         """,
+        // A set, or a delete when p_value is NULL; false: fenced, nothing written.
         """
-        CREATE FUNCTION hookline_store_set(p_endpoint text, p_key text, p_value text, p_expires_at bigint,
-                                           f_endpoint text, f_call_id text, f_holder text, f_token bigint)
+        CREATE FUNCTION hookline_store_write(p_endpoint text, p_key text, p_value text, p_expires_at bigint,
+                                             f_endpoint text, f_call_id text, f_holder text, f_token bigint)
         RETURNS boolean LANGUAGE plpgsql AS $$
         BEGIN
             IF NOT hookline_fence_holds(f_endpoint, f_call_id, f_holder, f_token) THEN
                 RETURN false;
             END IF;
-            INSERT INTO store (endpoint, key, value, expires_at) VALUES (p_endpoint, p_key, p_value, p_expires_at)
-            ON CONFLICT (endpoint, key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at;
-            RETURN true;
-        END
-        $$
-        """,
-        """
-        CREATE FUNCTION hookline_store_delete(p_endpoint text, p_key text,
-                                              f_endpoint text, f_call_id text, f_holder text, f_token bigint)
-        RETURNS boolean LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NOT hookline_fence_holds(f_endpoint, f_call_id, f_holder, f_token) THEN
-                RETURN false;
+            IF p_value IS NULL THEN
+                DELETE FROM store WHERE endpoint = p_endpoint AND key = p_key;
+            ELSE
+                INSERT INTO store (endpoint, key, value, expires_at) VALUES (p_endpoint, p_key, p_value, p_expires_at)
+                ON CONFLICT (endpoint, key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at;
             END IF;
-            DELETE FROM store WHERE endpoint = p_endpoint AND key = p_key;
             RETURN true;
         END
         $$
