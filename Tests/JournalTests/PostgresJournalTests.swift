@@ -235,6 +235,38 @@ import Testing
         }
     }
 
+    /// The listening connection is made again when it is lost (here: its server process ended by an
+    /// administrator), and signals flow again.
+    @Test func signalsComeBackAfterTheListeningConnectionIsLost() async throws {
+        try await Self.withDatabase(journals: 2) { configuration, journals in
+            let (a, b) = (journals[0], journals[1])
+            try await a.heartbeat(Self.nodeA, lease: .seconds(30))
+            try await b.heartbeat(Self.nodeB, lease: .seconds(30))
+            let signals = try #require(b.workSignals(for: Self.nodeB))
+            func listener() async throws -> Int32? {
+                try await TestDatabase.query(configuration, """
+                    SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'
+                    """).first?.decode(Int32.self)
+            }
+            func waitForListener(replacing old: Int32?) async throws -> Int32 {
+                let deadline = ContinuousClock.now + .seconds(15)
+                while true {
+                    if let pid = try await listener(), pid != old, b.signals?.isListening == true { return pid }
+                    guard ContinuousClock.now < deadline else { throw TestFailure("no connection listens for signals") }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            let first = try await waitForListener(replacing: nil)
+            try await TestDatabase.administer(configuration, "SELECT pg_terminate_backend(\(first))")
+            let second = try await waitForListener(replacing: first)
+            #expect(second != first)
+            _ = try await Self.stored(b, Self.event("CA1", "k1"), by: Self.nodeB)
+            _ = try await Self.stored(a, Self.event("CA1", "k2"), by: Self.nodeA)
+            var iterator = signals.makeAsyncIterator()
+            #expect(await iterator.next() == CallKey(endpoint: "default", callID: "CA1"))
+        }
+    }
+
     @Test func withoutSignalsNodesPoll() async throws {
         try await Self.withDatabase(journals: 1, { $0.workSignals = false }) { _, journals in
             #expect(journals[0].workSignals(for: Self.nodeA) == nil)
@@ -301,6 +333,10 @@ import Testing
         try await Self.withDatabase { configuration, journals in
             let journal = journals[0]
             #expect(await journal.checkWritable())
+            _ = try await Self.stored(journal, Self.event("CA1", "k0"), by: Self.nodeA)
+            let statistics = try await journal.statistics()
+            #expect(statistics.pending == 1)
+            #expect(statistics.bytesOnDisk > 8_192, "the size of Hookline's tables, indexes and TOAST: \(statistics.bytesOnDisk)")
             await journal.close()
             #expect(await journal.checkWritable() == false)
             await #expect(throws: JournalError.self) {
