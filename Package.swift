@@ -8,7 +8,7 @@ let package = Package(
     products: [
         .executable(name: "hookline", targets: ["hookline"]),
         // The modules, for the packages beside this one (Benchmarks/) that measure them.
-        .library(name: "HooklineModules", targets: ["JSON", "LuaRuntime", "Journal", "Observability", "Intake", "Server", "HostAPI", "EventDispatch", "HooklineApp", "ScriptTools"]),
+        .library(name: "HooklineModules", targets: ["JSON", "LuaRuntime", "Journal", "Observability", "Intake", "Server", "HostAPI", "EventDispatch", "HooklineApp", "ScriptTools", "PostgresJournal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Debian's liblua5.4 (pkg-config lua5.4) and the C shim for everything that must raise or yield.
@@ -33,6 +34,11 @@ let package = Package(
 
         // The journal: events, runs and the scripts' store, in SQLite (GRDB) behind a protocol.
         .target(name: "Journal", dependencies: ["JSON", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The journal for several nodes on one PostgreSQL database (postgres-nio), passing the same conformance suite.
+        .target(name: "PostgresJournal", dependencies: [
+            "Journal", "JSON", .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Observability", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
         // Intake: strict parsing, identification, warnings, redaction, journaling of each delivery.
         .target(name: "Intake", dependencies: [
@@ -81,6 +87,7 @@ let package = Package(
         // The command line: a thin shell over the modules above.
         .executableTarget(name: "hookline", dependencies: [
             "HooklineApp", "EventDispatch", "Journal", "JSON", "LuaRuntime", "HostAPI", "ScriptTools", "Intake", "Observability",
+            "PostgresJournal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -93,7 +100,9 @@ let package = Package(
         .executableTarget(name: "PatternOracle", dependencies: ["PatternOracleKit"], path: "Tests/PatternOracle"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
         // The journal's conformance suite, run against each backend, and the SQLite journal's own tests.
-        .testTarget(name: "JournalTests", dependencies: ["Journal"]),
+        .testTarget(name: "JournalTests", dependencies: [
+            "Journal", "PostgresJournal", "TestFixtures", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         // Dispatch's plain values: the per-key scheduler, the work feed's call book, the retry policy.
         .testTarget(name: "EventDispatchTests", dependencies: ["EventDispatch", "Journal", "JSON"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestFixtures", "PatternOracleKit"]),

@@ -10,6 +10,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -33,5 +34,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "HostAPIBenchmark"),
+
+        // The journal's appends and records on SQLite and PostgreSQL (postgres-journal.sh).
+        .executableTarget(name: "PostgresJournalBenchmark", dependencies: [
+            .product(name: "HooklineModules", package: "Hookline"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], path: "PostgresJournalBenchmark"),
     ]
 )

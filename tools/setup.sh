@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what Hookline needs to build on Debian when it is missing: Lua 5.4 and SQLite headers.
+# Installs what Hookline needs to build and test on Debian when it is missing: Lua 5.4 and SQLite headers, and
+# PostgreSQL with openssl for the throwaway server the tests start (tools/postgres.sh).
 set -euo pipefail
 missing=()
-for package in liblua5.4-dev libsqlite3-dev pkg-config; do
+for package in liblua5.4-dev libsqlite3-dev pkg-config postgresql openssl; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

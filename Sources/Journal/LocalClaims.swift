@@ -125,10 +125,7 @@ final class LocalClaims: Sendable {
     /// Throws `fenced` unless the fence's claim is still its node's.
     func check(_ fence: Fence?) throws(JournalError) {
         guard let fence, !holds(fence.claim, fence.node) else { return }
-        throw JournalError(.fenced, """
-            the call \(fence.claim.call) was taken over by another node (its lease on this node ended), so this run \
-            may no longer change its state
-            """)
+        throw JournalError.fenced(fence.claim)
     }
 
     /// The call's version now, when `claim` is still `node`'s.

@@ -138,6 +138,15 @@ public struct RunProgress: Sendable, Equatable {
         self.finished = finished
         self.attempts = attempts
     }
+
+    /// Counts one recorded attempt of the event's current generation (in the order they were recorded).
+    public mutating func count(script: String, outcome: RunOutcome?, attempt: Int) {
+        if outcome == .failed {
+            attempts[script] = max(attempts[script] ?? 0, attempt)
+        } else {
+            finished.insert(script)
+        }
+    }
 }
 
 /// Why the journal could not do what was asked. `unavailable`: nothing was stored (the database or disk
@@ -154,4 +163,12 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// A write refused because `claim` is no longer its node's.
+    public static func fenced(_ claim: CallClaim) -> JournalError {
+        JournalError(.fenced, """
+            the call \(claim.call) was taken over by another node (its lease on this node ended), so this run may no \
+            longer change its state
+            """)
+    }
 }

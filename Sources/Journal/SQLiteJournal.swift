@@ -240,12 +240,8 @@ public final class SQLiteJournal: Journal {
         for row in rows {
             let id = EventID(row["event_id"] as Int64)
             guard generations[id] == (row["generation"] as Int) else { continue }
-            let script: String = row["script"]
-            if RunOutcome(rawValue: row["outcome"]) == .failed {
-                progress[id, default: RunProgress()].attempts[script] = max(progress[id]?.attempts[script] ?? 0, row["attempt"])
-            } else {
-                progress[id, default: RunProgress()].finished.insert(script)
-            }
+            progress[id, default: RunProgress()].count(script: row["script"], outcome: RunOutcome(rawValue: row["outcome"]),
+                                                       attempt: row["attempt"])
         }
         return progress
     }
@@ -494,7 +490,7 @@ public final class SQLiteJournal: Journal {
 
     // MARK: helpers
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JournalError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JournalError) -> T {
         do {
             return try await pool.read(body)
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import PostgresJournal
 import Testing
 
 /// A journal backend under test: each test gets empty journals of its own, one per node, on the same data
@@ -10,7 +11,7 @@ struct Backend: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static let all: [Backend] = [.sqlite]
+    static let all: [Backend] = [.sqlite, .postgres]
 
     static let sqlite = Backend(name: "SQLite") {
         let folder = NSTemporaryDirectory() + "hookline-journal-" + UUID().uuidString
@@ -18,6 +19,27 @@ struct Backend: Sendable, CustomTestStringConvertible {
         return Journals(first: journal, second: journal) {
             await journal.close()
             try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+
+    /// A fresh database per test on the test server (see `TestDatabase`), dropped at the end; two journals on it,
+    /// each with a pool of its own, as two nodes would have.
+    static let postgres = Backend(name: "PostgreSQL") {
+        let configuration = try await TestDatabase.create()
+        var opened: [PostgresJournal] = []
+        do {
+            opened.append(try await PostgresJournal(configuration))
+            opened.append(try await PostgresJournal(configuration))
+        } catch {
+            for journal in opened { await journal.close() }
+            await TestDatabase.drop(configuration)
+            throw error
+        }
+        let (first, second) = (opened[0], opened[1])
+        return Journals(first: first, second: second) {
+            await first.close()
+            await second.close()
+            await TestDatabase.drop(configuration)
         }
     }
 }

@@ -1,0 +1,89 @@
+import Journal
+import PostgresNIO
+
+extension PostgresJournal {
+    public func events(matching query: EventQuery) async throws(JournalError) -> [EventSummary] {
+        var sql = "SELECT \(Self.summaryColumns) FROM events"
+        var binds = PostgresBindings()
+        var conditions: [String] = []
+        func bind(_ condition: (String) -> String, _ append: (inout PostgresBindings) -> Void) {
+            append(&binds)
+            conditions.append(condition("$\(binds.count)"))
+        }
+        if let type = query.type { bind({ "type = \($0)" }) { $0.append(type) } }
+        if let call = query.callID { bind({ "call_id = \($0)" }) { $0.append(call) } }
+        if let endpoint = query.endpoint { bind({ "endpoint = \($0)" }) { $0.append(endpoint) } }
+        if let since = query.since { bind({ "received_at >= \($0)" }) { $0.append(since) } }
+        if !query.states.isEmpty { bind({ "state = ANY(\($0))" }) { $0.append(query.states.map(\.rawValue)) } }
+        if !query.ids.isEmpty { bind({ "id = ANY(\($0))" }) { $0.append(query.ids.map(\.rawValue)) } }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        binds.append(query.limit)
+        sql += " ORDER BY id DESC LIMIT $\(binds.count)"
+        let statement = PostgresQuery(unsafeSQL: sql, binds: binds)
+        let rows = try await perform("list events") { client in try await client.rows(statement) }
+        do {
+            return try rows.map(Self.summary)
+        } catch {
+            throw JournalError(.corrupt, "cannot read the events listed: \(error)")
+        }
+    }
+
+    public func event(_ id: EventID) async throws(JournalError) -> EventDetail? {
+        let (events, runs) = try await perform("read an event") { client in
+            async let event = client.rows("""
+                SELECT \(unescaped: Self.summaryColumns), request_id, dedup_key, body FROM events WHERE id = \(id.rawValue)
+                """)
+            async let runs = client.rows("""
+                SELECT generation, script, script_version, attempt, started_at, duration_us, outcome, error_kind, error,
+                       error_line, host_calls
+                FROM runs WHERE event_id = \(id.rawValue) ORDER BY id
+                """)
+            return try await (event, runs)
+        }
+        guard let row = events.first else { return nil }
+        do {
+            let cells = row.makeRandomAccess()
+            let requestID = try cells["request_id"].decode(String.self)
+            let dedupKey = try cells["dedup_key"].decode(String.self)
+            let body = try cells["body"].decode(ByteBuffer.self)
+            return EventDetail(summary: try Self.summary(row), requestID: requestID, dedupKey: dedupKey,
+                               body: Array(body.readableBytesView), runs: try runs.map { run in
+                let (generation, script, version, attempt, started, duration, outcome, kind, error, line, calls) = try run.decode(
+                    (Int, String, String, Int, Int64, Int64, String, String?, String?, Int?, [String]).self)
+                return RunRecord(eventID: id, generation: generation, script: script, scriptVersion: version, attempt: attempt,
+                                 startedAt: started, durationMicroseconds: duration, outcome: RunOutcome(rawValue: outcome) ?? .failed,
+                                 errorKind: kind, error: error, errorLine: line, hostCalls: calls)
+            })
+        } catch {
+            throw JournalError(.corrupt, "cannot read event \(id): \(error)")
+        }
+    }
+
+    public func statistics() async throws(JournalError) -> JournalStatistics {
+        let rows = try await perform("count the pending events") { client in
+            try await client.rows("""
+                SELECT (SELECT count(*) FROM events WHERE state = 'pending'),
+                       (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+                        WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
+                          AND c.relname = ANY(\(Self.tables)))
+                """)
+        }
+        guard let (pending, bytes) = try? rows.first?.decode((Int, Int64).self) else {
+            throw JournalError(.corrupt, "cannot count the pending events: the database answered no row")
+        }
+        return JournalStatistics(pending: pending, bytesOnDisk: bytes)
+    }
+
+    /// Hookline's tables (their indexes and TOAST count with them).
+    static let tables = ["events", "runs", "calls", "nodes", "store", "alert_folds", "schema_migrations"]
+
+    static let summaryColumns = "id, received_at, endpoint, type, call_id, state, generation, warnings, size, finished_at"
+
+    static func summary(_ row: PostgresRow) throws -> EventSummary {
+        let (id, receivedAt, endpoint, type, callID, state, generation, warnings, size, finishedAt) = try row.decode(
+            (Int64, Int64, String, String, String, String, Int, [String], Int, Int64?).self)
+        return EventSummary(id: EventID(id), receivedAt: receivedAt, endpoint: endpoint, type: type, callID: callID,
+                            state: EventState(rawValue: state) ?? .pending, generation: generation, warnings: warnings,
+                            size: size, finishedAt: finishedAt)
+    }
+}

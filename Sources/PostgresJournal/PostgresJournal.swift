@@ -1,0 +1,99 @@
+import Journal
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The journal of several nodes on one PostgreSQL database: events with their bodies, runs, the scripts'
+/// store and alert folding in tables, and the claims on calls too (`calls`, `nodes`), so that every node sees
+/// the same work, leases and fences. Leases run on the database's clock. Each operation is one round trip
+/// where it can be (a function in the schema does the work: see `Schema`).
+///
+/// ```swift
+/// let configuration = try PostgresConfiguration.parse("postgres://hookline@db:5432/hookline?sslmode=verify-full")
+/// let journal = try await PostgresJournal(configuration)   // migrates the schema (safe with several nodes)
+/// let outcome = try await journal.append(event, claimant: node)
+/// await journal.close()
+/// ```
+public final class PostgresJournal: Journal {
+    public let configuration: PostgresConfiguration
+    let client: PostgresClient
+    let logger: Logger
+    /// Appends of one call, one after another (see `CallSequencer`).
+    let appends = CallSequencer()
+    let health = WriteHealth()
+    let signals: WorkSignals?
+    private let running: Task<Void, Never>
+    private let closed = Atomic<Bool>(false)
+
+    /// Brings the schema up to this version (on a connection of its own), then starts a pool of
+    /// `configuration.poolSize` connections.
+    public init(_ configuration: PostgresConfiguration, logger: Logger = Logger(label: "hookline.journal")) async throws(JournalError) {
+        let migration = await Deadline.run(.seconds(300)) { try await Schema.migrate(configuration, logger: logger) }
+        if case .failure(let error) = migration {
+            let failure = DatabaseFailure(error)
+            throw JournalError(failure.isOutage ? .unavailable : .corrupt, "cannot open the journal at \(configuration): \(failure)")
+        }
+        self.configuration = configuration
+        self.logger = logger
+        // the pool tells of every connection it makes or loses at info: kept for the debug level
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .notice)
+        let client = PostgresClient(configuration: configuration.clientConfiguration(), backgroundLogger: poolLogger)
+        self.client = client
+        running = Task { await client.run() }
+        signals = configuration.workSignals ? WorkSignals(configuration: configuration, logger: logger) : nil
+    }
+
+    public func close() async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await signals?.stop()
+        running.cancel()
+        await running.value
+    }
+
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    /// Runs one operation within `configuration.operationTimeout`; what fails becomes a `JournalError` that says
+    /// what could not be done. The outcome of a write (and any failure to reach the database) is what
+    /// `checkWritable` answers from.
+    func perform<T: Sendable>(_ what: String, writes: Bool = false, within limit: Duration? = nil,
+                              _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(JournalError) -> T {
+        guard !isClosed else { throw JournalError(.unavailable, "the journal is closed") }
+        let client = self.client
+        let limit = limit ?? configuration.operationTimeout
+        switch await Deadline.run(limit, { try await body(client) }) {
+        case .success(let value):
+            if writes { health.noted(writable: true) }
+            return value
+        case .failure(let error):
+            let failure = DatabaseFailure(error)
+            if writes || failure.isOutage { health.noted(writable: !failure.isOutage) }
+            throw JournalError(failure.isOutage ? .unavailable : .corrupt, "cannot \(what): \(failure)")
+        }
+    }
+}
+
+extension PostgresPreparedStatement where Row: PostgresDecodable {
+    /// Statements that answer one column.
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+extension PostgresClient {
+    /// Every row of a prepared statement.
+    func rows<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        var rows: [Statement.Row] = []
+        for try await row in try await execute(statement) { rows.append(row) }
+        return rows
+    }
+
+    /// Every row of a query.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await self.query(query).collect()
+    }
+}
+
+/// Text for a column: PostgreSQL's text cannot hold a NUL character, which scripts (errors, host calls) and
+/// deliveries may carry; each becomes U+FFFD, so that the write never fails for it.
+func storable(_ text: String) -> String {
+    text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+}
