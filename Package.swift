@@ -77,7 +77,7 @@ let package = Package(
         // Assembly: settings (flags, environment, config file), logs, and the service group that starts and
         // stops the journal, the dispatcher and the server together.
         .target(name: "HooklineApp", dependencies: [
-            "EventDispatch", "HostAPI", "Intake", "Journal", "LuaRuntime", "Observability", "Server", "JSON",
+            "EventDispatch", "PostgresJournal", "HostAPI", "Intake", "Journal", "LuaRuntime", "Observability", "Server", "JSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),

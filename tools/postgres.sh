@@ -8,6 +8,8 @@
 #   ... HOOKLINE_TEST_POSTGRES=postgres://postgres:<password>@127.0.0.1:<port>/postgres?sslmode=disable
 #   ... HOOKLINE_TEST_POSTGRES_CA=<folder>/tls/ca.pem   (the authority that signed the server's certificate;
 #       <folder>/tls/other-ca.pem did not sign it; <folder>/password holds the password)
+#   tools/postgres.sh pause "$HOOKLINE_TEST_POSTGRES_DIR"   # stops it at once, keeping its data (a crash)
+#   tools/postgres.sh resume "$HOOKLINE_TEST_POSTGRES_DIR"  # starts it again on the same port
 #   tools/postgres.sh stop "$HOOKLINE_TEST_POSTGRES_DIR"
 #
 # PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user (Debian's package makes it).
@@ -17,7 +19,7 @@ find_bin() {
   local dir
   dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
-    echo "postgres.sh: no PostgreSQL server found in /usr/lib/postgresql/*/bin; run tools/setup.sh (it installs Debian's postgresql)" >&2
+    echo "postgres.sh: no PostgreSQL server found in /usr/lib/postgresql/*/bin; run tools/setup.sh --tests (it installs Debian's postgresql)" >&2
     exit 1
   fi
   echo "$dir"
@@ -66,9 +68,9 @@ start() {
   # a port can be taken between the check and the server's bind: try a few
   for _ in 1 2 3 4 5; do
     port=$(free_port)
-    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "\
-        -c listen_addresses=127.0.0.1,127.0.0.2 -c port=$port -c unix_socket_directories=$dir \
-        -c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/tls/server.pem -c ssl_key_file=$dir/tls/server.key" \
+    printf '%s' "-c listen_addresses=127.0.0.1,127.0.0.2 -c port=$port -c unix_socket_directories=$dir \
+-c max_connections=300 -c ssl=on -c ssl_cert_file=$dir/tls/server.pem -c ssl_key_file=$dir/tls/server.key" >"$dir/options"
+    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "$(cat "$dir/options")" \
         >/dev/null 2>&1; then
       echo "HOOKLINE_TEST_POSTGRES_DIR=$dir"
       echo "HOOKLINE_TEST_POSTGRES=postgres://postgres:$password@127.0.0.1:$port/postgres?sslmode=disable"
@@ -82,12 +84,28 @@ start() {
   exit 1
 }
 
+check_folder() {
+  case "${1:-}" in
+    /tmp/hookline-postgres.*) ;;
+    *) echo "postgres.sh: give the folder that start printed (HOOKLINE_TEST_POSTGRES_DIR)" >&2; exit 2 ;;
+  esac
+}
+
+# A server that stops at once, as a crash or a cut power supply would leave it (its data is kept)...
+pause() {
+  check_folder "${1:-}"
+  as_owner "$(find_bin)/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null
+}
+
+# ...and starts again on the same port.
+resume() {
+  check_folder "${1:-}"
+  as_owner "$(find_bin)/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 start -o "$(cat "$1/options")" >/dev/null
+}
+
 stop() {
   local dir=${1:-}
-  case "$dir" in
-    /tmp/hookline-postgres.*) ;;
-    *) echo "postgres.sh stop: give the folder that start printed (HOOKLINE_TEST_POSTGRES_DIR)" >&2; exit 2 ;;
-  esac
+  check_folder "$dir"
   if [ -d "$dir/data" ]; then
     as_owner "$(find_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -97,5 +115,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: tools/postgres.sh start | stop FOLDER" >&2; exit 2 ;;
+  pause) pause "${2:-}" ;;
+  resume) resume "${2:-}" ;;
+  *) echo "usage: tools/postgres.sh start | stop FOLDER | pause FOLDER | resume FOLDER" >&2; exit 2 ;;
 esac

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs what Hookline needs to build and test on Debian when it is missing: Lua 5.4 and SQLite headers, and
-# PostgreSQL with openssl for the throwaway server the tests start (tools/postgres.sh).
+# Installs what Hookline needs on Debian when it is missing: to build it, Lua 5.4 and SQLite headers; with
+# --tests, also what the tests start for real: PostgreSQL with openssl (tools/postgres.sh) and nginx (the load
+# balancer in front of several nodes).
 set -euo pipefail
+packages=(liblua5.4-dev libsqlite3-dev pkg-config)
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(postgresql openssl nginx)
+fi
 missing=()
-for package in liblua5.4-dev libsqlite3-dev pkg-config postgresql openssl; do
+for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

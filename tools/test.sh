@@ -3,7 +3,7 @@
 # the tests that need one, runs the Swift test suites, and stops the server however they end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
+tools/setup.sh --tests
 swift build --build-tests
 eval "$(tools/postgres.sh start)"
 trap 'tools/postgres.sh stop "$HOOKLINE_TEST_POSTGRES_DIR"' EXIT

@@ -6,6 +6,7 @@ import Journal
 import Logging
 import LuaRuntime
 import Observability
+import PostgresJournal
 import Server
 import ServiceLifecycle
 import Synchronization
@@ -17,6 +18,8 @@ public final class Hookline: Sendable {
     public let settings: Settings
     public let port: Int
     public let journal: any Journal
+    /// This process as a node of the journal's work (its name and incarnation).
+    public let node: NodeIdentity
     public let dispatcher: Dispatcher
     public let telemetry: Telemetry
     /// The secret deliveries to `/webhook` must carry (configured or generated), nil when running open.
@@ -24,11 +27,12 @@ public final class Hookline: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    private init(settings: Settings, port: Int, journal: any Journal, dispatcher: Dispatcher, telemetry: Telemetry,
+    private init(settings: Settings, port: Int, journal: any Journal, node: NodeIdentity, dispatcher: Dispatcher, telemetry: Telemetry,
                  secret: String?, group: ServiceGroup, running: Task<Void, any Error>) {
         self.settings = settings
         self.port = port
         self.journal = journal
+        self.node = node
         self.dispatcher = dispatcher
         self.telemetry = telemetry
         self.secret = secret
@@ -40,18 +44,27 @@ public final class Hookline: Sendable {
     /// shut down gracefully (the command line wants it; tests do not).
     public static func start(_ settings: Settings, logger: Logger, handleSignals: Bool = false) async throws -> Hookline {
         let telemetry = Telemetry()
-        let journal = try SQLiteJournal(directory: settings.data)
+        let node = NodeIdentity.starting(name: settings.nodeName ?? ProcessInfo.processInfo.hostName)
+        var logger = logger
+        logger[metadataKey: "node"] = .string(node.name)
+        guard settings.lease >= settings.scriptTimeout + .seconds(2) else {
+            throw SettingsError("""
+                --lease (\(settings.lease)) must be at least --script-timeout (\(settings.scriptTimeout)) plus 2 s: a node stops \
+                starting runs when its lease might end before a run could finish
+                """)
+        }
+        let journal = try await openJournal(settings, logger: logger)
         let secret = try resolveSecret(settings, logger: logger)
         let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: telemetry)
         var endpointFolders: [String: String] = [:]
         for endpoint in settings.endpoints { if let scripts = endpoint.scripts { endpointFolders[endpoint.name] = scripts } }
-        let node = NodeIdentity.starting(name: ProcessInfo.processInfo.hostName)
         let dispatcher = Dispatcher(
             queue: journal, node: node, effects: services.effects, telemetry: telemetry, logger: logger,
             settings: DispatchSettings(limits: LuaLimits(timeout: settings.scriptTimeout, memory: settings.scriptMemory),
                                        retries: settings.retries, retryBackoff: settings.retryBackoff, poolSize: settings.workers,
                                        runsPerEngine: settings.runsPerWorker, window: settings.dispatchWindow,
-                                       reloadInterval: settings.reloadInterval > .zero ? settings.reloadInterval : nil),
+                                       reloadInterval: settings.reloadInterval > .zero ? settings.reloadInterval : nil,
+                                       lease: settings.lease, pollInterval: settings.pollInterval),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
         await dispatcher.start()
         let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,
@@ -90,7 +103,7 @@ public final class Hookline: Sendable {
             try await running.value
             throw SettingsError("the server stopped before it started listening")
         }
-        return Hookline(settings: settings, port: port, journal: journal, dispatcher: dispatcher, telemetry: telemetry,
+        return Hookline(settings: settings, port: port, journal: journal, node: node, dispatcher: dispatcher, telemetry: telemetry,
                         secret: secret, group: group, running: running)
     }
 
@@ -105,12 +118,35 @@ public final class Hookline: Sendable {
         try await running.value
     }
 
-    /// The configured secret, or the one stored in the data folder, or a new one (stored owner-only).
+    /// The journal the settings name: PostgreSQL with `--database`, shared by every node; else SQLite in the
+    /// data folder.
+    public static func openJournal(_ settings: Settings, logger: Logger,
+                                   environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> any Journal {
+        guard let url = settings.database else { return try SQLiteJournal(directory: settings.data) }
+        let password: PostgresConfiguration.PasswordSource? =
+            if let file = settings.databasePasswordFile { .file(file) }
+            else if environment["HOOKLINE_DATABASE_PASSWORD"] != nil { .environment("HOOKLINE_DATABASE_PASSWORD") }
+            else { nil }
+        var configuration = try PostgresConfiguration.parse(url, password: password, environment: environment)
+        if let authorities = settings.databaseCA { configuration.rootCertificatePath = authorities }
+        configuration.workSignals = settings.databaseSignals
+        logger.info("journal in PostgreSQL", metadata: ["database": "\(configuration)"])
+        return try await PostgresJournal(configuration, logger: logger)
+    }
+
+    /// The configured secret, or the one stored in the data folder, or a new one (stored owner-only). Nodes
+    /// sharing a database never make one of their own: each would refuse the others' deliveries.
     static func resolveSecret(_ settings: Settings, logger: Logger) throws -> String? {
         if let secret = settings.secret { return secret }
         if settings.open {
             logger.warning("running OPEN: deliveries to /webhook are accepted without any secret (--open); anyone who can reach this port can post events")
             return nil
+        }
+        if settings.database != nil {
+            throw SettingsError("""
+                with --database every node must take the same secret: set --secret or HOOKLINE_SECRET (e.g. from a \
+                secrets file) on each node; a node of several never generates one of its own
+                """)
         }
         let path = (settings.data as NSString).appendingPathComponent("secret")
         if let stored = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),

@@ -24,6 +24,20 @@ public struct SettingDeclarations: Sendable {
                                help: "Folder of the journal, the event bodies and the generated secret.")
     package let out = Setting("out", .optionalText("folder"), default: nil, shown: "<data>/out",
                               help: "Folder that scripts' file.write, file.append and file.read use.")
+    package let database = Setting("database", .optionalText("url"), default: nil, shown: "SQLite in the data folder", secret: true,
+                                   help: "PostgreSQL to keep events, runs and the store in, shared by every node: postgres://user@host:5432/db?sslmode=verify-full. The password comes from --database-password-file or HOOKLINE_DATABASE_PASSWORD, rather than the URL.")
+    package let databasePasswordFile = Setting("database-password-file", .optionalText("file"), default: nil,
+                                               help: "File whose first line is the database password.")
+    package let databaseCA = Setting("database-ca", .optionalText("file"), default: nil,
+                                     help: "Certificate authorities (PEM) the database's certificate must be signed by (as sslrootcert in the URL).")
+    package let databaseSignals = Setting("database-signals", .boolean, default: true,
+                                          help: "Learn of work for this node's calls by LISTEN/NOTIFY on one connection; false polls instead (needed behind PgBouncer in transaction mode, which breaks LISTEN).")
+    package let nodeName = Setting("node-name", .optionalText("name"), default: nil, shown: "the host name",
+                                   help: "This node's name in logs, metrics and the journal's leases.")
+    package let lease = Setting("lease", .duration, default: .seconds(15),
+                                help: "How long a node's calls stay its own without a renewal (renewed every third of it); a node that dies hands its work over after this. Longer than --script-timeout plus a second.")
+    package let pollInterval = Setting("poll-interval", .duration, default: .seconds(1),
+                                       help: "How often the journal is asked for waiting work (calls nobody holds, a dead node's calls, replays).")
     package let secret = Setting("secret", .optionalText("secret"), default: nil, shown: "generated", secret: true,
                                  help: "Secret that deliveries carry in x-interactly-secret. Without one, a secret is generated once and kept in the data folder.")
     package let open = Setting("open", .boolean, default: false,

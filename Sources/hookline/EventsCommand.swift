@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import JSON
+import HooklineApp
 import Journal
+import Logging
 
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,11 +39,10 @@ struct EventsCommand: AsyncParsableCommand {
         var limit = 20
         @Flag(help: "One JSON object per line, for scripts and jq.")
         var json = false
-        @Option(help: "Data folder.")
-        var data = "./data"
+        @OptionGroup var journalLocation: JournalLocation
 
         func run() async throws {
-            let journal = try openJournal(data)
+            let journal = try await journalLocation.open()
             var states: [EventState] = []
             if failed { states.append(.failed) }
             if pending { states.append(.pending) }
@@ -71,12 +72,11 @@ struct EventsCommand: AsyncParsableCommand {
         var id: String
         @Flag(help: "As one JSON object.")
         var json = false
-        @Option(help: "Data folder.")
-        var data = "./data"
+        @OptionGroup var journalLocation: JournalLocation
 
         func run() async throws {
             guard let eventID = EventID(id) else { throw ValidationError("'\(id)' is not an event id") }
-            let journal = try openJournal(data)
+            let journal = try await journalLocation.open()
             let detail = try await journal.event(eventID)
             await journal.close()
             guard let detail else {
@@ -116,11 +116,33 @@ struct EventsCommand: AsyncParsableCommand {
     }
 }
 
+/// A single node's journal in its data folder, which must exist.
 func openJournal(_ data: String) throws -> SQLiteJournal {
     guard FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("journal.sqlite")) else {
-        throw ValidationError("no journal in \(data) (where `hookline serve` keeps it; see --data)")
+        throw ValidationError("no journal in \(data) (where `hookline serve` keeps it; see --data, or --database for a cluster)")
     }
     return try SQLiteJournal(directory: data)
+}
+
+/// Where the journal verbs find the journal: the data folder's SQLite file, or the nodes' PostgreSQL.
+struct JournalLocation: ParsableArguments {
+    @Option(help: "Data folder of a single node's journal.")
+    var data = "./data"
+    @Option(help: "PostgreSQL URL of a cluster's journal (HOOKLINE_DATABASE); the password from --database-password-file or HOOKLINE_DATABASE_PASSWORD.")
+    var database: String?
+    @Option(help: "File whose first line is the database password.")
+    var databasePasswordFile: String?
+
+    func open() async throws -> any Journal {
+        let environment = ProcessInfo.processInfo.environment
+        var settings = Settings()
+        settings.data = data
+        settings.database = database ?? environment["HOOKLINE_DATABASE"].flatMap { $0.isEmpty ? nil : $0 }
+        settings.databasePasswordFile = databasePasswordFile ?? environment["HOOKLINE_DATABASE_PASSWORD_FILE"]
+        if settings.database == nil { return try openJournal(data) }
+        let quiet = Logger(label: "hookline") { _ in SwiftLogNoOpLogHandler() }
+        return try await Hookline.openJournal(settings, logger: quiet, environment: environment)
+    }
 }
 
 func eventJSON(_ event: EventSummary) -> String {

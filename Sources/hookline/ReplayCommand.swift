@@ -25,8 +25,7 @@ struct ReplayCommand: AsyncParsableCommand {
     var since: String?
     @Option(help: "Only this event type.")
     var type: String?
-    @Option(help: "Data folder.")
-    var data = "./data"
+    @OptionGroup var journalLocation: JournalLocation
 
     func validate() throws {
         if ids.isEmpty && !failed && since == nil && type == nil {
@@ -35,7 +34,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let journal = try openJournal(data)
+        let journal = try await journalLocation.open()
         var selected: [EventID] = []
         if !ids.isEmpty {
             selected = try ids.map { text in

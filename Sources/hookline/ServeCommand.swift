@@ -91,7 +91,12 @@ enum Banner {
             lines.append("               POST \(base)/webhook/\(endpoint.name)\(endpoint.events.map { " (events: \($0.sorted().joined(separator: ", ")))" } ?? "")")
         }
         lines.append("  health       GET  \(base)/healthz    metrics  GET \(base)/metrics")
-        lines.append("  data         \(settings.data) (journal.sqlite), script files in \(settings.outFolder)")
+        if settings.database != nil {
+            lines.append("  journal      PostgreSQL, shared by every node; this node is \(hookline.node.name) (lease \(settings.lease))")
+            lines.append("  files        script files in \(settings.outFolder) (every node must write to the same folder)")
+        } else {
+            lines.append("  data         \(settings.data) (journal.sqlite), script files in \(settings.outFolder)")
+        }
         for set in hookline.dispatcher.scriptSets {
             lines.append("  scripts      \(set.folder)\(set.scripts.isEmpty ? " (none yet: add hang.lua, any.lua, ...)" : "")")
             for (type, paths) in set.byType { lines.append("                 \(type): \(paths.joined(separator: ", "))") }

@@ -1,0 +1,285 @@
+import AsyncHTTPClient
+import Foundation
+import JSON
+import NIOCore
+import Synchronization
+import Testing
+
+/// Several `hookline serve` processes on one PostgreSQL behind nginx, as the README's "Several nodes" sets
+/// them up: deliveries keep succeeding while nodes die, restart and roll, and nothing acknowledged is lost,
+/// run twice at once, or run out of its call's order.
+@Suite(.serialized) struct ClusterTests {
+    /// Each run takes a while (a call to a slow receiver), so a node killed in the middle holds work in
+    /// flight; each appends its event's message count and its start and end to the call's file.
+    static func scripts(receiver: String) -> [String: String] {
+        ["conversation-update.lua": """
+            local started = time.now()
+            http.get("\(receiver)/slow")
+            local finished = time.now()
+            file.append("seq/" .. event.call.id .. ".txt", #event.messages .. " " .. started .. " " .. finished .. "\\n")
+            """]
+    }
+
+    struct Cluster {
+        let scratch: Scratch
+        let database: TestDatabase
+        let nodes: [Node]
+        let balancer: LoadBalancer
+
+        static func start(_ count: Int, scripts: [String: String], extra: [String] = [],
+                          server: String? = ProcessInfo.processInfo.environment["HOOKLINE_TEST_POSTGRES"]) async throws -> Cluster {
+            let scratch = Scratch()
+            for (path, source) in scripts { scratch.write("scripts/" + path, source) }
+            let database = try TestDatabase(on: server)
+            let nodes = (1...count).map {
+                Node(name: "node\($0)", database: database.url, scripts: scratch.path + "/scripts", out: scratch.path + "/out",
+                     logs: scratch.path, extra: ["--lease", "3s", "--script-timeout", "1s"] + extra)
+            }
+            for node in nodes { try node.start() }
+            for node in nodes { try await waitUntilHealthy(node.base) }
+            let balancer = try LoadBalancer(nodes: nodes, folder: scratch.path + "/nginx")
+            try await waitUntilHealthy(balancer.base)
+            return Cluster(scratch: scratch, database: database, nodes: nodes, balancer: balancer)
+        }
+
+        func stop() {
+            balancer.stop()
+            for node in nodes { node.stop() }
+        }
+
+        /// Waits until no event is pending anywhere.
+        func drained(within limit: Duration = .seconds(120)) async throws {
+            let deadline = ContinuousClock.now + limit
+            while try database.value("SELECT count(*) FROM events WHERE state = 'pending'") != "0" {
+                guard ContinuousClock.now < deadline else {
+                    throw TestFailure("events still pending after \(limit): \(try database.value("SELECT count(*) FROM events WHERE state = 'pending'"))")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    /// Delivers `count` events of `calls` interleaved calls (call c's n-th event has n messages) through the
+    /// load balancer, `concurrency` at a time; `during` runs after each delivery with the count so far.
+    static func deliver(_ count: Int, calls: Int, to base: String, concurrency: Int = 32,
+                        during: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> Deliveries {
+        let deliveries = Deliveries()
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let next = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    while true {
+                        let index = next.take()
+                        guard index < count else { return }
+                        let call = "CALL\(index % calls)"
+                        let messages = index / calls + 1
+                        var request = HTTPClientRequest(url: base + "/webhook")
+                        request.method = .POST
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.headers.add(name: "x-interactly-secret", value: "s3cret")
+                        request.body = .bytes(ByteBuffer(bytes: conversationUpdate(callID: call, messages: messages)))
+                        do {
+                            let response = try await client.execute(request, timeout: .seconds(25))
+                            let body = try await response.body.collect(upTo: 1 << 16)
+                            deliveries.record(status: Int(response.status.code), body: Array(body.readableBytesView))
+                        } catch {
+                            deliveries.failed("\(call) #\(messages): \(error)")
+                        }
+                        await during(deliveries.count)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await client.shutdown()
+        return deliveries
+    }
+
+    /// Every line of every call's file: first runs in message order (a run repeated after a node died comes
+    /// again later, but never before an earlier message's first run), and no two runs of one call overlap.
+    static func checkOrder(_ scratch: Scratch, calls: Int, perCall: Int) {
+        for call in 0..<calls {
+            let lines = (scratch.read("out/seq/CALL\(call).txt") ?? "").split(separator: "\n").map { $0.split(separator: " ") }
+            let runs = lines.compactMap { parts -> (Int, Int64, Int64)? in
+                guard parts.count == 3, let n = Int(parts[0]), let start = Int64(parts[1]), let end = Int64(parts[2]) else { return nil }
+                return (n, start, end)
+            }
+            var seen: [Int] = []
+            for (n, _, _) in runs where !seen.contains(n) { seen.append(n) }
+            #expect(seen == Array(1...perCall), "CALL\(call): first runs in order \(seen)")
+            for pair in zip(runs, runs.dropFirst()) {
+                #expect(pair.1.1 >= pair.0.2, "CALL\(call): runs of \(pair.0.0) and \(pair.1.0) overlapped")
+            }
+        }
+    }
+
+    @Test func threeNodesBehindNginxLoseNothingWhenOneIsKilledAndComesBack() async throws {
+        let receiver = try await Receiver.start(delay: .milliseconds(20))
+        let cluster = try await Cluster.start(3, scripts: Self.scripts(receiver: receiver.url))
+        let victim = cluster.nodes[1]
+        let killed = Counter()
+        let restarted = Counter()
+        let deliveries = try await Self.deliver(3_000, calls: 100, to: cluster.balancer.base) { sent in
+            if sent >= 1_000, killed.take() == 0 { victim.kill() }
+            if sent >= 2_000, restarted.take() == 0 { try? victim.start() }
+        }
+        try await cluster.drained()
+        #expect(deliveries.failures.isEmpty, "failed deliveries: \(deliveries.failures.prefix(5))")
+        #expect(deliveries.count == 3_000)
+        #expect(try cluster.database.value("SELECT count(*) FROM events") == "3000", "every delivery stored once")
+        #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+        Self.checkOrder(cluster.scratch, calls: 100, perCall: 30)
+        cluster.stop()
+        await receiver.stop()
+    }
+}
+
+extension ClusterTests {
+    /// The database stops at once for a few seconds under load: nodes answer 503 (never a 2xx for an event
+    /// they did not store), say so on /healthz, and go on by themselves when it is back; nothing acknowledged
+    /// is lost.
+    @Test func aDatabaseStoppedForSecondsUnderLoadLosesNothing() async throws {
+        let server = try OwnPostgres()
+        let receiver = try await Receiver.start(delay: .milliseconds(5))
+        let cluster = try await Cluster.start(2, scripts: Self.scripts(receiver: receiver.url), server: server.url)
+        let paused = Counter()
+        let healthWhilePaused = Mutex<[Int]>([])
+        let deliveries = try await Self.deliver(1_500, calls: 50, to: cluster.nodes[0].base, concurrency: 8) { sent in
+            guard sent >= 500, paused.take() == 0 else { return }
+            try? server.pause()
+            try? await Task.sleep(for: .seconds(1))
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            for node in cluster.nodes {
+                let status = try? await client.execute(HTTPClientRequest(url: node.base + "/healthz"), timeout: .seconds(8)).status.code
+                healthWhilePaused.withLock { $0.append(Int(status ?? 0)) }
+            }
+            try? await client.shutdown()
+            try? await Task.sleep(for: .seconds(3))
+            try? server.resume()
+        }
+        try await cluster.drained()
+        let acknowledged = Set(deliveries.ids)
+        let stored = Set(try cluster.database.value("SELECT string_agg(id::text, ',') FROM events").split(separator: ",").map(String.init))
+        #expect(acknowledged.isSubset(of: stored), "acknowledged but not stored: \(acknowledged.subtracting(stored).prefix(5))")
+        #expect(!deliveries.failures.isEmpty, "the pause refused deliveries")
+        #expect(deliveries.failures.allSatisfy { $0.hasPrefix("503 ") && $0.contains("journal_unavailable") },
+                "only 503 journal_unavailable: \(deliveries.failures.filter { !$0.hasPrefix("503 ") }.prefix(3))")
+        #expect(healthWhilePaused.withLock { $0 } == [503, 503], "/healthz while the database is stopped")
+        #expect(deliveries.ids.count > 900, "deliveries succeeded again after the database came back: \(deliveries.ids.count)")
+        #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+        cluster.stop()
+        await receiver.stop()
+    }
+
+    /// A re-delivery to another node is a duplicate; `store.incr` from runs on three nodes adds up exactly; an
+    /// alert key alerted on one node folds the same key on the others.
+    @Test func deduplicationTheStoreAndAlertFoldingHoldAcrossNodes() async throws {
+        let receiver = try await Receiver.start()
+        let cluster = try await Cluster.start(3, scripts: [
+            "status-update.lua": """
+                store.incr("updates")
+                alert{title = "status", key = "one-key", severity = "info"}
+                """,
+        ], extra: ["--alert-webhook", receiver.url + "/alerts"])
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        func post(_ body: [UInt8], to node: Node) async throws -> JSONValue? {
+            var request = HTTPClientRequest(url: node.base + "/webhook")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "x-interactly-secret", value: "s3cret")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await client.execute(request, timeout: .seconds(10))
+            return (try? JSONParser.parse(Array(try await response.body.collect(upTo: 1 << 16).readableBytesView)))?.root
+        }
+        let first = try await post(event("fixtures/status-update-ongoing.json", callID: "DUP1"), to: cluster.nodes[0])
+        let again = try await post(event("fixtures/status-update-ongoing.json", callID: "DUP1"), to: cluster.nodes[2])
+        #expect(again?["duplicate"]?.bool == true && again?["id"]?.string == first?["id"]?.string)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 1..<60 {
+                group.addTask {
+                    _ = try await post(event("fixtures/status-update-ongoing.json", callID: "INCR\(n)"), to: cluster.nodes[n % 3])
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await cluster.drained()
+        try await Task.sleep(for: .milliseconds(500))  // alert deliveries run in the background
+        #expect(try cluster.database.value("SELECT value FROM store WHERE key = 'updates'") == "60")
+        #expect(receiver.requests.filter { $0.path == "/alerts" }.count == 1, "the key was folded on every node")
+        try await client.shutdown()
+        cluster.stop()
+        await receiver.stop()
+    }
+
+    /// Every node restarted in turn (SIGTERM, then started again) while deliveries go on through nginx: not one
+    /// delivery fails, and everything runs.
+    @Test func aRollingRestartUnderLoadFailsNoDelivery() async throws {
+        let receiver = try await Receiver.start(delay: .milliseconds(10))
+        let cluster = try await Cluster.start(3, scripts: Self.scripts(receiver: receiver.url))
+        let restarting = Counter()
+        let deliveries = try await Self.deliver(2_400, calls: 80, to: cluster.balancer.base, concurrency: 16) { sent in
+            let turn = restarting.value
+            guard turn < 3, sent >= 300 + 600 * turn, restarting.advance(from: turn) else { return }
+            let node = cluster.nodes[turn]
+            node.stop()
+            try? node.start()
+            try? await waitUntilHealthy(node.base)
+        }
+        try await cluster.drained()
+        #expect(deliveries.failures.isEmpty, "failed deliveries: \(deliveries.failures.prefix(5))")
+        #expect(try cluster.database.value("SELECT count(*) FROM events") == "2400")
+        #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+        Self.checkOrder(cluster.scratch, calls: 80, perCall: 30)
+        cluster.stop()
+        await receiver.stop()
+    }
+}
+
+/// What the sender saw: 2xx answers (with the accepted ids) and failures.
+final class Deliveries: Sendable {
+    private let state = Mutex<(ids: [String], duplicates: Int, failures: [String])>(([], 0, []))
+
+    func record(status: Int, body: [UInt8]) {
+        let root = (try? JSONParser.parse(body))?.root
+        state.withLock { state in
+            guard (200..<300).contains(status), let id = root?["id"]?.string else {
+                state.failures.append("\(status) \(String(decoding: body.prefix(200), as: UTF8.self))")
+                return
+            }
+            state.ids.append(id)
+            if root?["duplicate"]?.bool == true { state.duplicates += 1 }
+        }
+    }
+
+    func failed(_ reason: String) { state.withLock { $0.failures.append(reason) } }
+
+    var count: Int { state.withLock { $0.ids.count + $0.failures.count } }
+    var ids: [String] { state.withLock { $0.ids } }
+    var failures: [String] { state.withLock { $0.failures } }
+    var duplicates: Int { state.withLock { $0.duplicates } }
+}
+
+/// Waits until `base/healthz` answers 200.
+func waitUntilHealthy(_ base: String, within limit: Duration = .seconds(30)) async throws {
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    defer { _ = client.shutdown() }
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if let response = try? await client.execute(HTTPClientRequest(url: base + "/healthz"), timeout: .seconds(1)),
+           response.status.code == 200 { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw TestFailure("\(base) did not become healthy within \(limit)")
+}
+
+/// A number shared by tasks: `take` returns it and adds one.
+final class Counter: Sendable {
+    private let number = Atomic<Int>(0)
+    func take() -> Int { number.add(1, ordering: .relaxed).oldValue }
+    var value: Int { number.load(ordering: .relaxed) }
+    /// Adds one if it is still `current`; false when another task did first.
+    func advance(from current: Int) -> Bool {
+        number.compareExchange(expected: current, desired: current + 1, ordering: .relaxed).exchanged
+    }
+}
