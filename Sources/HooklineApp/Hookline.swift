@@ -53,7 +53,7 @@ public final class Hookline: Sendable {
                                        runsPerEngine: settings.runsPerWorker, window: settings.dispatchWindow,
                                        reloadInterval: settings.reloadInterval > .zero ? settings.reloadInterval : nil),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
-        await dispatcher.start()
+        try await dispatcher.start()
         let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,
                             onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         let endpoints = [EndpointSettings(secret: secret)] + settings.endpoints.map {

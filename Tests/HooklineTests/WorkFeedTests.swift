@@ -88,7 +88,7 @@ final class LateReads: WorkQueue {
         let journal = try SQLiteJournal(directory: scratch.path + "/data")
         let queue = LateReads(journal, delay: .zero)
         let (dispatcher, clients) = try makeDispatcher(over: queue, in: scratch, poll: .seconds(30))
-        await dispatcher.start()
+        try await dispatcher.start()
         let intake = Intake(journal: journal, node: Self.node, telemetry: Telemetry(),
                             onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         var processed: [String] = []
@@ -119,7 +119,7 @@ final class LateReads: WorkQueue {
         let journal = try SQLiteJournal(directory: scratch.path + "/data")
         let queue = LateReads(journal, delay: .milliseconds(150))
         let (dispatcher, clients) = try makeDispatcher(over: queue, in: scratch)
-        await dispatcher.start()
+        try await dispatcher.start()
         let intake = Intake(journal: journal, node: Self.node, telemetry: Telemetry(),
                             onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         let elsewhere = NodeIdentity(name: "other", incarnation: "other/1")
