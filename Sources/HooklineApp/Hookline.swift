@@ -39,7 +39,7 @@ public final class Hookline: Sendable {
     /// Starts everything and returns once the server listens. `handleSignals` makes SIGTERM and SIGINT
     /// shut down gracefully (the command line wants it; tests do not).
     public static func start(_ settings: Settings, logger: Logger, handleSignals: Bool = false) async throws -> Hookline {
-        let telemetry = Telemetry()
+        let telemetry = Telemetry(eventTypes: EventTypes.known)
         let journal = try SQLiteJournal(directory: settings.data)
         let secret = try resolveSecret(settings, logger: logger)
         let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: telemetry)

@@ -115,7 +115,8 @@ enum LiveWorld {
         try settings.applyEnvironment(environment)
         let logger = Logger(label: "hookline") { label in LogOutput(label: label, format: settings.logFormat, level: .info) }
         let journal = try SQLiteJournal(directory: settings.data)
-        let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: Telemetry())
+        let services = try LiveServices(settings: settings, journal: journal, logger: logger,
+                                        telemetry: Telemetry(eventTypes: EventTypes.known))
         return (services.effects, {
             await services.close()
             await journal.close()
