@@ -19,7 +19,8 @@ public protocol Journal: EventLog, WorkQueue, ScriptStore, JournalQueries {
     /// time; the others get `nil`.
     func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport?
 
-    /// Whether a write can be committed right now (for readiness).
+    /// Whether the journal can write (for readiness): from the outcome of its latest writes, rows and bodies,
+    /// with a probe write at most once a second when they are older than that. Cheap to ask often.
     func checkWritable() async -> Bool
 
     func close() async

@@ -15,12 +15,11 @@ public final class SQLiteJournal: Journal {
     /// Opens (creating if needed) `journal.sqlite` in `directory`; event bodies go to `bodies/`, in files
     /// of about `bodyFileLimit` bytes.
     public init(directory: String, bodyFileLimit: Int64 = 1 << 30) throws(JournalError) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw JournalError(.unavailable, "cannot create the data folder \(directory): \(error.localizedDescription)")
-        }
+        try OwnerOnly.folder(directory)
         path = (directory as NSString).appendingPathComponent("journal.sqlite")
+        // SQLite gives its -wal and -shm files the database file's mode: that one is made owner-only first
+        try OwnerOnly.file(path, create: true)
+        for companion in [path + "-wal", path + "-shm"] { try OwnerOnly.file(companion, create: false) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -466,13 +465,9 @@ public final class SQLiteJournal: Journal {
     }
 
     public func checkWritable() async -> Bool {
-        do {
-            try await writer.write { db, _ in
-                try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
-            }
-            return true
-        } catch {
-            return false
+        switch writer.health.assess() {
+        case .known(let failure): return failure == nil
+        case .probe(let bodyBytes): return await writer.probe(bodyBytes: bodyBytes)
         }
     }
 
