@@ -61,7 +61,10 @@ public final class Hookline: Sendable {
         }
         let server = HooklineServer(
             settings: ServerSettings(host: settings.host, port: settings.port, maxBody: settings.maxBody,
-                                     idleTimeout: settings.idleTimeout, endpoints: endpoints),
+                                     idleTimeout: settings.idleTimeout, endpoints: endpoints,
+                                     maxConnections: settings.maxConnections ?? DescriptorLimit.defaultMaxConnections(),
+                                     maxInflightBytes: settings.maxInflightBytes, headTimeout: settings.headTimeout,
+                                     minBodyRate: settings.minBodyRate),
             intake: intake, journal: journal, telemetry: telemetry, logger: logger,
             backlog: { (try? await journal.statistics().pending) ?? dispatcher.inFlight })
 
