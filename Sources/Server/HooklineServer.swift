@@ -111,9 +111,7 @@ private struct HTTPService: Service, CustomStringConvertible {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // out of descriptors: wait before accepting again, and never hold more than the limit
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(logger: logger))
-                    try channel.pipeline.syncOperations.addHandler(ConnectionLimit(limit: settings.maxConnections, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(AcceptGate(limit: settings.maxConnections, logger: logger))
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }

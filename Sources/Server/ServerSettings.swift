@@ -9,7 +9,7 @@ public struct ServerSettings: Sendable {
     public var endpoints: [EndpointSettings]
     /// Threads that accept connections, read requests and run intake's checks.
     public var eventLoops: Int
-    /// Connections open at once; more are closed as soon as they are accepted.
+    /// Connections open at once; at the limit no more are accepted until one closes.
     public var maxConnections: Int
     /// Body bytes all connections may hold at once; a body that finds no room gets 503.
     public var maxInflightBytes: Int
