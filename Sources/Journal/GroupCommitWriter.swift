@@ -65,13 +65,12 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Whether a row and `bodyBytes` of bodies can be written now, without keeping either: the row goes to a
     /// table of its own, the bytes past the last body, cut off again. Recorded in `health` like any write.
-    func probe(bodyBytes: Int) async -> Bool {
-        let result = await withUnsafeContinuation { continuation in
+    func probe(bodyBytes: Int) async {
+        await withUnsafeContinuation { continuation in
             enqueue(Job(body: nil, probe: max(1, bodyBytes), work: { db, _ in
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
-            }, done: { continuation.resume(returning: $0) }))
+            }, done: { _ in continuation.resume() }))
         }
-        return (try? result.get()) != nil
     }
 
     /// `write(body:_:done:)`, awaited.

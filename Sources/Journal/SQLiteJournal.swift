@@ -465,10 +465,12 @@ public final class SQLiteJournal: Journal {
     }
 
     public func checkWritable() async -> Bool {
-        switch writer.health.assess() {
-        case .known(let failure): return failure == nil
-        case .probe(let bodyBytes): return await writer.probe(bodyBytes: bodyBytes)
+        let assessment = writer.health.assess()
+        if let bytes = assessment.probe {
+            let writer = self.writer
+            Task { await writer.probe(bodyBytes: bytes) }  // its outcome answers the next checks
         }
+        return assessment.failure == nil
     }
 
     /// The writer connection's `PRAGMA synchronous`: 2 (FULL) means each commit is on disk before it returns.

@@ -2,15 +2,15 @@ import Synchronization
 
 /// Whether the journal can write, from what its writes did: the outcome of the latest commit of rows and of
 /// the latest write of bodies (a full disk can take bodies while rows still fit, or the other way round),
-/// and a probe, at most once a second, when either is older than a second. `/healthz` may ask at any rate:
-/// it used to write for every check (6,912 checks in 2.5 s doubled the median delivery latency), and its
-/// small write still fitted on a disk that refused every delivery.
+/// and a probe, at most once a second, when either is older than a second. `/healthz` may ask at any rate
+/// and never waits for the disk: it used to write for every check (6,912 checks in 2.5 s doubled the median
+/// delivery latency), waited behind every batch in the queue, and its small write still fitted on a disk
+/// that refused every delivery.
 ///
 /// ```swift
-/// switch health.assess() {
-/// case .known(let failure): return failure == nil
-/// case .probe(let bodyBytes): return await probe(bodyBytes)  // the writer records its outcome
-/// }
+/// let assessment = health.assess()
+/// if let bytes = assessment.probe { Task { await writer.probe(bodyBytes: bytes) } }  // recorded when done
+/// return assessment.failure == nil
 /// ```
 final class WriteHealth: Sendable {
     static let freshness = Duration.seconds(1)
@@ -20,11 +20,12 @@ final class WriteHealth: Sendable {
         case rows, bodies
     }
 
-    enum Assessment: Equatable {
-        /// The latest writes say it: nil when both succeeded, else why the last one failed.
-        case known(failure: String?)
-        /// A probe is due: write this many body bytes (what last failed, or one block) and a row.
-        case probe(bodyBytes: Int)
+    struct Assessment: Equatable {
+        /// What the latest writes say: nil when both succeeded (or nothing was written yet), else why the
+        /// last one failed.
+        var failure: String?
+        /// When a probe is due: the body bytes to write with its row (what last failed, or one block).
+        var probe: Int?
     }
 
     private struct Outcome {
@@ -56,13 +57,13 @@ final class WriteHealth: Sendable {
     func assess(at now: ContinuousClock.Instant = .now) -> Assessment {
         state.withLock { state in
             let parts = [state.rows, state.bodies]
+            var assessment = Assessment(failure: parts.compactMap { $0?.failure }.first)
             let stale = parts.contains { $0.map { now - $0.at >= Self.freshness } ?? true }
             if stale, state.probeStarted.map({ now - $0 >= Self.freshness }) ?? true {
                 state.probeStarted = now
-                let failed = state.bodies?.failure == nil ? 0 : state.bodies!.bytes
-                return .probe(bodyBytes: max(failed, 1))
+                assessment.probe = max(state.bodies?.failure == nil ? 0 : state.bodies!.bytes, 1)
             }
-            return .known(failure: parts.compactMap { $0?.failure }.first)
+            return assessment
         }
     }
 }
