@@ -144,44 +144,68 @@ private struct Parser {
         if i < count && p[i] == UInt8(ascii: "}") {
             i += 1
         } else {
-            do throws(Failure) {
-                repeat {
-                    guard i < count else { throw truncated() }
-                    guard p[i] == UInt8(ascii: "\"") else {
-                        throw Failure(reason: .syntax, message: "expected a string key, found \(describe(p[i]))", offset: i)
-                    }
-                    let keyOffset = i
-                    let (start, length, escapes) = try parseString()
-                    // on the tape before the check, so that a duplicate's error pointer names this key
-                    tape.append(TapeEntry(kind: .string, size: length, escapes: escapes, payload: UInt64(start)))
-                    if options.rejectDuplicateKeys {
-                        if keyIndexes.count - keysStart < Parser.linearKeys {
-                            try checkDuplicate(start: start, length: length, escapes: escapes, from: keysStart, offset: keyOffset)
-                        }
-                        keyIndexes.append(tape.count - 1)
-                    }
-                    skipWhitespace()
-                    guard i < count else { throw truncated() }
-                    guard p[i] == UInt8(ascii: ":") else {
-                        throw Failure(reason: .syntax, message: "expected ':' after a key, found \(describe(p[i]))",
-                                      offset: i)
-                    }
-                    i += 1
-                    skipWhitespace()
-                    try parseValue(depth: depth)
-                    members += 1
-                } while try another(closing: UInt8(ascii: "}"), in: "an object")
-            } catch {
-                // a duplicate among this object's keys so far comes before the failure found after them
-                let failure = manyKeysDuplicate(from: keysStart) ?? error
-                keyIndexes.removeSubrange(keysStart...)
-                throw failure
+            var more = true
+            while more && members < Parser.linearKeys {
+                try parseKey(checkedFrom: keysStart)
+                try parseMemberValue(depth: depth)
+                members += 1
+                more = try another(closing: UInt8(ascii: "}"), in: "an object")
             }
+            if more { members += try parseMoreMembers(depth: depth, keysStart: keysStart) }
         }
-        let duplicate = manyKeysDuplicate(from: keysStart)
         keyIndexes.removeSubrange(keysStart...)
-        if let duplicate { throw duplicate }
         tape[index] = TapeEntry(kind: .object, size: members, payload: UInt64(tape.count))
+    }
+
+    /// The members of an object past its first `linearKeys`, whose keys are checked together when the object
+    /// ends, or when a failure inside it ends the parse: a duplicate among the keys read so far comes before
+    /// that failure. Apart from the few objects with many keys, so that the common ones pay nothing for it.
+    mutating func parseMoreMembers(depth: Int, keysStart: Int) throws(Failure) -> Int {
+        var members = 0
+        do throws(Failure) {
+            repeat {
+                try parseKey(checkedFrom: nil)
+                members += 1
+                try parseMemberValue(depth: depth)
+            } while try another(closing: UInt8(ascii: "}"), in: "an object")
+        } catch {
+            // keys of objects inside this one, left by their failure, are not this one's
+            keyIndexes.removeSubrange(min(keyIndexes.count, keysStart + Parser.linearKeys + members)...)
+            throw manyKeysDuplicate(from: keysStart) ?? error
+        }
+        if let duplicate = manyKeysDuplicate(from: keysStart) { throw duplicate }
+        return members
+    }
+
+    /// A member's key, on the tape; compared with the object's earlier keys (from `checkedFrom` in
+    /// `keyIndexes`) when given, and kept in `keyIndexes` when duplicates are refused.
+    @inline(__always) mutating func parseKey(checkedFrom keysStart: Int?) throws(Failure) {
+        guard i < count else { throw truncated() }
+        guard p[i] == UInt8(ascii: "\"") else {
+            throw Failure(reason: .syntax, message: "expected a string key, found \(describe(p[i]))", offset: i)
+        }
+        let keyOffset = i
+        let (start, length, escapes) = try parseString()
+        // on the tape before the check, so that a duplicate's error pointer names this key
+        tape.append(TapeEntry(kind: .string, size: length, escapes: escapes, payload: UInt64(start)))
+        if options.rejectDuplicateKeys {
+            if let keysStart {
+                try checkDuplicate(start: start, length: length, escapes: escapes, from: keysStart, offset: keyOffset)
+            }
+            keyIndexes.append(tape.count - 1)
+        }
+    }
+
+    /// The ':' after a key, and the value.
+    @inline(__always) mutating func parseMemberValue(depth: Int) throws(Failure) {
+        skipWhitespace()
+        guard i < count else { throw truncated() }
+        guard p[i] == UInt8(ascii: ":") else {
+            throw Failure(reason: .syntax, message: "expected ':' after a key, found \(describe(p[i]))", offset: i)
+        }
+        i += 1
+        skipWhitespace()
+        try parseValue(depth: depth)
     }
 
     mutating func parseArray(depth: Int) throws(Failure) {
@@ -407,9 +431,9 @@ private struct Parser {
         }
     }
 
-    /// The duplicate among the keys of the object whose keys start at `keysStart`, when it has more than
-    /// `linearKeys` (fewer were checked one by one): the first in document order, with the tape cut after
-    /// it, so that the error's pointer names it as if it had been found when read.
+    /// The duplicate among the keys of the object whose keys start at `keysStart` (the last in
+    /// `keyIndexes`), past the first `linearKeys` checked one by one: the first in document order, with the
+    /// tape cut after it, so that the error's pointer names it as if it had been found when read.
     mutating func manyKeysDuplicate(from keysStart: Int) -> Failure? {
         guard keyIndexes.count - keysStart > Parser.linearKeys else { return nil }
         let text = KeyText(bytes: p)

@@ -147,6 +147,8 @@ private func failure(_ text: String) -> JSONParseError? { failure(Array(text.utf
         #expect(outerFirst?.pointer == "/k2", "the outer duplicate comes before the inner one")
         let innerFirst = failure("{" + members(many) + ", \"inner\": " + inner + ", " + members(["k2"]) + "}")
         #expect(innerFirst?.pointer == "/inner/ik1")
+        let innerFails = failure("{" + members(many) + ", \"inner\": {\"k5\": 1, \"x\": nope}}")
+        #expect(innerFails?.reason == .syntax, "an inner object's keys are not its parent's, even when it fails")
         let same = failure("{" + members(Array(many[..<20]) + Array(repeating: "a", count: 200_000)) + "}")
         #expect(same?.message == #"duplicate key "a""#)
         #expect(same?.offset == ("{" + members(Array(many[..<20]) + ["a"]) + ",").utf8.count, "the second \"a\"")
