@@ -12,7 +12,7 @@ import Testing
         let port = freePort()
         let scratch: Scratch
 
-        init(_ scratch: Scratch, prefix: [String] = [], data: String? = nil, arguments: [String] = []) throws {
+        init(_ scratch: Scratch, prefix: [String] = [], data: String? = nil, arguments: [String] = []) async throws {
             self.scratch = scratch
             guard FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary) else {
                 throw TestFailure("build the hookline binary first (swift build): \(CrashRecoveryTests.binary)")
@@ -32,7 +32,7 @@ import Testing
                     return
                 }
                 guard process.isRunning else { break }
-                pause(milliseconds: 50)
+                try await pause(milliseconds: 50)
             }
             stop()
             throw TestFailure("hookline did not start: \(log)")
@@ -95,10 +95,10 @@ import Testing
     /// `/healthz` on connections opened before answer, and every event acknowledged meanwhile runs once the
     /// flood ends. With the default limit (derived from the descriptor limit, logged), accepting stops at the
     /// limit (connections past it wait in the kernel's queue) and the process never runs out.
-    @Test(arguments: [true, false]) func aDescriptorFloodNeverSkipsARun(limitAboveDescriptors: Bool) throws {
+    @Test(arguments: [true, false]) func aDescriptorFloodNeverSkipsARun(limitAboveDescriptors: Bool) async throws {
         let scratch = Scratch()
         scratch.write("scripts/any.lua", #"file.append("seen.txt", ctx.event_id .. "\n")"#)
-        let served = try Served(scratch, prefix: ["prlimit", "--nofile=256:256"],
+        let served = try await Served(scratch, prefix: ["prlimit", "--nofile=256:256"],
                                 arguments: ["--retries", "30", "--retry-backoff", "100ms"]
                                     + (limitAboveDescriptors ? ["--max-connections", "1000"] : []))
         defer { served.stop() }
@@ -108,7 +108,7 @@ import Testing
 
         let flood = (0..<300).compactMap { _ in Self.idleConnection(served.port) }
         defer { for fd in flood { close(fd) } }
-        pause(milliseconds: 2500)  // longer than the scripts folder's reload interval
+        try await pause(milliseconds: 2500)  // longer than the scripts folder's reload interval
         let cpuBefore = served.cpuSeconds
         let started = Date()
         for i in 0..<5 {
@@ -119,7 +119,7 @@ import Testing
         let healthStarted = Date()
         #expect(try served.health(on: health) == 200)
         #expect(Date().timeIntervalSince(healthStarted) < 1, "/healthz answered within its budget")
-        pause(milliseconds: 1500)
+        try await pause(milliseconds: 1500)
         let cpu = (served.cpuSeconds - cpuBefore) / Date().timeIntervalSince(started)
         #expect(cpu < 0.3, "the process used \(Int(cpu * 100))% of a core while the flood held")
         if !limitAboveDescriptors {
@@ -133,7 +133,7 @@ import Testing
         var missing = Set(acknowledged)
         while !missing.isEmpty && Date() < deadline {
             missing.subtract((scratch.read("data/out/seen.txt") ?? "").split(separator: "\n").map(String.init))
-            pause(milliseconds: 100)
+            try await pause(milliseconds: 100)
         }
         #expect(missing.isEmpty, "acknowledged during the flood but never processed: \(missing.sorted())")
         let log = served.log
@@ -148,13 +148,13 @@ import Testing
 
     /// The data folder on a full file system (a 3 MiB tmpfs of the server's own, in a mount namespace):
     /// deliveries get 503 and so does `/healthz`; once space is freed both recover.
-    @Test func aFullDiskIsReportedByHealth() throws {
+    @Test func aFullDiskIsReportedByHealth() async throws {
         let scratch = Scratch()
         let data = scratch.path + "/data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let namespace = ["unshare", "--mount"] + (geteuid() == 0 ? [] : ["--map-root-user"])
         let mount = ["sh", "-c", #"mount -t tmpfs -o size=3m tmpfs "$1" && shift && exec "$@""#, "sh", data]
-        let served = try Served(scratch, prefix: namespace + mount, data: data)
+        let served = try await Served(scratch, prefix: namespace + mount, data: data)
         defer { served.stop() }
         // the server's view of the folder is its own mount: ballast there fills its file system
         let ballast = "/proc/\(served.process.processIdentifier)/root\(data)/ballast"
@@ -172,12 +172,12 @@ import Testing
         #expect(refusal?.status == 503)
         #expect(refusal?.code == "journal_unavailable")
         #expect(try served.health(on: connection) == 503, "/healthz tells the truth about the full disk")
-        pause(milliseconds: 1200)
+        try await pause(milliseconds: 1200)
         #expect(try served.health(on: connection) == 503, "and still does a second later, after a probe")
         try FileManager.default.removeItem(atPath: ballast)
         var healthy = false
         for _ in 0..<40 where !healthy {
-            pause(milliseconds: 100)
+            try await pause(milliseconds: 100)
             healthy = try served.health(on: connection) == 200
         }
         #expect(healthy, "/healthz recovers once there is room")
@@ -185,15 +185,15 @@ import Testing
     }
 
     /// The start-up banner reaches standard output while the server runs, also when it is a file.
-    @Test func theBannerIsWrittenWhenStandardOutputIsAFile() throws {
+    @Test func theBannerIsWrittenWhenStandardOutputIsAFile() async throws {
         let scratch = Scratch()
-        let served = try Served(scratch)
+        let served = try await Served(scratch)
         defer { served.stop() }
         #expect(served.stdout.contains("Hookline is listening on http://127.0.0.1:\(served.port)"), "stdout: \(served.stdout)")
     }
 }
 
-/// Sleeps the calling thread (these tests drive blocking sockets).
-func pause(milliseconds: Int) {
-    usleep(useconds_t(milliseconds * 1000))
+/// Waits without holding a thread of the cooperative pool (two on this machine: other suites run on them).
+func pause(milliseconds: Int) async throws {
+    try await Task.sleep(for: .milliseconds(milliseconds))
 }

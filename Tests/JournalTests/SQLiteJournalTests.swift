@@ -51,7 +51,8 @@ import Testing
         for round in ["new", "left open by an older version"] {
             let journal = try SQLiteJournal(directory: directory)
             _ = try await journal.append(NewEvent(receivedAt: 0, endpoint: "default", type: "hang", callID: "CA\(round.count)",
-                                                  dedupKey: round, requestID: "r", body: Array("{}".utf8), warnings: []))
+                                                  dedupKey: round, requestID: "r", body: Array("{}".utf8), warnings: []),
+                                         claimant: Self.node)
             #expect(try mode("") == 0o700, "\(round): the data folder")
             #expect(try mode("bodies") == 0o700, "\(round): bodies/")
             for file in files {
