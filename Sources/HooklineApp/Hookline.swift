@@ -62,7 +62,7 @@ public final class Hookline: Sendable {
         let server = HooklineServer(
             settings: ServerSettings(host: settings.host, port: settings.port, maxBody: settings.maxBody,
                                      idleTimeout: settings.idleTimeout, endpoints: endpoints,
-                                     maxConnections: settings.maxConnections ?? DescriptorLimit.defaultMaxConnections(),
+                                     maxConnections: settings.maxConnections,
                                      maxInflightBytes: settings.maxInflightBytes, headTimeout: settings.headTimeout,
                                      minBodyRate: settings.minBodyRate),
             intake: intake, journal: journal, telemetry: telemetry, logger: logger,
