@@ -19,9 +19,9 @@ public protocol Journal: EventLog, WorkQueue, ScriptStore, JournalQueries {
     /// time; the others get `nil`.
     func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport?
 
-    /// Whether the journal can write (for readiness): from the outcome of its latest writes, rows and bodies,
-    /// with a probe write at most once a second when they are older than that, whose outcome answers the
-    /// checks after it. Cheap to ask often, and never waits for the disk.
+    /// Whether the journal can write (for readiness): from the outcomes of its latest writes, with a probe
+    /// write at most once a second when they are older than that. Cheap to ask often (SQLite's never waits
+    /// for the disk: its probe's outcome answers the checks after it).
     func checkWritable() async -> Bool
 
     func close() async
