@@ -135,7 +135,7 @@ import Testing
             missing.subtract((scratch.read("data/out/seen.txt") ?? "").split(separator: "\n").map(String.init))
             try await pause(milliseconds: 100)
         }
-        #expect(missing.isEmpty, "acknowledged during the flood but never processed: \(missing.sorted())")
+        #expect(missing.isEmpty, "acknowledged during the flood but never processed: \(missing.sorted()); \(served.log.suffix(4000))")
         let log = served.log
         #expect(!log.contains("removed any.lua"), "\(log.suffix(3000))")
         if limitAboveDescriptors {
