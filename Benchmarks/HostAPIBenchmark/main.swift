@@ -27,7 +27,7 @@ let url = "http://127.0.0.1:\(port)"
 let folder = NSTemporaryDirectory() + "hookline-hostapi-bench-\(UUID().uuidString.prefix(8))"
 let journal = try SQLiteJournal(directory: folder)
 let clients = HTTPClients()
-let alerter = Alerter(channels: AlertChannels(slack: url + "/slack"), client: clients.direct, logger: quiet, telemetry: Telemetry())
+let alerter = Alerter(channels: AlertChannels(slack: url + "/slack"), client: clients.direct, logger: quiet, telemetry: Telemetry(eventTypes: []))  // no events here
 let effects = LiveEffects(settings: LiveSettings(), clients: clients, files: try FileJail(root: folder + "/out"), alerter: alerter,
                           journal: journal, logger: quiet)
 let engine = LuaEngine<ScriptContext>(limits: LuaLimits(timeout: .seconds(60), memory: 256 << 20), functions: HostLibrary.functions())

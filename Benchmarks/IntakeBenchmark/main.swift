@@ -64,3 +64,37 @@ if cycle.allSatisfy({ byType[$0] != nil }) {
     print(String(format: "| the harness mix, in its order (average) | %.1f KB | | %.1f µs | %.0f | |",
                  Double(bytes) / Double(bodies.count) / 1024, mixed, Double(bytes) / Double(bodies.count) / mixed))
 }
+
+// Hostile bodies just under the 4 MiB limit: the per-key cost of one check is what one delivery holds its
+// event loop for (issue 12: 426,400 keys took ~700 ms). Keys of four characters, in the message (where
+// inspection looks fields up) and at the top level; then one long string, for the cost per byte alone.
+func manyKeys(inMessage: Bool) -> (body: [UInt8], keys: Int) {
+    let digits = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+    let head = Array(#"{"message":{"type":"hang","timestamp":\#(now),"call":{"id":"CAkeys"},"messages":[]"#.utf8)
+    var body = inMessage ? head : Array(#"{"message":{"type":"hang","timestamp":\#(now),"call":{"id":"CAkeys"},"messages":[]}"#.utf8)
+    var keys = 0
+    while body.count + 12 < 4 << 20 {
+        body += [UInt8(ascii: ","), UInt8(ascii: "\"")]
+        for shift in [46656, 1296, 36, 1] { body.append(digits[keys / shift % 36]) }
+        body += Array(#"":0"#.utf8)
+        keys += 1
+    }
+    body += inMessage ? [UInt8(ascii: "}"), UInt8(ascii: "}")] : [UInt8(ascii: "}")]
+    return (body, keys)
+}
+let longString = Array(#"{"message":{"type":"hang","timestamp":\#(now),"call":{"id":"CAlong"},"messages":[],"x":""#.utf8)
+    + [UInt8](repeating: UInt8(ascii: "a"), count: (4 << 20) - 200) + Array(#""}}"#.utf8)
+print("")
+print("| hostile body | size | parse, duplicate keys allowed | strict parse | parse + inspect + redact | per key |")
+print("|---|---:|---:|---:|---:|---:|")
+let (inMessage, atTop) = (manyKeys(inMessage: true), manyKeys(inMessage: false))
+for (name, body, keys) in [("keys in the message", inMessage.body, inMessage.keys), ("keys at the top level", atTop.body, atTop.keys),
+                           ("one long string", longString, 0)] {
+    guard case .success = Intake.check(body, receivedAt: now) else { fatalError("\(name) is refused by intake") }
+    let parse = fastest(batch: 1) { _ = try! JSONParser.parse(body) }
+    let loose = fastest(batch: 1) { _ = try! JSONParser.parse(body, options: .init(rejectDuplicateKeys: false)) }
+    let check = fastest(batch: 1) { _ = Intake.check(body, receivedAt: now) }
+    print(String(format: "| %@%@ | %.2f MiB | %.1f ms | %.1f ms | %.1f ms | %@ |", name, keys > 0 ? " (\(keys) keys)" : "",
+                 Double(body.count) / 1048576, loose / 1000, parse / 1000, check / 1000,
+                 keys > 0 ? String(format: "%.0f ns", check * 1000 / Double(keys)) : "-"))
+}

@@ -118,10 +118,11 @@ public final class Dispatcher: Sendable {
 
     // MARK: lifecycle
 
-    /// Loads the scripts, starts the workers, takes this node's lease and starts taking work.
-    public func start() async {
+    /// Loads the scripts, starts the workers, takes this node's lease and starts taking work. Fails when a
+    /// scripts folder cannot be read (a folder that does not exist yet has no scripts until it is created).
+    public func start() async throws(ScriptFolderError) {
         for folder in Set([defaultFolder] + folderOfEndpoint.values).sorted() {
-            let pool = await pools.load(folder, generation: 1)
+            let pool = try await pools.load(folder, generation: 1)
             state.withLock { $0.folders[folder] = Folder(pool: pool) }
             startWorkers(folder: folder, pool: pool)
         }

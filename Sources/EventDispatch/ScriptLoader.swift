@@ -1,4 +1,3 @@
-import Foundation
 import LuaRuntime
 
 /// Reads a scripts folder into a `ScriptSet`:
@@ -7,19 +6,18 @@ import LuaRuntime
 /// - `lib/` holds modules for `require` (`lib/team/format.lua` is `require "team.format"`);
 /// - files ending in `_test.lua` are script tests, and names starting with `.` are ignored.
 /// Every script and module is compiled; one that does not compile is reported, and its previous version
-/// (from `previous`) keeps running.
+/// (from `previous`) keeps running. A folder or file that cannot be read fails the whole load: a set with
+/// scripts missing would let events finish without them.
 public enum ScriptLoader {
-    public static func load(folder: String, previous: ScriptSet? = nil) async -> ScriptSet {
+    public static func load(folder: String, previous: ScriptSet? = nil) async throws(ScriptFolderError) -> ScriptSet {
         var set = ScriptSet(folder: folder)
-        let files = listFiles(folder)
+        var sources: [(path: String, source: [UInt8])] = []
+        for file in try ScriptFolder.files(in: folder) where !file.path.hasSuffix("_test.lua") {
+            sources.append((file.path, try ScriptFolder.read(folder + "/" + file.path)))
+        }
         let checker = LuaEngine<Void>(limits: LuaLimits(timeout: .seconds(5), memory: 64 << 20))
-        for relative in files {
+        for (relative, source) in sources {
             let components = relative.split(separator: "/").map(String.init)
-            guard let data = FileManager.default.contents(atPath: folder + "/" + relative) else {
-                set.errors.append(ScriptError(kind: .compile, script: relative, message: "cannot read the file"))
-                continue
-            }
-            let source = [UInt8](data)
             if components.first == "lib" {
                 let name = components.dropFirst().joined(separator: ".").dropLast(4)  // drop ".lua"
                 if let problem = await compileProblem(checker, relative, source) {
@@ -42,37 +40,10 @@ public enum ScriptLoader {
         return set
     }
 
-    /// The `.lua` files of the folder that are scripts or modules, relative and sorted.
-    static func listFiles(_ folder: String) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return [] }
-        var files: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            let name = (relative as NSString).lastPathComponent
-            if name.hasPrefix(".") {
-                enumerator.skipDescendants()
-                continue
-            }
-            guard name.hasSuffix(".lua"), !name.hasSuffix("_test.lua") else { continue }
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: folder + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files.append(relative)
-            }
-        }
-        return files.sorted()
-    }
-
     /// A fingerprint of everything the loader reads (names, sizes, modification times): when it changes,
     /// the folder needs loading again.
-    static func fingerprint(_ folder: String) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return [] }
-        var entries: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            guard relative.hasSuffix(".lua"), let attributes = enumerator.fileAttributes else { continue }
-            let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            entries.append("\(relative)|\(size)|\(modified)")
-        }
-        return entries.sorted()
+    static func fingerprint(_ folder: String) throws(ScriptFolderError) -> [ScriptFolder.File] {
+        try ScriptFolder.files(in: folder)
     }
 
     private static func compileProblem(_ checker: LuaEngine<Void>, _ name: String, _ source: [UInt8]) async -> ScriptError? {

@@ -8,7 +8,7 @@ import Observability
 ///
 /// ```swift
 /// let pools = ScriptPools(settings: settings, telemetry: telemetry, logger: logger)
-/// let pool = await pools.load("./scripts", generation: 1)
+/// let pool = try await pools.load("./scripts", generation: 1)
 /// await pools.watch("./scripts", every: .seconds(1), current: { pool.set }) { newPool in install(newPool) }
 /// ```
 struct ScriptPools: Sendable {
@@ -19,26 +19,53 @@ struct ScriptPools: Sendable {
     let logger: Logger
 
     /// The folder's scripts in a new pool, reporting what loading found (compile errors, changes since
-    /// `previous`).
-    func load(_ folder: String, generation: Int, previous: ScriptSet? = nil) async -> EnginePool {
-        let set = await ScriptLoader.load(folder: folder, previous: previous)
+    /// `previous`). Without `previous` (at start), a folder that does not exist has no scripts yet; any other
+    /// failure to read it is thrown.
+    func load(_ folder: String, generation: Int, previous: ScriptSet? = nil) async throws(ScriptFolderError) -> EnginePool {
+        let set: ScriptSet
+        do throws(ScriptFolderError) {
+            set = try await ScriptLoader.load(folder: folder, previous: previous)
+        } catch where error.folderIsMissing && previous == nil {
+            logger.warning("the scripts folder does not exist: no scripts run until it is created", metadata: ["folder": "\(folder)"])
+            set = ScriptSet(folder: folder)
+        }
         report(set, previous: previous)
         return await EnginePool.make(set: set, generation: generation, size: poolSize, limits: limits, functions: functions)
     }
 
     /// Checks the folder every `interval` until cancelled; when its files changed, loads it again and hands the
-    /// new pool to `install`.
+    /// new pool to `install`. A folder that cannot be read (out of descriptors, say) is an error, never an
+    /// empty folder: the scripts loaded before keep running, the error is logged once, and the folder is read
+    /// again at the next interval.
     func watch(_ folder: String, every interval: Duration, current: @Sendable () -> ScriptSet?,
                install: @Sendable (EnginePool) -> Void) async {
-        var fingerprint = ScriptLoader.fingerprint(folder)
+        var fingerprint = try? ScriptLoader.fingerprint(folder)
         var generation = 1
+        var unreadable = false
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            let now = ScriptLoader.fingerprint(folder)
-            guard now != fingerprint, let previous = current() else { continue }
-            fingerprint = now
-            generation += 1
-            install(await load(folder, generation: generation, previous: previous))
+            guard let previous = current() else { continue }
+            do throws(ScriptFolderError) {
+                let now = try ScriptLoader.fingerprint(folder)
+                if now != fingerprint {
+                    let pool = try await load(folder, generation: generation + 1, previous: previous)
+                    generation += 1
+                    install(pool)
+                }
+                fingerprint = now
+            } catch {
+                if !unreadable {
+                    telemetry.scriptReload(outcome: "failed")
+                    logger.error("cannot read the scripts folder; the scripts loaded before keep running, and it is read again every \(interval)",
+                                 metadata: ["error": "\(error)", "folder": "\(folder)"])
+                }
+                unreadable = true
+                continue
+            }
+            if unreadable {
+                logger.notice("the scripts folder can be read again", metadata: ["folder": "\(folder)"])
+                unreadable = false
+            }
         }
     }
 

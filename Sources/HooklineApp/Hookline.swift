@@ -43,7 +43,7 @@ public final class Hookline: Sendable {
     /// Starts everything and returns once the server listens. `handleSignals` makes SIGTERM and SIGINT
     /// shut down gracefully (the command line wants it; tests do not).
     public static func start(_ settings: Settings, logger: Logger, handleSignals: Bool = false) async throws -> Hookline {
-        let telemetry = Telemetry()
+        let telemetry = Telemetry(eventTypes: EventTypes.known)
         let node = NodeIdentity.starting(name: settings.nodeName ?? ProcessInfo.processInfo.hostName)
         var logger = logger
         logger[metadataKey: "node"] = .string(node.name)
@@ -66,7 +66,7 @@ public final class Hookline: Sendable {
                                        reloadInterval: settings.reloadInterval > .zero ? settings.reloadInterval : nil,
                                        lease: settings.lease, pollInterval: settings.pollInterval),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
-        await dispatcher.start()
+        try await dispatcher.start()
         let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,
                             onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         let endpoints = [EndpointSettings(secret: secret)] + settings.endpoints.map {
@@ -74,9 +74,15 @@ public final class Hookline: Sendable {
         }
         let server = HooklineServer(
             settings: ServerSettings(host: settings.host, port: settings.port, maxBody: settings.maxBody,
-                                     idleTimeout: settings.idleTimeout, endpoints: endpoints),
+                                     idleTimeout: settings.idleTimeout, endpoints: endpoints,
+                                     maxConnections: settings.maxConnections,
+                                     maxInflightBytes: settings.maxInflightBytes, headTimeout: settings.headTimeout,
+                                     minBodyRate: settings.minBodyRate),
             intake: intake, journal: journal, telemetry: telemetry, logger: logger,
-            backlog: { (try? await journal.statistics().pending) ?? dispatcher.inFlight })
+            backlog: {
+                // a database that does not answer must not hold up /healthz: this node's own backlog then
+                await answer(within: .milliseconds(300), or: dispatcher.inFlight) { try? await journal.statistics().pending }
+            })
 
         let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
         let application = server.service { port in
@@ -164,6 +170,26 @@ public final class Hookline: Sendable {
         logger.notice("generated a webhook secret and stored it (owner-only) in the data folder; put it in Interactly's assistantServer.secret",
                       metadata: ["file": "\(path)"])
         return secret
+    }
+}
+
+/// What `body` gives within `limit`, or `fallback` (when it gives nil or takes longer; it then finishes on its
+/// own, unawaited).
+func answer<T: Sendable>(within limit: Duration, or fallback: T, _ body: @escaping @Sendable () async -> T?) async -> T {
+    let waiting = Mutex<CheckedContinuation<T, Never>?>(nil)
+    return await withCheckedContinuation { continuation in
+        waiting.withLock { $0 = continuation }
+        let finish: @Sendable (T) -> Void = { value in
+            waiting.withLock { pending in
+                pending?.resume(returning: value)
+                pending = nil
+            }
+        }
+        Task { finish(await body() ?? fallback) }
+        Task {
+            try? await Task.sleep(for: limit)
+            finish(fallback)
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 import Foundation
 import HostAPI
 import Logging
+import Server
+import Server
 
 /// Every setting of `hookline serve`, each declared once: its name, how its text is read, its default,
 /// its help and whether it is secret. The flags, the environment variables, the config-file keys, the
@@ -48,6 +50,16 @@ public struct SettingDeclarations: Sendable {
                                   help: "Largest body accepted; larger ones get 413.")
     package let idleTimeout = Setting("idle-timeout", .duration, default: .seconds(60),
                                       help: "Close a connection that sends nothing for this long, between requests or within one.")
+    package let maxConnections = Setting("max-connections", .number(1...Int.max, "count", what: "a number of connections"),
+                                         default: DescriptorLimit.defaultMaxConnections(),
+                                         shown: "three quarters of the descriptor limit, at most 10000",
+                                         help: "Connections open at once; at the limit no more are accepted until one closes (they wait in the kernel's queue). The limit and the descriptor limit it was derived from are logged at start.")
+    package let maxInflightBytes = Setting("max-inflight-bytes", .bytes, default: 64 << 20,
+                                           help: "Body bytes all connections may hold at once; a body that finds no room gets 503 overloaded with Retry-After: 1.")
+    package let headTimeout = Setting("head-timeout", .duration, default: .seconds(10),
+                                      help: "A request head must be complete within this long of its first byte (the connection is closed otherwise); a body gets this long before --min-body-rate applies.")
+    package let minBodyRate = Setting("min-body-rate", .bytes, default: 1024,
+                                      help: "Bytes a second a body must arrive at on average, after the first --head-timeout; a slower one gets 408 request_timeout.")
     package let retention = Setting("retention", .duration, default: .seconds(30 * 86400),
                                     help: "Prune finished events (with their runs and bodies) received longer ago than this, checked hourly; 0 keeps everything.")
     package let scriptTimeout = Setting("script-timeout", .duration, default: .seconds(5),

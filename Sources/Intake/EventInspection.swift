@@ -101,7 +101,8 @@ enum Inspector {
 
         var checks = Checks()
         if !EventTypes.known.contains(type) {
-            checks.warn(.unknownType, "/message/type", "unknown event type \(JSONStrings.quoted(type)); kept, and run by any scripts")
+            checks.warn(.unknownType, "/message/type",
+                        "unknown event type \(JSONStrings.quoted(type)); kept, run by any scripts, and counted as \"other\" in metrics")
         }
         checks.common(message: message, call: call, now: now)
         switch type {

@@ -141,38 +141,71 @@ private struct Parser {
         skipWhitespace()
         var members = 0
         let keysStart = keyIndexes.count
-        var manyKeys: Set<[UInt8]>?  // this object's keys once it has more than a few
         if i < count && p[i] == UInt8(ascii: "}") {
             i += 1
         } else {
-            repeat {
-                guard i < count else { throw truncated() }
-                guard p[i] == UInt8(ascii: "\"") else {
-                    throw Failure(reason: .syntax, message: "expected a string key, found \(describe(p[i]))", offset: i)
-                }
-                let keyOffset = i
-                let (start, length, escapes) = try parseString()
-                // on the tape before the check, so that a duplicate's error pointer names this key
-                tape.append(TapeEntry(kind: .string, size: length, escapes: escapes, payload: UInt64(start)))
-                if options.rejectDuplicateKeys {
-                    try checkDuplicate(start: start, length: length, escapes: escapes, from: keysStart,
-                                       offset: keyOffset, manyKeys: &manyKeys)
-                    keyIndexes.append(tape.count - 1)
-                }
-                skipWhitespace()
-                guard i < count else { throw truncated() }
-                guard p[i] == UInt8(ascii: ":") else {
-                    throw Failure(reason: .syntax, message: "expected ':' after a key, found \(describe(p[i]))",
-                                  offset: i)
-                }
-                i += 1
-                skipWhitespace()
-                try parseValue(depth: depth)
+            var more = true
+            while more && members < Parser.linearKeys {
+                try parseKey(checkedFrom: keysStart)
+                try parseMemberValue(depth: depth)
                 members += 1
-            } while try another(closing: UInt8(ascii: "}"), in: "an object")
+                more = try another(closing: UInt8(ascii: "}"), in: "an object")
+            }
+            if more { members += try parseMoreMembers(depth: depth, keysStart: keysStart) }
         }
         keyIndexes.removeSubrange(keysStart...)
         tape[index] = TapeEntry(kind: .object, size: members, payload: UInt64(tape.count))
+    }
+
+    /// The members of an object past its first `linearKeys`, whose keys are checked together when the object
+    /// ends, or when a failure inside it ends the parse: a duplicate among the keys read so far comes before
+    /// that failure. Apart from the few objects with many keys, so that the common ones pay nothing for it.
+    mutating func parseMoreMembers(depth: Int, keysStart: Int) throws(Failure) -> Int {
+        var members = 0
+        do throws(Failure) {
+            repeat {
+                try parseKey(checkedFrom: nil)
+                members += 1
+                try parseMemberValue(depth: depth)
+            } while try another(closing: UInt8(ascii: "}"), in: "an object")
+        } catch {
+            // keys of objects inside this one, left by their failure, are not this one's
+            keyIndexes.removeSubrange(min(keyIndexes.count, keysStart + Parser.linearKeys + members)...)
+            throw manyKeysDuplicate(from: keysStart) ?? error
+        }
+        if let duplicate = manyKeysDuplicate(from: keysStart) { throw duplicate }
+        return members
+    }
+
+    /// A member's key, on the tape; compared with the object's earlier keys (from `checkedFrom` in
+    /// `keyIndexes`) when given, and kept in `keyIndexes` when duplicates are refused.
+    @inline(__always) mutating func parseKey(checkedFrom keysStart: Int?) throws(Failure) {
+        guard i < count else { throw truncated() }
+        guard p[i] == UInt8(ascii: "\"") else {
+            throw Failure(reason: .syntax, message: "expected a string key, found \(describe(p[i]))", offset: i)
+        }
+        let keyOffset = i
+        let (start, length, escapes) = try parseString()
+        // on the tape before the check, so that a duplicate's error pointer names this key
+        tape.append(TapeEntry(kind: .string, size: length, escapes: escapes, payload: UInt64(start)))
+        if options.rejectDuplicateKeys {
+            if let keysStart {
+                try checkDuplicate(start: start, length: length, escapes: escapes, from: keysStart, offset: keyOffset)
+            }
+            keyIndexes.append(tape.count - 1)
+        }
+    }
+
+    /// The ':' after a key, and the value.
+    @inline(__always) mutating func parseMemberValue(depth: Int) throws(Failure) {
+        skipWhitespace()
+        guard i < count else { throw truncated() }
+        guard p[i] == UInt8(ascii: ":") else {
+            throw Failure(reason: .syntax, message: "expected ':' after a key, found \(describe(p[i]))", offset: i)
+        }
+        i += 1
+        skipWhitespace()
+        try parseValue(depth: depth)
     }
 
     mutating func parseArray(depth: Int) throws(Failure) {
@@ -386,33 +419,36 @@ private struct Parser {
     // MARK: duplicate keys
 
     /// Comparing with every earlier key is fastest for the few keys objects usually have, but quadratic:
-    /// one object of 300,000 keys took 111 s. Past `linearKeys` keys, the object's keys go in a set.
+    /// one object of 300,000 keys took 111 s. Past `linearKeys` keys, an object's keys are checked together
+    /// when it ends (or when a failure inside it ends the parse), by `DuplicateKeys`.
     static let linearKeys = 16
 
-    func checkDuplicate(start: Int, length: Int, escapes: Bool, from keysStart: Int, offset: Int,
-                        manyKeys: inout Set<[UInt8]>?) throws(Failure) {
-        if manyKeys == nil && keyIndexes.count - keysStart >= Parser.linearKeys {
-            manyKeys = Set(keyIndexes[keysStart...].map { k in
-                unescape(start: Int(tape[k].payload), length: tape[k].size, escapes: tape[k].hasEscapes)
-            })
+    func checkDuplicate(start: Int, length: Int, escapes: Bool, from keysStart: Int, offset: Int) throws(Failure) {
+        let key = tape[tape.count - 1]  // on the tape already
+        let text = KeyText(bytes: p)
+        for k in keysStart..<keyIndexes.count where text.same(tape[keyIndexes[k]], key) {
+            throw duplicate(start: start, length: length, escapes: escapes, offset: offset)
         }
-        if manyKeys != nil {
-            guard manyKeys!.insert(unescape(start: start, length: length, escapes: escapes)).inserted else {
-                throw duplicate(start: start, length: length, escapes: escapes, offset: offset)
-            }
-            return
-        }
-        for k in keysStart..<keyIndexes.count {
-            let other = tape[keyIndexes[k]]
-            if !escapes && !other.hasEscapes {
-                if other.size == length && memcmp(p.baseAddress! + start, p.baseAddress! + Int(other.payload), length) == 0 {
-                    throw duplicate(start: start, length: length, escapes: escapes, offset: offset)
-                }
-            } else if unescape(start: start, length: length, escapes: escapes)
-                        == unescape(start: Int(other.payload), length: other.size, escapes: other.hasEscapes) {
-                throw duplicate(start: start, length: length, escapes: escapes, offset: offset)
+    }
+
+    /// The duplicate among the keys of the object whose keys start at `keysStart` (the last in
+    /// `keyIndexes`), past the first `linearKeys` checked one by one: the first in document order, with the
+    /// tape cut after it, so that the error's pointer names it as if it had been found when read.
+    mutating func manyKeysDuplicate(from keysStart: Int) -> Failure? {
+        guard keyIndexes.count - keysStart > Parser.linearKeys else { return nil }
+        let text = KeyText(bytes: p)
+        // through pointers: closures capturing the parser would retain its arrays at every call
+        let found: Int? = tape.withUnsafeBufferPointer { entries in
+            keyIndexes.withUnsafeBufferPointer { all in
+                let keys = UnsafeBufferPointer(rebasing: all[keysStart...])
+                return DuplicateKeys.first(count: keys.count, hash: { text.hash(entries[keys[$0]]) },
+                                           same: { text.same(entries[keys[$0]], entries[keys[$1]]) }).map { keys[$0] }
             }
         }
+        guard let index = found else { return nil }
+        let key = tape[index]
+        tape.removeSubrange((index + 1)...)
+        return duplicate(start: Int(key.payload), length: key.size, escapes: key.hasEscapes, offset: Int(key.payload) - 1)
     }
 
     func duplicate(start: Int, length: Int, escapes: Bool, offset: Int) -> Failure {
@@ -482,6 +518,34 @@ private struct Parser {
             index = next
         }
         return pointer
+    }
+}
+
+/// Keys compared and hashed in the parsed bytes, as their text: in place, unless one has escapes.
+private struct KeyText {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    func same(_ a: TapeEntry, _ b: TapeEntry) -> Bool {
+        if !a.hasEscapes && !b.hasEscapes {
+            return a.size == b.size && memcmp(bytes.baseAddress! + Int(a.payload), bytes.baseAddress! + Int(b.payload), a.size) == 0
+        }
+        return unescaped(a) == unescaped(b)
+    }
+
+    /// Equal keys hash alike, escaped or not; the seed is the process's own (`Hasher`).
+    func hash(_ key: TapeEntry) -> Int {
+        var hasher = Hasher()
+        if key.hasEscapes {
+            unescaped(key).withUnsafeBytes { hasher.combine(bytes: $0) }
+        } else {
+            hasher.combine(bytes: UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(key.payload), count: key.size))
+        }
+        return hasher.finalize()
+    }
+
+    func unescaped(_ key: TapeEntry) -> [UInt8] {
+        let raw = UnsafeBufferPointer(rebasing: bytes[Int(key.payload)..<(Int(key.payload) + key.size)])
+        return key.hasEscapes ? JSONStrings.unescape(raw) : Array(raw)
     }
 }
 

@@ -45,17 +45,14 @@ final class BodySegments: @unchecked Sendable {
     init(directory: String, segmentLimit: Int64) throws(JournalError) {
         self.directory = directory
         self.segmentLimit = segmentLimit
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw JournalError(.unavailable, "cannot create \(directory): \(error.localizedDescription)")
-        }
+        try OwnerOnly.folder(directory)
         let existing = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }
         segment = existing.max() ?? 1
         descriptor = -1
         size = 0
         staging = .allocate(byteCount: Self.stagingSize, alignment: Self.block)
+        for number in existing { try OwnerOnly.file(path(number), create: false) }  // an older version's files
         try open(segment)
     }
 
@@ -104,6 +101,15 @@ final class BodySegments: @unchecked Sendable {
         guard write(bodies, at: size) else { throw failure("write to \(path(segment))") }
         size = Self.blockAligned(offset)
         return locations
+    }
+
+    /// Writes `count` bytes of zeros (in whole blocks) past the last body, then cuts the file back: whether
+    /// the disk has room for that much, keeping nothing.
+    func probe(_ count: Int) throws(JournalError) {
+        let written = write([[UInt8](repeating: 0, count: Int(Self.blockAligned(Int64(count))))], at: size)
+        let problem = written ? nil : failure("write to \(path(segment))")
+        _ = ftruncate(descriptor, off_t(size))
+        if let problem { throw problem }
     }
 
     /// The descriptor to `fdatasync` for the bodies appended so far (the current segment's: a batch never

@@ -24,12 +24,16 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private struct Job {
         let body: [UInt8]?
+        /// Body bytes to write past the last body and cut off again: a probe of the disk's room.
+        var probe = 0
         let work: Work
         let done: Done
     }
 
     private let pool: DatabasePool
     private let segments: BodySegments
+    /// The outcome of each commit and each write of bodies, for `/healthz`.
+    let health = WriteHealth()
     private let segmentSync = BackgroundSync()
     private let condition = NSCondition()  // guards `queue` and `stopping`
     private var queue: [Job] = []
@@ -44,15 +48,29 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Runs `work` inside the next group commit; `done` follows once it is durable (or failed with the batch).
     func write(body: [UInt8]? = nil, _ work: @escaping Work, done: @escaping Done) {
+        enqueue(Job(body: body, work: work, done: done))
+    }
+
+    private func enqueue(_ job: Job) {
         condition.lock()
         guard !stopping else {
             condition.unlock()
-            done(.failure(JournalError(.unavailable, "the journal is closed")))
+            job.done(.failure(JournalError(.unavailable, "the journal is closed")))
             return
         }
-        queue.append(Job(body: body, work: work, done: done))
+        queue.append(job)
         condition.signal()
         condition.unlock()
+    }
+
+    /// Whether a row and `bodyBytes` of bodies can be written now, without keeping either: the row goes to a
+    /// table of its own, the bytes past the last body, cut off again. Recorded in `health` like any write.
+    func probe(bodyBytes: Int) async {
+        await withUnsafeContinuation { continuation in
+            enqueue(Job(body: nil, probe: max(1, bodyBytes), work: { db, _ in
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
+            }, done: { _ in continuation.resume() }))
+        }
     }
 
     /// `write(body:_:done:)`, awaited.
@@ -101,6 +119,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         var locations: [BodyLocation?] = Array(repeating: nil, count: batch.count)
         let withBodies = batch.indices.filter { batch[$0].body != nil }
         var syncing = false
+        let bodyBytes = withBodies.reduce(0) { $0 + batch[$1].body!.count }
         if !withBodies.isEmpty {
             do {
                 let stored = try segments.append(withBodies.map { batch[$0].body! })
@@ -108,10 +127,23 @@ final class GroupCommitWriter: @unchecked Sendable {
                 segmentSync.start(segments.descriptorToSync)
                 syncing = true
             } catch {
+                health.record(.bodies, failure: error.description, bytes: bodyBytes)
                 for index in withBodies { batch[index].done(.failure(error)) }
                 let kept = Set(batch.indices).subtracting(withBodies).sorted()
                 jobs = kept.map { batch[$0] }
                 locations = kept.map { _ in nil }
+            }
+        }
+        // probes after the bodies, past them: the next batch writes over what they wrote
+        for (index, job) in jobs.enumerated().reversed() where job.probe > 0 {
+            do {
+                try segments.probe(job.probe)
+                health.record(.bodies, failure: nil)
+            } catch {
+                health.record(.bodies, failure: error.description, bytes: job.probe)
+                job.done(.failure(error))
+                jobs.remove(at: index)
+                locations.remove(at: index)
             }
         }
         var outcome: Result<Void, JournalError> = .success(())
@@ -126,11 +158,15 @@ final class GroupCommitWriter: @unchecked Sendable {
             } catch {
                 outcome = .failure(JournalError(.unavailable, "the journal cannot write: \(error)"))
             }
+            health.record(.rows, failure: outcome.failureDescription)
         }
         // Bodies count as stored once their sync returned too; a job without a body needs only the commit.
         var synced: Result<Void, JournalError> = .success(())
-        if syncing, let reason = segmentSync.wait() {
-            synced = .failure(JournalError(.unavailable, "cannot sync the body file: \(String(cString: strerror(reason)))"))
+        if syncing {
+            if let reason = segmentSync.wait() {
+                synced = .failure(JournalError(.unavailable, "cannot sync the body file: \(String(cString: strerror(reason)))"))
+            }
+            health.record(.bodies, failure: synced.failureDescription, bytes: bodyBytes)
         }
         for (job, location) in zip(jobs, locations) {
             job.done(outcome.flatMap { location == nil ? .success(()) : synced })
@@ -190,5 +226,12 @@ private final class BackgroundSync: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
+    }
+}
+
+extension Result where Failure == JournalError {
+    var failureDescription: String? {
+        if case .failure(let error) = self { return error.description }
+        return nil
     }
 }

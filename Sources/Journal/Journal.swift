@@ -19,7 +19,9 @@ public protocol Journal: EventLog, WorkQueue, ScriptStore, JournalQueries {
     /// time; the others get `nil`.
     func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport?
 
-    /// Whether a write can be committed right now (for readiness).
+    /// Whether the journal can write (for readiness): from the outcomes of its latest writes, with a probe
+    /// write at most once a second when they are older than that. Cheap to ask often (SQLite's never waits
+    /// for the disk: its probe's outcome answers the checks after it).
     func checkWritable() async -> Bool
 
     func close() async

@@ -15,12 +15,11 @@ public final class SQLiteJournal: Journal {
     /// Opens (creating if needed) `journal.sqlite` in `directory`; event bodies go to `bodies/`, in files
     /// of about `bodyFileLimit` bytes.
     public init(directory: String, bodyFileLimit: Int64 = 1 << 30) throws(JournalError) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw JournalError(.unavailable, "cannot create the data folder \(directory): \(error.localizedDescription)")
-        }
+        try OwnerOnly.folder(directory)
         path = (directory as NSString).appendingPathComponent("journal.sqlite")
+        // SQLite gives its -wal and -shm files the database file's mode: that one is made owner-only first
+        try OwnerOnly.file(path, create: true)
+        for companion in [path + "-wal", path + "-shm"] { try OwnerOnly.file(companion, create: false) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -466,14 +465,12 @@ public final class SQLiteJournal: Journal {
     }
 
     public func checkWritable() async -> Bool {
-        do {
-            try await writer.write { db, _ in
-                try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
-            }
-            return true
-        } catch {
-            return false
+        let assessment = writer.health.assess()
+        if let bytes = assessment.probe {
+            let writer = self.writer
+            Task { await writer.probe(bodyBytes: bytes) }  // its outcome answers the next checks
         }
+        return assessment.failure == nil
     }
 
     /// The writer connection's `PRAGMA synchronous`: 2 (FULL) means each commit is on disk before it returns.

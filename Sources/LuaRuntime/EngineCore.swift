@@ -9,6 +9,8 @@ final class EngineCore<Context: Sendable> {
     let arrayMarker: Int32
     /// The run being resumed right now, if any.
     var current: RunFrame<Context>?
+    /// Nanoseconds the state has spent running Lua code, all runs together.
+    var busyNanoseconds: Int64 = 0
     /// The async work a host call handed over before yielding, with the function's name.
     var pending: (String, HostWork)?
 

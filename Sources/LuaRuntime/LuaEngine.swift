@@ -97,7 +97,7 @@ public actor LuaEngine<Context: Sendable> {
         let L = core.L
         let clock = ContinuousClock()
         let started = clock.now
-        let deadlineNs = lshim_now_ns() + limits.timeoutNanoseconds
+        var deadlineNs = lshim_now_ns() + limits.timeoutNanoseconds
         let frame = RunFrame(context: context, script: script.name, deadline: started + limits.timeout)
 
         let co = lua_newthread(L)!
@@ -122,7 +122,9 @@ public actor LuaEngine<Context: Sendable> {
             core.current = frame
             core.pending = nil
             var results: Int32 = 0
+            let resumed = lshim_now_ns()
             let status = lshim_resume(co, L, arguments, &results, deadlineNs)
+            core.busyNanoseconds &+= lshim_now_ns() &- resumed
             core.current = nil
             if status == LUA_OK {
                 return .success(RunReport(duration: clock.now - started, hostCalls: frame.hostCalls))
@@ -135,8 +137,14 @@ public actor LuaEngine<Context: Sendable> {
                                         "coroutine.yield was called outside a coroutine (the script body itself cannot yield)"))
             }
             core.pending = nil
+            let busyBefore = core.busyNanoseconds
             let outcome: Result<[LuaValue], any Error>
             do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+            // time the state spent running other scripts while this one waited is not this run's: a script that
+            // spins to its own limit must not push the runs waiting behind it past theirs
+            let taken = core.busyNanoseconds &- busyBefore
+            deadlineNs &+= taken
+            frame.deadline += .nanoseconds(taken)
             if lshim_now_ns() >= deadlineNs {
                 return .failure(located(.timeout, co, script.name, timeoutMessage))
             }
@@ -231,7 +239,8 @@ extension ScriptError {
 final class RunFrame<Context: Sendable> {
     let context: Context
     let script: String
-    let deadline: ContinuousClock.Instant
+    /// Moved later by the time the state ran other scripts while this run waited for a host call.
+    var deadline: ContinuousClock.Instant
     var hostCalls = 0
 
     init(context: Context, script: String, deadline: ContinuousClock.Instant) {

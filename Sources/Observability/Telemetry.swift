@@ -12,7 +12,17 @@ public final class Telemetry: Sendable {
     private let gauges = MetricCache<Gauge>()
     private let histograms = MetricCache<DurationHistogram>()
 
-    public init() {}
+    /// Event types named in labels; any other is counted as `other`. Types come from events: a label for
+    /// each value sent would let senders grow `/metrics` without bound (2,000 distinct 2 KB types made it
+    /// 8 MB). The event itself keeps its type.
+    private let eventTypes: Set<String>
+
+    public init(eventTypes: Set<String>) {
+        self.eventTypes = eventTypes
+    }
+
+    /// The label value for an event's type.
+    func typeLabel(_ type: String) -> String { eventTypes.contains(type) ? type : "other" }
 
     private func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Counter {
         counters.metric(name, labels) {
@@ -39,11 +49,11 @@ public final class Telemetry: Sendable {
     }
 
     public func accepted(endpoint: String, type: String) {
-        counter("events_accepted", "Events journaled and acknowledged", [("endpoint", endpoint), ("type", type)]).increment()
+        counter("events_accepted", "Events journaled and acknowledged", [("endpoint", endpoint), ("type", typeLabel(type))]).increment()
     }
 
     public func duplicate(endpoint: String, type: String) {
-        counter("events_duplicate", "Deliveries whose event was already journaled", [("endpoint", endpoint), ("type", type)])
+        counter("events_duplicate", "Deliveries whose event was already journaled", [("endpoint", endpoint), ("type", typeLabel(type))])
             .increment()
     }
 
@@ -59,16 +69,16 @@ public final class Telemetry: Sendable {
     // MARK: dispatch
 
     public func processed(type: String, script: String) {
-        counter("runs_succeeded", "Script runs that finished", [("type", type), ("script", script)]).increment()
+        counter("runs_succeeded", "Script runs that finished", [("type", typeLabel(type)), ("script", script)]).increment()
     }
 
     public func failed(type: String, script: String, kind: String) {
         counter("runs_failed", "Script run attempts that failed (retried or dead)",
-                [("type", type), ("script", script), ("kind", kind)]).increment()
+                [("type", typeLabel(type)), ("script", script), ("kind", kind)]).increment()
     }
 
     public func dead(type: String, script: String) {
-        counter("runs_dead", "Script runs that failed every attempt", [("type", type), ("script", script)]).increment()
+        counter("runs_dead", "Script runs that failed every attempt", [("type", typeLabel(type)), ("script", script)]).increment()
     }
 
     public func runDuration(script: String, _ duration: Duration) {
@@ -83,7 +93,7 @@ public final class Telemetry: Sendable {
     }
 
     public func eventsProcessed(type: String, state: String) {
-        counter("events_processed", "Events whose scripts all finished, by final state", [("type", type), ("state", state)])
+        counter("events_processed", "Events whose scripts all finished, by final state", [("type", typeLabel(type)), ("state", state)])
             .increment()
     }
 

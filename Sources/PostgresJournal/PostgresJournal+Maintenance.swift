@@ -67,7 +67,7 @@ extension PostgresJournal {
     /// which a read-only server refuses).
     public func checkWritable() async -> Bool {
         guard !isClosed else { return false }
-        return await health.answer {
+        return await health.answer { [self] in
             do {
                 _ = try await perform("probe a write", writes: true) { client in
                     try await client.rows("SELECT nextval('write_probes')")

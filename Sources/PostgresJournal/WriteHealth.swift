@@ -1,14 +1,16 @@
 import Synchronization
 
 /// Whether the database takes writes, as the last outcomes showed: readiness asks often, so it is answered
-/// from what the operations saw, and a write is probed at most once a second when nothing was seen lately.
+/// from what the operations saw in the last second, and otherwise from a write probed then (one at a time),
+/// waited for half a second at most: a database that does not answer is not one to send deliveries to.
 final class WriteHealth: Sendable {
     static let freshness = Duration.seconds(1)
 
     private struct State {
         var writable = true
         var seen: ContinuousClock.Instant?
-        var probing = false
+        /// When the probe under way started.
+        var probing: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -20,21 +22,32 @@ final class WriteHealth: Sendable {
         }
     }
 
-    /// The last outcome when it is fresh or a probe is under way; else the outcome of `probe`.
-    func answer(probing probe: () async -> Bool) async -> Bool {
-        let known: Bool? = state.withLock { state in
-            if state.probing { return state.writable }
-            if let seen = state.seen, ContinuousClock.now - seen < Self.freshness { return state.writable }
-            state.probing = true
-            return nil
+    /// The last outcome when it is fresh; else a write is probed (one at a time) and its outcome awaited for
+    /// at most half a second: no answer by then counts as a refusal.
+    func answer(probing probe: @escaping @Sendable () async -> Bool) async -> Bool {
+        let asked = ContinuousClock.now
+        let (known, start): (Bool?, Bool) = state.withLock { state in
+            if let seen = state.seen, asked - seen < Self.freshness { return (state.writable, false) }
+            guard state.probing == nil else { return (nil, false) }
+            state.probing = asked
+            return (nil, true)
         }
         if let known { return known }
-        let writable = await probe()
-        state.withLock { state in
-            state.probing = false
-            state.writable = writable
-            state.seen = .now
+        if start {
+            Task {
+                let writable = await probe()
+                state.withLock { state in
+                    state.probing = nil
+                    state.writable = writable
+                    state.seen = .now
+                }
+            }
         }
-        return writable
+        while ContinuousClock.now - asked < .milliseconds(500) {
+            try? await Task.sleep(for: .milliseconds(20))
+            let fresh: Bool? = state.withLock { state in state.seen.map { $0 >= asked } == true ? state.writable : nil }
+            if let fresh { return fresh }
+        }
+        return false
     }
 }

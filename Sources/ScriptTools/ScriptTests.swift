@@ -53,7 +53,13 @@ public enum ScriptTests {
             result.error = "cannot read \(file)"
             return result
         }
-        let workbench = await ScriptWorkbench.load(folder: scriptsFolder(of: file))
+        let workbench: ScriptWorkbench
+        do {
+            workbench = try await ScriptWorkbench.load(folder: scriptsFolder(of: file))
+        } catch {
+            result.error = error.description
+            return result
+        }
         if !workbench.set.errors.isEmpty {
             result.error = workbench.set.errors.map(\.description).joined(separator: "\n")
             return result

@@ -17,8 +17,8 @@ public final class ScriptWorkbench: Sendable {
         self.compiled = compiled
     }
 
-    public static func load(folder: String, limits: LuaLimits = LuaLimits()) async -> ScriptWorkbench {
-        let set = await ScriptLoader.load(folder: folder)
+    public static func load(folder: String, limits: LuaLimits = LuaLimits()) async throws(ScriptFolderError) -> ScriptWorkbench {
+        let set = try await ScriptLoader.load(folder: folder)
         let engine = LuaEngine<ScriptContext>(limits: limits, functions: HostLibrary.functions(), modules: set.moduleLoader)
         var compiled: [String: CompiledScript] = [:]
         for script in set.scripts {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -25,6 +26,8 @@ final class HTTPConnection: ChannelInboundHandler {
     private var keepAlive = true
     private var requestID = ""
     private var requestLogger: Logger
+    /// Body bytes this request holds of the connections' shared budget (`Routes.bodies`).
+    private var heldBytes = 0
 
     init(routes: Routes, logger: Logger) {
         self.routes = routes
@@ -46,6 +49,8 @@ final class HTTPConnection: ChannelInboundHandler {
         requestLogger = logger
         requestLogger[metadataKey: "request_id"] = .string(requestID)
         discarded = 0
+        context.triggerUserOutboundEvent(RequestDeadlines.Progress.headReceived, promise: nil)
+        if let malformed = Self.framingProblem(head) { return refuseBody(malformed, context: context) }
         // a client asking before it sends the body (curl does past 1 KB) is told to go on, or answered at once
         let asks = head.headers.first(name: "expect")?.lowercased() == "100-continue"
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.uri
@@ -59,9 +64,11 @@ final class HTTPConnection: ChannelInboundHandler {
                 if stopReading { return refuseBody(answer, context: context) }
                 decided = answer
             } else {
-                let declared = head.headers.first(name: "content-length").flatMap(Int.init) ?? 16 * 1024
+                // a declared length takes its share of the budget now; a chunked body as its chunks arrive
+                let declared = head.headers.first(name: "content-length").flatMap(Int.init)
+                guard hold(declared ?? 0) else { return refuseBody(overloaded(), context: context) }
                 var body: [UInt8] = []
-                body.reserveCapacity(min(declared, responder.maxBody))
+                body.reserveCapacity(min(declared ?? 16 * 1024, responder.maxBody))
                 pending = .webhook(responder, body: body)
                 if asks {
                     context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
@@ -73,7 +80,8 @@ final class HTTPConnection: ChannelInboundHandler {
             pending = .route(route)
             return
         } else {
-            decided = JSONResponse.error(.notFound, code: "not_found", message: "no such path: \(path) (webhooks go to POST /webhook)")
+            decided = JSONResponse.error(.notFound, code: "not_found",
+                                         message: "no such path: \(JSONResponse.excerpt(path)) (webhooks go to POST /webhook)")
         }
         if asks { return refuseBody(decided, context: context) }
         pending = .answer(decided)
@@ -85,6 +93,7 @@ final class HTTPConnection: ChannelInboundHandler {
             guard body.count + buffer.readableBytes <= responder.maxBody else {
                 return refuseBody(responder.tooLarge(logger: requestLogger), context: context)
             }
+            guard hold(body.count + buffer.readableBytes) else { return refuseBody(overloaded(), context: context) }
             pending = nil  // the array is uniquely referenced while it grows
             body.append(contentsOf: buffer.readableBytesView)
             pending = .webhook(responder, body: body)
@@ -101,6 +110,7 @@ final class HTTPConnection: ChannelInboundHandler {
         guard let request = pending else { return }
         pending = nil
         answering = true
+        context.triggerUserOutboundEvent(RequestDeadlines.Progress.requestReceived, promise: nil)
         switch request {
         case .answer(let answer):
             write(answer, context: context)
@@ -140,8 +150,54 @@ final class HTTPConnection: ChannelInboundHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
         let close = !keepAlive
         answering = false
+        releaseBody()
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        context.triggerUserOutboundEvent(RequestDeadlines.Progress.answered, promise: nil)
         if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    /// Makes sure this request holds `total` bytes of the shared body budget; false when there is no room.
+    private func hold(_ total: Int) -> Bool {
+        guard total > heldBytes else { return true }
+        guard routes.bodies.take(total - heldBytes) else { return false }
+        heldBytes = total
+        return true
+    }
+
+    private func releaseBody() {
+        routes.bodies.give(heldBytes)
+        heldBytes = 0
+    }
+
+    private func overloaded() -> Answer {
+        requestLogger.warning("delivery refused: the bodies being received fill --max-inflight-bytes", metadata: [
+            "limit": "\(routes.bodies.limit)",
+        ])
+        return JSONResponse.error(.serviceUnavailable, code: "overloaded",
+                                  message: "too many bodies are being received at once (over --max-inflight-bytes); try again shortly",
+                                  headers: [("retry-after", "1")])
+    }
+
+    /// What makes a head unsafe to read a body after, answered 400 and closed: an HTTP/1.1 request without a
+    /// Host header or any request with two (RFC 9112, section 3.2), or a transfer coding other than
+    /// `chunked` alone (NIO's parser reads `identity, chunked` as chunked; a proxy in front may not).
+    static func framingProblem(_ head: HTTPRequestHead) -> Answer? {
+        let hosts = head.headers["host"].count
+        if hosts > 1 || (hosts == 0 && (head.version.major, head.version.minor) >= (1, 1)) {
+            return JSONResponse.error(.badRequest, code: "bad_host",
+                                      message: "a request must carry exactly one Host header (it had \(hosts))")
+        }
+        let codings = head.headers["transfer-encoding"].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if !codings.isEmpty && codings != ["chunked"] {
+            return JSONResponse.error(.badRequest, code: "unsupported_transfer_encoding",
+                                      message: "Transfer-Encoding must be chunked alone (got \(JSONResponse.excerpt(codings.joined(separator: ", "))))")
+        }
+        return nil
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        releaseBody()
     }
 
     /// Idle: nothing read for the idle timeout, between requests or in the middle of one (not while this
@@ -150,6 +206,13 @@ final class HTTPConnection: ChannelInboundHandler {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             if !answering { context.close(promise: nil) }
             return
+        }
+        if let expired = event as? RequestDeadlines.Expired {
+            // a head never finished has nobody to answer; a slow body is told why before the close
+            guard expired == .body, pending != nil else { return context.close(promise: nil) }
+            return refuseBody(JSONResponse.error(.requestTimeout, code: "request_timeout",
+                                                 message: "the body arrived slower than \(routes.minBodyRate) bytes a second (see --min-body-rate)"),
+                              context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -62,15 +62,19 @@ public struct HooklineServer: Sendable {
             if let statistics = try? await journal.statistics() { telemetry.setJournalSize(bytes: statistics.bytesOnDisk) }
             return Answer(status: .ok, contentType: "text/plain; version=0.0.4", body: telemetry.render())
         }
-        return Routes(webhooks: webhooks, others: ["/healthz": health, "/metrics": metrics], maxBody: settings.maxBody)
+        return Routes(webhooks: webhooks, others: ["/healthz": health, "/metrics": metrics], maxBody: settings.maxBody,
+                      bodies: Quota(limit: settings.maxInflightBytes), minBodyRate: settings.minBodyRate)
     }
 }
 
-/// Where each path goes: webhook endpoints by path, and the `GET` routes.
+/// Where each path goes: webhook endpoints by path, and the `GET` routes; and what every connection shares.
 struct Routes: Sendable {
     let webhooks: [String: WebhookResponder]
     let others: [String: @Sendable () async -> Answer]
     let maxBody: Int
+    /// The body bytes all connections hold at once (`--max-inflight-bytes`).
+    let bodies: Quota
+    let minBodyRate: Int
 }
 
 private struct HTTPService: Service, CustomStringConvertible {
@@ -95,20 +99,27 @@ private struct HTTPService: Service, CustomStringConvertible {
 
     private func serve(on group: MultiThreadedEventLoopGroup) async throws {
         let quiesce = ServerQuiescingHelper(group: group)
-        let idle = settings.idleTimeout.components
-        let idleTimeout = TimeAmount.nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)
-        let (routes, logger) = (self.routes, self.logger)
+        let idleTimeout = TimeAmount(settings.idleTimeout)
+        let headTimeout = TimeAmount(settings.headTimeout)
+        let (routes, logger, settings) = (self.routes, self.logger, self.settings)
+        logger.info("accepting at most \(settings.maxConnections) connections at once", metadata: [
+            "max_connections": "\(settings.maxConnections)", "descriptor_limit": "\(DescriptorLimit.soft)",
+            "max_inflight_bytes": "\(settings.maxInflightBytes)",
+        ])
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptGate(limit: settings.maxConnections, logger: logger))
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(RequestDeadlines(headTimeout: headTimeout,
+                                                                                    minimumRate: settings.minBodyRate))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true,
                                                                                     withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(HTTPConnection(routes: routes, logger: logger))
@@ -131,5 +142,12 @@ private struct HTTPService: Service, CustomStringConvertible {
         let finished = group.next().makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: finished)
         try? await finished.futureResult.get()
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

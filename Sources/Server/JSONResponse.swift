@@ -27,6 +27,14 @@ enum JSONResponse {
         return make(status, [("error", .object(fields))], headers: headers)
     }
 
+    /// The start of a text from the request, to quote in an answer: at most `limit` characters (a 64 KiB
+    /// path is not echoed back whole), with "..." when cut. Quoting in JSON escapes it.
+    static func excerpt(_ text: String, limit: Int = 100) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.count > limit else { return text }
+        return String(String.UnicodeScalarView(scalars.prefix(limit))) + "..."
+    }
+
     private static func append(_ fields: [(String, JSONField)], to out: inout [UInt8]) {
         for (index, (key, value)) in fields.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }

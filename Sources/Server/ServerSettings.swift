@@ -9,15 +9,30 @@ public struct ServerSettings: Sendable {
     public var endpoints: [EndpointSettings]
     /// Threads that accept connections, read requests and run intake's checks.
     public var eventLoops: Int
+    /// Connections open at once; at the limit no more are accepted until one closes.
+    public var maxConnections: Int
+    /// Body bytes all connections may hold at once; a body that finds no room gets 503.
+    public var maxInflightBytes: Int
+    /// A request head must be complete within this long of its first byte, and a body gets this long
+    /// before `minBodyRate` applies.
+    public var headTimeout: Duration
+    /// Bytes a second a body must arrive at, on average.
+    public var minBodyRate: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBody: Int = 4 << 20, idleTimeout: Duration = .seconds(60),
-                endpoints: [EndpointSettings], eventLoops: Int = UsableCores.count) {
+                endpoints: [EndpointSettings], eventLoops: Int = UsableCores.count,
+                maxConnections: Int = DescriptorLimit.defaultMaxConnections(), maxInflightBytes: Int = 64 << 20,
+                headTimeout: Duration = .seconds(10), minBodyRate: Int = 1024) {
         self.host = host
         self.port = port
         self.maxBody = maxBody
         self.idleTimeout = idleTimeout
         self.endpoints = endpoints
         self.eventLoops = eventLoops
+        self.maxConnections = maxConnections
+        self.maxInflightBytes = maxInflightBytes
+        self.headTimeout = headTimeout
+        self.minBodyRate = minBodyRate
     }
 }
 

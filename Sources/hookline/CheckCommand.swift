@@ -44,7 +44,14 @@ struct CheckCommand: AsyncParsableCommand {
                 problems += 1
                 continue
             }
-            let set = await ScriptLoader.load(folder: folder)
+            let set: ScriptSet
+            do {
+                set = try await ScriptLoader.load(folder: folder)
+            } catch {
+                print("\(folder): \(error)")
+                problems += 1
+                continue
+            }
             for error in set.errors {
                 print("\((folder as NSString).appendingPathComponent(error.source ?? error.script)):\(error.line.map(String.init) ?? "1"): \(error.message)")
                 problems += 1

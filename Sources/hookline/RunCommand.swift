@@ -47,7 +47,12 @@ struct RunCommand: AsyncParsableCommand {
         guard let message = document.root["message"], message.kind == .object, let type = message["type"]?.string else {
             throw ValidationError("\(event) has no message object with a type (Interactly sends {\"message\": {\"type\": ...}})")
         }
-        let workbench = await ScriptWorkbench.load(folder: scripts)
+        let workbench: ScriptWorkbench
+        do {
+            workbench = try await ScriptWorkbench.load(folder: scripts)
+        } catch {
+            throw ValidationError(error.description)
+        }
         for error in workbench.set.errors { print("\((scripts as NSString).appendingPathComponent(error.script)):\(error.line ?? 1): \(error.message)") }
         let selected = workbench.set.scripts(for: type)
         let callID = message["call", "id"]?.string ?? "?"
@@ -110,7 +115,8 @@ enum LiveWorld {
         try settings.applyEnvironment(environment)
         let logger = Logger(label: "hookline") { label in LogOutput(label: label, format: settings.logFormat, level: .info) }
         let journal = try SQLiteJournal(directory: settings.data)
-        let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: Telemetry())
+        let services = try LiveServices(settings: settings, journal: journal, logger: logger,
+                                        telemetry: Telemetry(eventTypes: EventTypes.known))
         return (services.effects, {
             await services.close()
             await journal.close()

@@ -60,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         print(Banner.text(for: hookline))
+        fflush(nil)  // every stream: standard output may be a file or a pipe, which would hold the banner until exit
         try await hookline.wait()
     }
 

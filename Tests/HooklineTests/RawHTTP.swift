@@ -66,7 +66,90 @@ enum RawHTTP {
         return nil
     }
 
-    private static func connect(port: Int) throws -> Int32 {
+    /// Connects and sends `bytes` one at a time, `every` apart, until the server closes the connection or
+    /// they are all sent; returns the seconds until it closed, or nil if it was still open `limit` seconds
+    /// after the first byte.
+    static func secondsUntilClosed(port: Int, trickling bytes: String, every interval: TimeInterval,
+                                   limit: TimeInterval) throws -> TimeInterval? {
+        let fd = try connect(port: port)
+        defer { close(fd) }
+        let started = Date()
+        var pending = Array(bytes.utf8)[...]
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var nextSend = started
+        while Date().timeIntervalSince(started) < limit {
+            if let byte = pending.first, Date() >= nextSend {
+                guard [byte].withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }) == 1 else {
+                    return Date().timeIntervalSince(started)  // the server closed it
+                }
+                pending = pending.dropFirst()
+                nextSend = Date().addingTimeInterval(interval)
+            }
+            var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&fds, 1, 20) > 0 else { continue }
+            if read(fd, &buffer, buffer.count) <= 0 { return Date().timeIntervalSince(started) }
+        }
+        return nil
+    }
+
+    /// One keep-alive connection: requests sent on it one after the other, each answer read whole.
+    final class Connection {
+        private var fd: Int32
+
+        init(port: Int) throws {
+            fd = try RawHTTP.connect(port: port)
+        }
+
+        deinit { close() }
+
+        func close() {
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
+
+        /// Sends `request` (head and body) and reads one answer: its status, headers (lower-case names) and body.
+        func exchange(_ request: [UInt8], timeout: TimeInterval = 10) throws -> (status: Int, headers: [String: String], body: [UInt8]) {
+            try send(request)
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if let answer = RawHTTP.parseAnswer(received) { return answer }
+                var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&fds, 1, 50) > 0 else { continue }
+                let n = read(fd, &buffer, buffer.count)
+                guard n > 0 else { throw TestFailure("the server closed the connection before answering") }
+                received += buffer[0..<n]
+            }
+            throw TestFailure("no answer within \(timeout) s")
+        }
+
+        /// Sends bytes without waiting for anything (part of a request, say).
+        func send(_ bytes: [UInt8]) throws {
+            var sent = 0
+            while sent < bytes.count {
+                let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { throw TestFailure("send() failed: the server closed the connection") }
+                sent += n
+            }
+        }
+    }
+
+    /// A whole answer with a Content-Length, once `bytes` hold it.
+    private static func parseAnswer(_ bytes: [UInt8]) -> (status: Int, headers: [String: String], body: [UInt8])? {
+        guard let end = bytes.indices.dropLast(3).first(where: { bytes[$0..<($0 + 4)].elementsEqual([13, 10, 13, 10]) }),
+              let status = statusCode(bytes) else { return nil }
+        var headers: [String: String] = [:]
+        for line in String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n").dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        guard bytes.count >= end + 4 + length else { return nil }
+        return (status, headers, Array(bytes[(end + 4)..<(end + 4 + length)]))
+    }
+
+    fileprivate static func connect(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed") }
         var address = sockaddr_in()
@@ -126,7 +209,7 @@ enum RawHTTP {
         return Result(status: status, bytesSent: sent)
     }
 
-    private static func statusCode(_ bytes: [UInt8]) -> Int? {
+    fileprivate static func statusCode(_ bytes: [UInt8]) -> Int? {
         let text = String(decoding: bytes.prefix(64), as: UTF8.self)
         guard text.hasPrefix("HTTP/1.1 "), text.count >= 12 else { return nil }
         return Int(text.dropFirst(9).prefix(3))

@@ -51,10 +51,11 @@ final class LateReads: WorkQueue {
                                 poll: Duration = .milliseconds(100)) throws -> (Dispatcher, HTTPClients) {
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let clients = HTTPClients()
-        let alerter = Alerter(channels: AlertChannels(), client: clients.direct, logger: logger, telemetry: Telemetry())
+        let telemetry = Telemetry(eventTypes: EventTypes.known)
+        let alerter = Alerter(channels: AlertChannels(), client: clients.direct, logger: logger, telemetry: telemetry)
         let effects = LiveEffects(settings: LiveSettings(), clients: clients, files: try FileJail(root: scratch.path + "/out"),
                                   alerter: alerter, journal: queue.base, logger: logger)
-        let dispatcher = Dispatcher(queue: queue, node: Self.node, effects: effects, telemetry: Telemetry(), logger: logger,
+        let dispatcher = Dispatcher(queue: queue, node: Self.node, effects: effects, telemetry: telemetry, logger: logger,
                                     settings: DispatchSettings(poolSize: 1, reloadInterval: nil, pollInterval: poll),
                                     defaultFolder: scratch.path + "/scripts")
         return (dispatcher, clients)
@@ -88,8 +89,8 @@ final class LateReads: WorkQueue {
         let journal = try SQLiteJournal(directory: scratch.path + "/data")
         let queue = LateReads(journal, delay: .zero)
         let (dispatcher, clients) = try makeDispatcher(over: queue, in: scratch, poll: .seconds(30))
-        await dispatcher.start()
-        let intake = Intake(journal: journal, node: Self.node, telemetry: Telemetry(),
+        try await dispatcher.start()
+        let intake = Intake(journal: journal, node: Self.node, telemetry: Telemetry(eventTypes: EventTypes.known),
                             onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         var processed: [String] = []
         for i in 0..<30 {
@@ -119,11 +120,11 @@ final class LateReads: WorkQueue {
         let journal = try SQLiteJournal(directory: scratch.path + "/data")
         let queue = LateReads(journal, delay: .milliseconds(150))
         let (dispatcher, clients) = try makeDispatcher(over: queue, in: scratch)
-        await dispatcher.start()
-        let intake = Intake(journal: journal, node: Self.node, telemetry: Telemetry(),
+        try await dispatcher.start()
+        let intake = Intake(journal: journal, node: Self.node, telemetry: Telemetry(eventTypes: EventTypes.known),
                             onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         let elsewhere = NodeIdentity(name: "other", incarnation: "other/1")
-        let otherIntake = Intake(journal: journal, node: elsewhere, telemetry: Telemetry())  // it runs nothing
+        let otherIntake = Intake(journal: journal, node: elsewhere, telemetry: Telemetry(eventTypes: EventTypes.known))  // it runs nothing
         try await journal.heartbeat(elsewhere, lease: .milliseconds(200))
         var expected: [String: [EventID]] = [:]
         var replayed: [EventID] = []

@@ -130,6 +130,30 @@ private func failure(_ text: String) -> JSONParseError? { failure(Array(text.utf
         #expect(failure(nested) == nil, "nested objects do not share their parent's keys")
     }
 
+    /// Many keys are checked together when their object ends, yet the answer is the one a check at each key
+    /// gives: the first problem in document order, with the pointer of the duplicate key.
+    @Test func manyKeysReportTheFirstProblemInDocumentOrder() {
+        func members(_ keys: [String]) -> String { keys.map { "\"\($0)\": 0" }.joined(separator: ",") }
+        let many = (0..<1_000).map { "k\($0)" }
+        let two = failure("{" + members(many + ["k700", "k5"]) + "}")
+        #expect(two?.message == #"duplicate key "k700""#, "the first duplicate read, not the first key duplicated")
+        let thenSyntax = failure("{" + members(many + ["k9"]) + ", \"x\": nope}")
+        #expect(thenSyntax?.reason == .duplicateKey, "a duplicate before a syntax error in the same object")
+        #expect(thenSyntax?.pointer == "/k9")
+        let syntaxFirst = failure("{" + members(many) + ", \"x\": nope, " + members(["k9"]) + "}")
+        #expect(syntaxFirst?.reason == .syntax, "a syntax error before the duplicate")
+        let inner = "{" + members(many.map { "i" + $0 } + ["ik1"]) + "}"
+        let outerFirst = failure("{" + members(many + ["k2"]) + ", \"inner\": " + inner + "}")
+        #expect(outerFirst?.pointer == "/k2", "the outer duplicate comes before the inner one")
+        let innerFirst = failure("{" + members(many) + ", \"inner\": " + inner + ", " + members(["k2"]) + "}")
+        #expect(innerFirst?.pointer == "/inner/ik1")
+        let innerFails = failure("{" + members(many) + ", \"inner\": {\"k5\": 1, \"x\": nope}}")
+        #expect(innerFails?.reason == .syntax, "an inner object's keys are not its parent's, even when it fails")
+        let same = failure("{" + members(Array(many[..<20]) + Array(repeating: "a", count: 200_000)) + "}")
+        #expect(same?.message == #"duplicate key "a""#)
+        #expect(same?.offset == ("{" + members(Array(many[..<20]) + ["a"]) + ",").utf8.count, "the second \"a\"")
+    }
+
     @Test func duplicateKeysMayBeAllowed() throws {
         let doc = try parse(#"{"a":1,"a":2}"#, .init(rejectDuplicateKeys: false))
         #expect(doc.root.count == 2)

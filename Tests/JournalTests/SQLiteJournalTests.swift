@@ -38,6 +38,33 @@ import Testing
         #expect(restarts >= 2, "the WAL started over \(restarts) times in \(elapsed) of commits")
     }
 
+    /// The journal holds transcripts and phone numbers: the data folder is 0700 and every file in it 0600,
+    /// whatever the umask, and a folder an older version left readable by others is made owner-only.
+    @Test func theDataFolderIsOwnerOnly() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-modes-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func mode(_ relative: String) throws -> Int {
+            let path = relative.isEmpty ? directory : directory + "/" + relative
+            return try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        let files = ["journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm", "bodies/000001.seg"]
+        for round in ["new", "left open by an older version"] {
+            let journal = try SQLiteJournal(directory: directory)
+            _ = try await journal.append(NewEvent(receivedAt: 0, endpoint: "default", type: "hang", callID: "CA\(round.count)",
+                                                  dedupKey: round, requestID: "r", body: Array("{}".utf8), warnings: []),
+                                         claimant: Self.node)
+            #expect(try mode("") == 0o700, "\(round): the data folder")
+            #expect(try mode("bodies") == 0o700, "\(round): bodies/")
+            for file in files {
+                let found = try mode(file)
+                #expect(found == 0o600, "\(round): \(file) is \(String(found, radix: 8))")
+            }
+            await journal.close()
+            for path in ["", "bodies"] { chmod(directory + "/" + path, 0o755) }
+            for file in files { chmod(directory + "/" + file, 0o644) }
+        }
+    }
+
     /// A batch larger than the staging buffer (1 MiB; one body alone is larger), empty bodies among them: each
     /// reads back whole, and the next batch starts on the block after.
     @Test func bodiesOfOneBatchReadBackWhole() throws {

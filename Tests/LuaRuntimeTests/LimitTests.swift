@@ -21,6 +21,22 @@ import Testing
         #expect(try await emitted(engine, "emit(1 + 1)") == [2])
     }
 
+    /// A run waiting for a host call while another run spins on the same state to its own limit is not
+    /// charged for the spin: it waited for the state, not for its own work.
+    @Test func anotherRunsSpinIsNotChargedToARunWaitingBesideIt() async throws {
+        let engine = makeEngine(limits: LuaLimits(timeout: .milliseconds(300), memory: 8 << 20))
+        let waiting = try await engine.compile(ScriptSource(name: "waiting.lua", text: Array(#"emit(sleep(50))"#.utf8)))
+        let spinning = try await engine.compile(ScriptSource(name: "spinning.lua", text: Array("while true do end".utf8)))
+        let recorder = Recorder()
+        async let first = engine.run(waiting, event: .value(.nil), context: recorder)
+        try await Task.sleep(for: .milliseconds(10))
+        let spun = await engine.run(spinning, event: .value(.nil), context: Recorder())
+        let waited = await first
+        #expect(failure(spun)?.kind == .timeout)
+        #expect(failure(waited) == nil, "charged for the other run's spin: \(String(describing: failure(waited)))")
+        #expect(recorder.values == ["slept 50"])
+    }
+
     @Test func endlessLoop() async throws {
         try await expectStopped("local x = 0\nwhile true do x = x + 1 end", kind: .timeout, line: 2, mentions: "time limit of 200ms")
     }
