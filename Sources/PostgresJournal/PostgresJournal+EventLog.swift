@@ -12,7 +12,7 @@ extension PostgresJournal {
         let statement = AppendStatement(event: event, claimant: claimant)
         let job: CallSequencer.Job = { [self] in
             do {
-                let rows = try await perform("store an event", writes: true) { client in try await client.rows(statement) }
+                let rows = try await perform("store an event", writes: true) { connection in try await connection.rows(statement) }
                 guard let (id, duplicate, token, version, inherited) = rows.first else {
                     throw JournalError(.corrupt, "cannot store an event: the database answered no row")
                 }
@@ -34,8 +34,8 @@ extension PostgresJournal {
     }
 
     public func body(of id: EventID) async throws(JournalError) -> [UInt8]? {
-        try await perform("read an event's body") { client in
-            try await client.rows("SELECT body FROM events WHERE id = \(id.rawValue)").first
+        try await perform("read an event's body") { connection in
+            try await connection.rows("SELECT body FROM events WHERE id = \(id.rawValue)").first
                 .map { Array(try $0.decode(ByteBuffer.self).readableBytesView) }
         }
     }

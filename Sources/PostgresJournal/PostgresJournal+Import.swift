@@ -11,8 +11,8 @@ extension PostgresJournal {
     public func importEvents(_ events: [EventDetail]) async throws(JournalError) -> (events: Int, runs: Int) {
         guard !events.isEmpty else { return (0, 0) }
         let statement = ImportStatement(events: events)
-        let rows = try await perform("copy events", writes: true, within: .seconds(300)) { client in
-            try await client.rows(statement)
+        let rows = try await perform("copy events", writes: true, within: .seconds(300)) { connection in
+            try await connection.rows(statement)
         }
         return rows.first ?? (0, 0)
     }
@@ -24,8 +24,8 @@ extension PostgresJournal {
         let (endpoints, keys, values) = (entries.map(\.endpoint), entries.map { storable($0.key) }, entries.map { storable($0.value) })
         // no expiry as -1: postgres-nio's arrays cannot hold NULL
         let expiries = entries.map { $0.expiresAt ?? -1 }
-        return try await perform("copy the store", writes: true, within: .seconds(300)) { client in
-            try await client.rows("""
+        return try await perform("copy the store", writes: true, within: .seconds(300)) { connection in
+            try await connection.rows("""
                 WITH stored AS (
                     INSERT INTO store (endpoint, key, value, expires_at)
                     SELECT endpoint, key, value, nullif(expires_at, -1)

@@ -10,19 +10,17 @@ extension PostgresJournal {
     public func prune(receivedBefore cutoff: Int64) async throws(JournalError) -> PruneReport? {
         let logger = self.logger
         // a prune takes as long as it takes: only each slice must be short
-        let pruned: Int? = try await perform("prune old events", writes: true, within: .seconds(3_600)) { client in
-            try await client.withConnection { connection in
-                let locked = try await connection.query("SELECT pg_try_advisory_lock(\(Schema.pruneLock))", logger: logger)
-                    .collect().first?.decode(Bool.self) ?? false
-                guard locked else { return nil }
-                do {
-                    let deleted = try await Self.prune(before: cutoff, on: connection, logger: logger)
-                    try await connection.query("SELECT pg_advisory_unlock(\(Schema.pruneLock))", logger: logger)
-                    return deleted
-                } catch {
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(\(Schema.pruneLock))", logger: logger)
-                    throw error
-                }
+        let pruned: Int? = try await perform("prune old events", writes: true, within: .seconds(3_600)) { connection in
+            let locked = try await connection.query("SELECT pg_try_advisory_lock(\(Schema.pruneLock))", logger: logger)
+                .collect().first?.decode(Bool.self) ?? false
+            guard locked else { return nil }
+            do {
+                let deleted = try await Self.prune(before: cutoff, on: connection, logger: logger)
+                try await connection.query("SELECT pg_advisory_unlock(\(Schema.pruneLock))", logger: logger)
+                return deleted
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Schema.pruneLock))", logger: logger)
+                throw error
             }
         }
         return pruned.map { PruneReport(events: $0, bodyFiles: 0) }
@@ -69,8 +67,8 @@ extension PostgresJournal {
         guard !isClosed else { return false }
         return await health.answer { [self] in
             do {
-                _ = try await perform("probe a write", writes: true) { client in
-                    try await client.rows("SELECT nextval('write_probes')")
+                _ = try await perform("probe a write", writes: true) { connection in
+                    try await connection.rows("SELECT nextval('write_probes')")
                 }
                 return true
             } catch {

@@ -20,7 +20,7 @@ extension PostgresJournal {
         binds.append(query.limit)
         sql += " ORDER BY id DESC LIMIT $\(binds.count)"
         let statement = PostgresQuery(unsafeSQL: sql, binds: binds)
-        let rows = try await perform("list events") { client in try await client.rows(statement) }
+        let rows = try await perform("list events") { connection in try await connection.rows(statement) }
         do {
             return try rows.map(Self.summary)
         } catch {
@@ -29,11 +29,11 @@ extension PostgresJournal {
     }
 
     public func event(_ id: EventID) async throws(JournalError) -> EventDetail? {
-        let (events, runs) = try await perform("read an event") { client in
-            async let event = client.rows("""
+        let (events, runs) = try await perform("read an event") { connection in
+            async let event = connection.rows("""
                 SELECT \(unescaped: Self.summaryColumns), request_id, dedup_key, body FROM events WHERE id = \(id.rawValue)
                 """)
-            async let runs = client.rows("""
+            async let runs = connection.rows("""
                 SELECT generation, script, script_version, attempt, started_at, duration_us, outcome, error_kind, error,
                        error_line, host_calls
                 FROM runs WHERE event_id = \(id.rawValue) ORDER BY id
@@ -60,8 +60,8 @@ extension PostgresJournal {
     }
 
     public func statistics() async throws(JournalError) -> JournalStatistics {
-        let rows = try await perform("count the pending events") { client in
-            try await client.rows("""
+        let rows = try await perform("count the pending events") { connection in
+            try await connection.rows("""
                 SELECT (SELECT count(*) FROM events WHERE state = 'pending'),
                        (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
                         WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace

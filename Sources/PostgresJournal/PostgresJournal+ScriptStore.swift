@@ -3,8 +3,8 @@ import PostgresNIO
 
 extension PostgresJournal {
     public func storeGet(endpoint: String, key: String, now: Int64) async throws(JournalError) -> String? {
-        try await perform("read the store") { client in
-            try await client.rows("""
+        try await perform("read the store") { connection in
+            try await connection.rows("""
                 SELECT value FROM store WHERE endpoint = \(endpoint) AND key = \(storable(key))
                   AND (expires_at IS NULL OR expires_at > \(now))
                 """).first?.decode(String.self)
@@ -25,19 +25,19 @@ extension PostgresJournal {
                                fence: Fence?) async throws(JournalError) -> Double {
         let statement = StoreIncrementStatement(endpoint: endpoint, key: storable(key), by: by, expiresAt: expiresAt, now: now,
                                                 fence: fence)
-        let rows = try await perform("add to a number in the store", writes: true) { client in try await client.rows(statement) }
+        let rows = try await perform("add to a number in the store", writes: true) { connection in try await connection.rows(statement) }
         guard let value = rows.first ?? nil else { throw JournalError.fenced(fence!.claim) }
         return value
     }
 
     public func foldAlert(key: String, window: Int64, now: Int64) async throws(JournalError) -> Int? {
-        try await perform("fold an alert", writes: true) { client in
-            try await client.rows("SELECT hookline_fold_alert(\(storable(key)), \(window), \(now))::bigint").first?.decode(Int?.self) ?? nil
+        try await perform("fold an alert", writes: true) { connection in
+            try await connection.rows("SELECT hookline_fold_alert(\(storable(key)), \(window), \(now))::bigint").first?.decode(Int?.self) ?? nil
         }
     }
 
     private func write(_ statement: StoreWriteStatement) async throws(JournalError) {
-        let rows = try await perform("write to the store", writes: true) { client in try await client.rows(statement) }
+        let rows = try await perform("write to the store", writes: true) { connection in try await connection.rows(statement) }
         guard rows.first == true else { throw JournalError.fenced(statement.fence!.claim) }
     }
 }

@@ -4,20 +4,20 @@ import PostgresNIO
 extension PostgresJournal {
     public func heartbeat(_ node: NodeIdentity, lease: Duration) async throws(JournalError) {
         let milliseconds = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
-        _ = try await perform("renew this node's lease", writes: true) { client in
-            try await client.rows(HeartbeatStatement(node: node, leaseMilliseconds: milliseconds))
+        _ = try await perform("renew this node's lease", writes: true) { connection in
+            try await connection.rows(HeartbeatStatement(node: node, leaseMilliseconds: milliseconds))
         }
     }
 
     public func leave(_ node: NodeIdentity) async throws(JournalError) {
-        _ = try await perform("give this node's calls up", writes: true) { client in
-            try await client.rows("SELECT hookline_leave(\(node.incarnation))")
+        _ = try await perform("give this node's calls up", writes: true) { connection in
+            try await connection.rows("SELECT hookline_leave(\(node.incarnation))")
         }
     }
 
     public func claimWaitingCalls(for node: NodeIdentity, limit: Int) async throws(JournalError) -> [CallClaim] {
-        let rows = try await perform("claim waiting calls", writes: true) { client in
-            try await client.rows("""
+        let rows = try await perform("claim waiting calls", writes: true) { connection in
+            try await connection.rows("""
                 SELECT endpoint, call_id, token, oldest_pending FROM hookline_claim_waiting(\(node.incarnation), \(limit))
                 """).map { try $0.decode((String, String, Int64, Int64).self) }
         }
@@ -25,8 +25,8 @@ extension PostgresJournal {
     }
 
     public func heldCalls(of node: NodeIdentity) async throws(JournalError) -> [CallClaim: Int64] {
-        let rows = try await perform("read which calls this node holds") { client in
-            try await client.rows("SELECT endpoint, call_id, token, version FROM calls WHERE holder = \(node.incarnation)")
+        let rows = try await perform("read which calls this node holds") { connection in
+            try await connection.rows("SELECT endpoint, call_id, token, version FROM calls WHERE holder = \(node.incarnation)")
                 .map { try $0.decode((String, String, Int64, Int64).self) }
         }
         return Dictionary(uniqueKeysWithValues: rows.map { (CallClaim(call: CallKey(endpoint: $0.0, callID: $0.1), token: $0.2), $0.3) })
@@ -35,7 +35,7 @@ extension PostgresJournal {
     public func pendingWork(of claim: CallClaim, for node: NodeIdentity, after: EventID?,
                             limit: Int) async throws(JournalError) -> CallWork? {
         let statement = PendingWorkStatement(claim: claim, node: node.incarnation, after: after?.rawValue ?? 0, limit: limit)
-        let rows = try await perform("read a call's pending events") { client in try await client.rows(statement) }
+        let rows = try await perform("read a call's pending events") { connection in try await connection.rows(statement) }
         guard let version = rows.first?.version else { return nil }  // no row: the claim is not this node's
         return CallWork(claim: claim, version: version, items: rows.compactMap(\.item))
     }
@@ -43,7 +43,7 @@ extension PostgresJournal {
     public func record(_ batch: [CallRecords], for node: NodeIdentity) async throws(JournalError) -> [RecordOutcome] {
         guard !batch.isEmpty else { return [] }
         let statement = RecordStatement(node: node.incarnation, batch: RecordBatch.json(batch))
-        let outcomes = try await perform("record runs", writes: true) { client in try await client.rows(statement) }
+        let outcomes = try await perform("record runs", writes: true) { connection in try await connection.rows(statement) }
         guard outcomes.count == batch.count else {
             throw JournalError(.corrupt, "cannot record runs: the database answered \(outcomes.count) outcomes for \(batch.count) calls")
         }
@@ -51,8 +51,8 @@ extension PostgresJournal {
     }
 
     public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
-        try await perform("put events back to pending", writes: true) { client in
-            try await client.rows("SELECT hookline_requeue(\(ids.map(\.rawValue)))").first?.decode(Int.self) ?? 0
+        try await perform("put events back to pending", writes: true) { connection in
+            try await connection.rows("SELECT hookline_requeue(\(ids.map(\.rawValue)))").first?.decode(Int.self) ?? 0
         }
     }
 

@@ -53,15 +53,28 @@ public final class PostgresJournal: Journal {
 
     var isClosed: Bool { closed.load(ordering: .acquiring) }
 
-    /// Runs one operation within `configuration.operationTimeout`; what fails becomes a `JournalError` that says
-    /// what could not be done. The outcome of a write (and any failure to reach the database) is what
-    /// `checkWritable` answers from.
+    /// Runs one operation on a connection of the pool within `configuration.operationTimeout`; what fails
+    /// becomes a `JournalError` that says what could not be done. The outcome of a write (and any failure to
+    /// reach the database) is what `checkWritable` answers from.
+    ///
+    /// A write succeeds only once its transaction committed. PostgreSQL commits a statement's implicit
+    /// transaction when it handles the Sync message that follows the statement, after sending its rows, and
+    /// postgres-nio ends a statement at its rows: a database that dies or refuses at the commit would leave an
+    /// acknowledged event that no row holds. A statement on the same connection starts only after that Sync was
+    /// answered, so a write is followed by one, and fails if it does.
     func perform<T: Sendable>(_ what: String, writes: Bool = false, within limit: Duration? = nil,
-                              _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(JournalError) -> T {
+                              _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
         guard !isClosed else { throw JournalError(.unavailable, "the journal is closed") }
         let client = self.client
         let limit = limit ?? configuration.operationTimeout
-        switch await Deadline.run(limit, { try await body(client) }) {
+        let work: @Sendable () async throws -> T = {
+            try await client.withConnection { connection in
+                let value = try await body(connection)
+                if writes { _ = try await connection.rows("SELECT 1") }
+                return value
+            }
+        }
+        switch await Deadline.run(limit, work) {
         case .success(let value):
             if writes { health.noted(writable: true) }
             return value
@@ -78,17 +91,20 @@ extension PostgresPreparedStatement where Row: PostgresDecodable {
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
-extension PostgresClient {
+extension PostgresConnection {
+    /// postgres-nio logs each statement at the trace level only.
+    private static let statementLogger = Logger(label: "hookline.journal")
+
     /// Every row of a prepared statement.
     func rows<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
         var rows: [Statement.Row] = []
-        for try await row in try await execute(statement) { rows.append(row) }
+        for try await row in try await execute(statement, logger: Self.statementLogger) { rows.append(row) }
         return rows
     }
 
     /// Every row of a query.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await self.query(query).collect()
+        try await self.query(query, logger: Self.statementLogger).collect()
     }
 }
 

@@ -311,6 +311,32 @@ import Testing
         }
     }
 
+    /// A write counts only once its transaction committed. PostgreSQL commits a statement's implicit transaction
+    /// when it handles the Sync after the statement's results, and postgres-nio ends the statement at its
+    /// results: a database that failed or died at the commit (here a deferred trigger refuses it) must make
+    /// the append fail, never answer an id that no row holds. (Before, the append answered `.stored`, and a
+    /// database stopped under load lost acknowledged events.)
+    @Test func anAppendRefusedAtTheCommitIsNotStored() async throws {
+        try await Self.withDatabase { configuration, journals in
+            try await TestDatabase.administer(configuration, """
+                CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'refused at commit'; END $$
+                """)
+            try await TestDatabase.administer(configuration, """
+                CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON events DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW WHEN (NEW.call_id = 'AT-COMMIT') EXECUTE FUNCTION refuse_at_commit()
+                """)
+            let journal = journals[0]
+            await #expect(throws: JournalError.self) {
+                _ = try await journal.append(Self.event("AT-COMMIT", "k1"), claimant: Self.nodeA)
+            }
+            let count = try await TestDatabase.query(configuration, "SELECT count(*) FROM events").first?.decode(Int.self)
+            #expect(count == 0)
+            _ = try await Self.stored(journal, Self.event("CA1", "k2"), by: Self.nodeA)  // the journal goes on
+            #expect(try await journal.storeIncrement(endpoint: "default", key: "n", by: 1, expiresAt: nil, now: 0, fence: nil) == 1)
+        }
+    }
+
     // MARK: availability and maintenance
 
     @Test func anUnreachableDatabaseFailsInTime() async throws {
