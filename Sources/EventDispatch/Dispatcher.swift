@@ -185,6 +185,9 @@ public final class Dispatcher: Sendable {
     /// Events in memory that still have runs to do.
     public var inFlight: Int { state.withLock { $0.book.eventsInMemory } }
 
+    /// The calls this node holds now.
+    public var callsHeld: Int { state.withLock { $0.book.calls } }
+
     // MARK: intake hand-off
 
     /// Called by intake for each event it stored (on the journal's thread, in commit order): when this node

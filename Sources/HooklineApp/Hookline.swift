@@ -82,7 +82,8 @@ public final class Hookline: Sendable {
             backlog: {
                 // a database that does not answer must not hold up /healthz: this node's own backlog then
                 await answer(within: .milliseconds(300), or: dispatcher.inFlight) { try? await journal.statistics().pending }
-            })
+            },
+            refreshGauges: { telemetry.setCallsHeld(dispatcher.callsHeld, node: node.name) })
 
         let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
         let application = server.service { port in

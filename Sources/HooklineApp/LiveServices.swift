@@ -20,7 +20,7 @@ public struct LiveServices: Sendable {
                           folding: JournalAlertFolding(store: journal, window: settings.alertWindow, logger: logger))
         effects = LiveEffects(settings: LiveSettings(httpAllow: settings.httpAllow, httpMaxResponse: settings.httpMaxResponse,
                                                      allowedEnvironment: Set(settings.allowEnv)),
-                              clients: clients, files: try FileJail(root: settings.outFolder), alerter: alerter,
+                              clients: clients, files: try FileJail(root: settings.outFolder, sharedWithOtherProcesses: settings.database != nil), alerter: alerter,
                               journal: journal, logger: logger)
     }
 

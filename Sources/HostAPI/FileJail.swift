@@ -16,20 +16,34 @@ import Glibc
 /// The root is opened by its path for each operation, not held open: an output folder that an operator
 /// removes, recreates or moves aside while Hookline runs is written afresh, not through a descriptor of a
 /// deleted folder (every write then failed with "No such file or directory").
+///
+/// What it creates is its owner's alone (files 0600, folders 0700, the root and its missing parents too):
+/// scripts write transcripts and phone numbers, and the default root is inside the data folder.
+///
+/// With `sharedWithOtherProcesses` (several nodes writing one `--out` folder), each append also holds an
+/// exclusive `flock` on the file while it writes, so that appends of other processes, on the same machine or
+/// through NFS (where Linux turns `flock` into the server's byte-range locks), never land inside a line.
 public struct FileJail: Sendable {
     public let root: String
+    public let sharedWithOtherProcesses: Bool
     public static let readLimit = 16 << 20
 
-    public init(root: String) throws {
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    public init(root: String, sharedWithOtherProcesses: Bool = false) throws {
+        try Self.createOwnerOnly(root)
         self.root = root
+        self.sharedWithOtherProcesses = sharedWithOtherProcesses
+    }
+
+    private static func createOwnerOnly(_ root: String) throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
     }
 
     public func write(_ path: String, _ data: [UInt8]) throws {
         let (folder, name, _) = try place(path, create: true)!
         defer { close(folder) }
         let temporary = ".\(name).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("write", path) }
         defer { close(fd) }
         guard writeAll(fd, data) else {
@@ -47,9 +61,14 @@ public struct FileJail: Sendable {
         let (folder, name, file) = try place(path, create: true)!
         defer { close(folder) }
         try appendLocks.withLock(for: file) {
-            let fd = openat(folder, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            let fd = openat(folder, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw failure("append to", path) }
-            defer { close(fd) }
+            defer { close(fd) }  // closing also lets the flock go
+            if sharedWithOtherProcesses {
+                while flock(fd, LOCK_EX) != 0 {
+                    guard errno == EINTR else { throw failure("lock for appending", path) }
+                }
+            }
             guard writeAll(fd, data) else { throw failure("append to", path) }
         }
     }
@@ -93,7 +112,7 @@ public struct FileJail: Sendable {
         }
         var folder = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folder < 0 && errno == ENOENT && create {
-            try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try? Self.createOwnerOnly(root)
             folder = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         guard folder >= 0 else {
@@ -104,7 +123,7 @@ public struct FileJail: Sendable {
             var next = openat(folder, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if next < 0 && errno == ENOENT && create {
                 // another run may create it at the same moment: EEXIST is as good as success
-                if mkdirat(folder, component, 0o755) == 0 || errno == EEXIST {
+                if mkdirat(folder, component, 0o700) == 0 || errno == EEXIST {
                     next = openat(folder, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 }
             }

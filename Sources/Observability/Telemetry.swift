@@ -101,6 +101,11 @@ public final class Telemetry: Sendable {
         gauge("queue_depth", "Events journaled and not yet processed").set(Double(depth))
     }
 
+    /// The calls this node holds (their leases), and its name.
+    public func setCallsHeld(_ count: Int, node: String) {
+        gauge("calls_held", "Calls this node holds under its lease", [("node", node)]).set(Double(count))
+    }
+
     public func setJournalSize(bytes: Int64) {
         gauge("journal_size_bytes", "Size of the journal on disk").set(Double(bytes))
     }

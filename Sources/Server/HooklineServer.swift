@@ -22,15 +22,18 @@ public struct HooklineServer: Sendable {
     let logger: Logger
     /// Events accepted and not yet processed, for `/healthz` and `/metrics`.
     let backlog: @Sendable () async -> Int
+    /// Sets the gauges others keep (the calls this node holds) before `/metrics` is rendered.
+    let refreshGauges: @Sendable () -> Void
 
     public init(settings: ServerSettings, intake: Intake, journal: any Journal, telemetry: Telemetry, logger: Logger,
-                backlog: @escaping @Sendable () async -> Int) {
+                backlog: @escaping @Sendable () async -> Int, refreshGauges: @escaping @Sendable () -> Void = {}) {
         self.settings = settings
         self.intake = intake
         self.journal = journal
         self.telemetry = telemetry
         self.logger = logger
         self.backlog = backlog
+        self.refreshGauges = refreshGauges
     }
 
     /// The server as a service to run in the process's service group. `onRunning` gets the bound port
@@ -57,7 +60,9 @@ public struct HooklineServer: Sendable {
                 ("backlog", .int(queued)),
             ])
         }
+        let refreshGauges = self.refreshGauges
         let metrics: @Sendable () async -> Answer = {
+            refreshGauges()
             telemetry.setQueueDepth(await backlog())
             if let statistics = try? await journal.statistics() { telemetry.setJournalSize(bytes: statistics.bytesOnDisk) }
             return Answer(status: .ok, contentType: "text/plain; version=0.0.4", body: telemetry.render())

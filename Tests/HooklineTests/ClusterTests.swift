@@ -180,6 +180,7 @@ extension ClusterTests {
             "status-update.lua": """
                 store.incr("updates")
                 alert{title = "status", key = "one-key", severity = "info"}
+                file.append("shared.txt", string.rep(string.sub(event.call.id, -1), 200000) .. "\\n")
                 """,
         ], extra: ["--alert-webhook", receiver.url + "/alerts", "--lease", "10s", "--script-timeout", "5s"])  // 60 runs on two hot keys
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -209,6 +210,12 @@ extension ClusterTests {
         let updates = try cluster.database.value("SELECT value FROM store WHERE key = 'updates'")
         #expect(updates == "60", "failed runs: \(failedRuns)")
         #expect(receiver.requests.filter { $0.path == "/alerts" }.count == 1, "the key was folded on every node")
+        let metrics = try await client.execute(HTTPClientRequest(url: cluster.nodes[1].base + "/metrics"), timeout: .seconds(5))
+        let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+        #expect(text.contains(#"hookline_calls_held{node="node2"}"#), "each node tells the calls it holds")
+        let lines = (cluster.scratch.read("out/shared.txt") ?? "").split(separator: "\n")
+        #expect(lines.count == 60 && lines.allSatisfy { $0.count == 200_000 && Set($0).count == 1 },
+                "appends of three nodes to one file kept whole lines")
         try await client.shutdown()
         cluster.stop()
         await receiver.stop()

@@ -1,5 +1,6 @@
 import Foundation
 import HooklineApp
+import HostAPI
 import JSON
 import Journal
 import Testing
@@ -310,4 +311,36 @@ import Testing
         #expect(entry["event_id"]?.string != nil)
         #expect(server.logs.lines.contains { $0.contains(#""msg":"plain\t1\ttrue""#) })
     }
+}
+
+/// Appends of several nodes to one file in a shared `--out`: each holds the file's `flock` while it writes, so
+/// another process's lock (here the test's) holds it back instead of letting it write inside a line.
+@Test func appendsOfSeveralNodesWaitForTheFilesLock() async throws {
+    let scratch = Scratch()
+    let jail = try FileJail(root: scratch.path, sharedWithOtherProcesses: true)
+    try jail.append("shared.txt", Array("first\n".utf8))
+    let holder = open(scratch.path + "/shared.txt", O_RDONLY)
+    #expect(holder >= 0)
+    defer { close(holder) }
+    #expect(flock(holder, LOCK_EX) == 0)
+    let appended = Task.detached { try jail.append("shared.txt", Array("second\n".utf8)) }
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(scratch.read("shared.txt") == "first\n", "the append waited for the lock")
+    #expect(flock(holder, LOCK_UN) == 0)
+    try await appended.value
+    #expect(scratch.read("shared.txt") == "first\nsecond\n")
+}
+
+/// What scripts write is the owner's alone, and so is the data folder the default `--out` makes (with
+/// `--database` no SQLite journal makes it): transcripts and phone numbers.
+@Test func filesScriptsWriteAreOwnerOnly() throws {
+    let scratch = Scratch()
+    let jail = try FileJail(root: scratch.path + "/data/out")
+    try jail.write("calls/CA1/summary.json", Array("{}".utf8))
+    try jail.append("calls/CA1/transcript.txt", Array("line\n".utf8))
+    func mode(_ relative: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: scratch.path + "/" + relative)[.posixPermissions] as? Int)
+    }
+    for folder in ["data", "data/out", "data/out/calls", "data/out/calls/CA1"] { #expect(try mode(folder) == 0o700, "\(folder)") }
+    for file in ["data/out/calls/CA1/summary.json", "data/out/calls/CA1/transcript.txt"] { #expect(try mode(file) == 0o600, "\(file)") }
 }
