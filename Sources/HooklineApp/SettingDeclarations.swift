@@ -52,7 +52,7 @@ public struct SettingDeclarations: Sendable {
                                       help: "Close a connection that sends nothing for this long, between requests or within one.")
     package let maxConnections = Setting("max-connections", .number(1...Int.max, "count", what: "a number of connections"),
                                          default: DescriptorLimit.defaultMaxConnections(),
-                                         shown: "three quarters of the descriptor limit, at most 10000",
+                                         shown: "the descriptor limit less a quarter (at least 64), at most 10000",
                                          help: "Connections open at once; at the limit no more are accepted until one closes (they wait in the kernel's queue). The limit and the descriptor limit it was derived from are logged at start.")
     package let maxInflightBytes = Setting("max-inflight-bytes", .bytes, default: 64 << 20,
                                            help: "Body bytes all connections may hold at once; a body that finds no room gets 503 overloaded with Retry-After: 1.")
