@@ -261,10 +261,14 @@ struct CallBook {
     }
 
     /// What a poll of the journal found this node holding (read after `mutations` was `seen`): calls it
-    /// holds with a higher version are read again; calls it no longer holds are dropped.
+    /// holds with a higher version are read again; calls it no longer holds are dropped; calls the journal
+    /// gives it that it does not know (its append committed after it was answered as failed) are read.
     mutating func polled(_ found: [CallClaim: Int64], seen: Int) -> Step {
         mutations += 1
         var step = Step()
+        for claim in found.keys where held[claim.call] == nil {
+            held[claim.call] = Held(claim: claim, version: 0, since: mutations, due: .first)
+        }
         for (key, var call) in held where call.since <= seen {
             guard let version = found[call.claim] else {
                 held[key] = nil

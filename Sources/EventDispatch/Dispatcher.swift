@@ -73,6 +73,8 @@ public final class Dispatcher: Sendable {
         var stopping = false
         /// The lease may have ended (renewals failed): no run starts until a renewal succeeds.
         var paused = false
+        /// Counts successful renewals: a pause timed for an older one does not apply.
+        var renewals = 0
         var workers: [Task<Void, Never>] = []
     }
 
@@ -312,20 +314,26 @@ public final class Dispatcher: Sendable {
         apply { $0.book.polled(held, seen: seen) }
     }
 
-    /// Renews this node's lease every third of it. When renewals keep failing, no run starts once the lease
-    /// might end before a run could finish (the script timeout): another node may take the calls over then,
-    /// and two runs of one call must never overlap. The first renewal that succeeds checks which calls are
-    /// still this node's before runs start again.
+    /// Renews this node's lease every third of it. No run starts once the lease might end before a run could
+    /// finish (the script timeout), unless a renewal came first: another node may take the calls over then, and
+    /// two runs of one call must never overlap. The pause is timed, not decided when a renewal fails: a renewal
+    /// that waits for an unreachable database can take longer than the lease. The first renewal that succeeds
+    /// checks which calls are still this node's before runs start again.
     private func leaseLoop() async {
-        var validUntil = ContinuousClock.now + settings.lease
         let margin = settings.limits.timeout + .seconds(1)
+        var pause = pauseRuns(at: ContinuousClock.now + settings.lease - margin, unless: 0)
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.lease / 3)
             let sent = ContinuousClock.now
             do {
                 try await queue.heartbeat(node, lease: settings.lease)
-                validUntil = sent + settings.lease
-                if state.withLock({ $0.paused }) {
+                let (renewal, wasPaused) = state.withLock { state in
+                    state.renewals += 1
+                    return (state.renewals, state.paused)
+                }
+                pause.cancel()
+                pause = pauseRuns(at: sent + settings.lease - margin, unless: renewal)
+                if wasPaused {
                     await checkHeldCalls()
                     let wake = state.withLock { state in
                         state.paused = false
@@ -335,14 +343,22 @@ public final class Dispatcher: Sendable {
                     logger.notice("this node's lease is renewed again; runs resume")
                 }
             } catch {
-                let pause = ContinuousClock.now + margin >= validUntil
-                let newly = state.withLock { state in
-                    defer { state.paused = state.paused || pause }
-                    return pause && !state.paused
-                }
-                logger.error(newly ? "cannot renew this node's lease; no run starts until it is renewed"
-                                   : "cannot renew this node's lease; will try again", metadata: ["error": "\(error)"])
+                logger.error("cannot renew this node's lease; will try again", metadata: ["error": "\(error)"])
             }
+        }
+        pause.cancel()
+    }
+
+    /// Pauses runs at `instant` unless a renewal after `renewal` came first.
+    private func pauseRuns(at instant: ContinuousClock.Instant, unless renewal: Int) -> Task<Void, Never> {
+        Task { [self] in
+            guard (try? await Task.sleep(until: instant)) != nil else { return }
+            let paused = state.withLock { state in
+                guard state.renewals == renewal, !state.paused else { return false }
+                state.paused = true
+                return true
+            }
+            if paused { logger.error("cannot renew this node's lease; no run starts until it is renewed") }
         }
     }
 

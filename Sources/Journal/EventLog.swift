@@ -48,8 +48,9 @@ public struct StoredEvent: Sendable, Equatable {
     /// The call's work version after this commit (see `CallWork.version`): the claimant knows the whole of
     /// the call's work when it knew it at `version - 1`.
     public var version: Int64
-    /// True when the claim was taken now from a call that had pending work already (given up, or left by a
-    /// node that died): that work must be read from the journal before this event runs.
+    /// True when the call had pending work already: work of a node that gave the call up or died, or this
+    /// node's own that it may not have in memory (an append that committed after it was answered as failed).
+    /// A node that does not hold the call in memory must read that work from the journal before this event runs.
     public var inheritedWork: Bool
 
     public init(id: EventID, claim: CallClaim?, version: Int64, inheritedWork: Bool) {

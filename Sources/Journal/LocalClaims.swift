@@ -61,6 +61,7 @@ final class LocalClaims: Sendable {
             var inherited = false
             if entry.holder == claimant.incarnation {
                 claim = CallClaim(call: call, token: entry.token)
+                inherited = entry.hasPending
             } else if !state.isLive(entry.holder, at: .now) {
                 inherited = entry.hasPending
                 entry.holder = claimant.incarnation

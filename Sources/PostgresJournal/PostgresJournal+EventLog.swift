@@ -10,9 +10,13 @@ extension PostgresJournal {
         }
         let call = CallKey(endpoint: event.endpoint, callID: event.callID)
         let statement = AppendStatement(event: event, claimant: claimant)
+        let limit = configuration.operationTimeout
         let job: CallSequencer.Job = { [self] in
+            let (ended, end) = AsyncStream<Void>.makeStream()
             do {
-                let rows = try await perform("store an event", writes: true) { connection in try await connection.rows(statement) }
+                let rows = try await perform("store an event", writes: true, ended: { end.finish() }) { connection in
+                    try await connection.rows(statement)
+                }
                 guard let (id, duplicate, token, version, inherited) = rows.first else {
                     throw JournalError(.corrupt, "cannot store an event: the database answered no row")
                 }
@@ -24,12 +28,25 @@ extension PostgresJournal {
             } catch {
                 done(.failure(JournalError(.unavailable, "cannot store an event: \(error)")))
             }
+            await Self.wait(for: ended, atMost: limit)
         }
         // only pending events touch their call, and need its order
         if event.state == .pending {
             appends.run(call, job)
         } else {
             Task { await job() }
+        }
+    }
+
+    /// An append answered as failed at its deadline may still commit afterwards: the next append of its call
+    /// waits until it has really ended (for at most another `limit`), so that it cannot commit after a later
+    /// event of the call and run after it. (A database stopped under load ran some calls' events out of order.)
+    private static func wait(for ended: AsyncStream<Void>, atMost limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in ended {} }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
         }
     }
 

@@ -62,13 +62,21 @@ public final class PostgresJournal: Journal {
     /// postgres-nio ends a statement at its rows: a database that dies or refuses at the commit would leave an
     /// acknowledged event that no row holds. A statement on the same connection starts only after that Sync was
     /// answered, so a write is followed by one, and fails if it does.
+    ///
+    /// `ended` is called once the operation itself has ended, which can be after this returned: an operation
+    /// abandoned at its deadline is cancelled, but a statement already sent may still commit.
     func perform<T: Sendable>(_ what: String, writes: Bool = false, within limit: Duration? = nil,
+                              ended: (@Sendable () -> Void)? = nil,
                               _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
-        guard !isClosed else { throw JournalError(.unavailable, "the journal is closed") }
+        guard !isClosed else {
+            ended?()
+            throw JournalError(.unavailable, "the journal is closed")
+        }
         let client = self.client
         let limit = limit ?? configuration.operationTimeout
         let work: @Sendable () async throws -> T = {
-            try await client.withConnection { connection in
+            defer { ended?() }
+            return try await client.withConnection { connection in
                 let value = try await body(connection)
                 if writes { _ = try await connection.rows("SELECT 1") }
                 return value

@@ -182,6 +182,7 @@ enum Schema {
             call_version := held.version + 1;
             IF held.holder = p_claimant THEN
                 claim_token := held.token;
+                inherited := held.has_pending;
             ELSIF held.holder IS NULL OR NOT hookline_node_is_live(held.holder) THEN
                 inherited := held.has_pending;
                 held.holder := p_claimant;

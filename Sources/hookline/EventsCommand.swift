@@ -132,6 +132,8 @@ struct JournalLocation: ParsableArguments {
     var database: String?
     @Option(help: "File whose first line is the database password.")
     var databasePasswordFile: String?
+    @Option(help: "Certificate authorities (PEM) that verify the database's certificate (HOOKLINE_DATABASE_CA), as serve takes them.")
+    var databaseCA: String?
 
     func open() async throws -> any Journal {
         let environment = ProcessInfo.processInfo.environment
@@ -139,6 +141,7 @@ struct JournalLocation: ParsableArguments {
         settings.data = data
         settings.database = database ?? environment["HOOKLINE_DATABASE"].flatMap { $0.isEmpty ? nil : $0 }
         settings.databasePasswordFile = databasePasswordFile ?? environment["HOOKLINE_DATABASE_PASSWORD_FILE"]
+        settings.databaseCA = databaseCA ?? environment["HOOKLINE_DATABASE_CA"].flatMap { $0.isEmpty ? nil : $0 }
         if settings.database == nil { return try openJournal(data) }
         let quiet = Logger(label: "hookline") { _ in SwiftLogNoOpLogHandler() }
         return try await Hookline.openJournal(settings, logger: quiet, environment: environment)

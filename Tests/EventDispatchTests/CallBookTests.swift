@@ -136,6 +136,25 @@ import Testing
         #expect(book.calls == 2, "the call taken after the poll's read is kept")
     }
 
+    /// An append that committed after it was answered as failed (its database stopped) leaves the call with
+    /// this node in the journal but not in the book: the next event of the call waits for a read of the call
+    /// (the journal says it has pending work), and a poll reads a call the book does not know. (Before, the
+    /// next event ran at once, ahead of the earlier one.)
+    @Test func workOfThisNodeThatTheBookNeverSawIsReadFirst() {
+        var book = CallBook(window: 100, page: 10)
+        let next = Self.stored(&book, 716, version: 3, inherited: true)
+        #expect(next.admit.isEmpty, "the later event waits")
+        #expect(next.loads == [CallBook.Load(claim: Self.claim, after: nil, limit: 10)])
+        let loaded = book.loaded(next.loads[0], Self.work([514, 716], version: 3))
+        #expect(Self.ids(loaded) == [514, 716], "the earlier event first")
+
+        var other = CallBook(window: 100, page: 10)
+        let seen = other.mutations
+        let poll = other.polled([Self.claim: 2], seen: seen)
+        #expect(poll.loads == [CallBook.Load(claim: Self.claim, after: nil, limit: 10)])
+        #expect(other.calls == 1)
+    }
+
     @Test func aNewClaimOnAHeldCallReplacesTheOldOne() {
         var book = CallBook(window: 100, page: 10)
         _ = Self.stored(&book, 1, version: 1)

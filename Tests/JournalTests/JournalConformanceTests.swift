@@ -62,6 +62,7 @@ import Testing
             #expect(second.claim == claim, "the holder keeps its claim")
             #expect(second.version == first.version + 1, "each change to a call's work is one version")
             #expect(second.id > first.id)
+            #expect(second.inheritedWork, "the call has pending work, which the holder may not have in memory")
 
             let elsewhere = try await Self.stored(journals.second, Self.event("CA1", "k3"), by: Self.nodeB)
             #expect(elsewhere.claim == nil, "a call held by a live node is not taken by another")
@@ -144,12 +145,13 @@ import Testing
     @Test(arguments: Backend.all) func aNodeWhoseLeaseEndedIsFencedOut(_ backend: Backend) async throws {
         try await withJournals(backend) { (journals: Journals) async throws in
             let (a, b) = (journals.first, journals.second)
-            try await a.heartbeat(Self.nodeA, lease: .milliseconds(300))
+            // long enough that a loaded machine's synced commits do not outlast it before the first check
+            try await a.heartbeat(Self.nodeA, lease: .seconds(2))
             try await b.heartbeat(Self.nodeB, lease: Self.lease)
             let e1 = try await Self.stored(a, Self.event("CA1", "k1"))
             let old = try #require(e1.claim)
             #expect(try await b.claimWaitingCalls(for: Self.nodeB, limit: 10).isEmpty, "the holder's lease still runs")
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .milliseconds(2_500))
 
             let taken = try await b.claimWaitingCalls(for: Self.nodeB, limit: 10)
             #expect(taken.map(\.call) == [old.call])
