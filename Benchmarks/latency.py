@@ -5,9 +5,10 @@ Starts the release `hookline` pinned to core 0 with Benchmarks/latency/scripts (
 run with the milliseconds from receipt to the script's file write), sends the bench harness's mixed
 payloads at RATE requests per second for SECONDS from core 1, and prints the percentiles.
 
-    [BENCH=path/to/peer-harness] python3 Benchmarks/latency.py [RATE=1000] [SECONDS=15]
+    [BENCH=path/to/peer-harness] [JOURNAL=postgres] python3 Benchmarks/latency.py [RATE=1000] [SECONDS=15]
 
 BENCH is the team's peer harness (its payloads/ are sent); by default shared/bench beside the repository.
+JOURNAL=postgres keeps the journal in a throwaway PostgreSQL server (tools/postgres.sh) on the server's core.
 """
 import http.client, os, shutil, subprocess, sys, tempfile, threading, time
 
@@ -24,9 +25,17 @@ payloads = {k: open(os.path.join(bench, "payloads", f"{k}.json"), "rb").read()
             for k in ("conversation-update", "hang", "end-of-call-report")}
 cycle = [{"c": "conversation-update", "h": "hang", "e": "end-of-call-report"}[c] for c in "chcchcechc"]
 
+journal_args, postgres_folder = [], None
+if os.environ.get("JOURNAL") == "postgres":
+    started = subprocess.run(["taskset", "-c", "0", os.path.join(root, "tools/postgres.sh"), "start"],
+                             check=True, capture_output=True, text=True).stdout
+    settings = dict(line.split("=", 1) for line in started.splitlines() if "=" in line and not line.startswith("export"))
+    postgres_folder = settings["HOOKLINE_TEST_POSTGRES_DIR"]
+    journal_args = ["--database", settings["HOOKLINE_TEST_POSTGRES"]]
+
 os.sched_setaffinity(0, {1})
 server = subprocess.Popen(
-    ["taskset", "-c", "0", os.path.join(root, ".build/release/hookline"), "serve", "--port", str(port),
+    ["taskset", "-c", "0", os.path.join(root, ".build/release/hookline"), "serve", "--port", str(port), *journal_args,
      "--secret", "s3cret", "--data", os.path.join(work, "data"), "--out", os.path.join(work, "out"),
      "--scripts", os.environ.get("SCRIPTS", os.path.join(root, "Benchmarks/latency/scripts")), "--dedup", "false",
      "--log-level", "info" if os.environ.get("HOOKLINE_LOG") else "error"],
@@ -72,6 +81,8 @@ for w in workers: w.start()
 for w in workers: w.join()
 time.sleep(3)
 server.terminate(); server.wait()
+if postgres_folder:
+    subprocess.run([os.path.join(root, "tools/postgres.sh"), "stop", postgres_folder], check=True)
 
 def pct(values, p):
     values = sorted(values)
@@ -79,7 +90,7 @@ def pct(values, p):
 
 latency_file = os.path.join(work, "out", "latency.txt")
 writes = [float(x) for x in open(latency_file).read().split()] if os.path.exists(latency_file) else []
-print(f"rate {rate}/s for {seconds}s, mixed payload, server pinned to core 0, sender on core 1")
+print(f"rate {rate}/s for {seconds}s, mixed payload, server{' and PostgreSQL' if postgres_folder else ''} pinned to core 0, sender on core 1")
 print(f"| measure | p50 ms | p99 ms | count |")
 print(f"|---|---:|---:|---:|")
 print(f"| acknowledgement (from scheduled send) | {pct(acks, .5):.2f} | {pct(acks, .99):.2f} | {len(acks)} ({errors[0]} errors) |")
