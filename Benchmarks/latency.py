@@ -9,6 +9,10 @@ payloads at RATE requests per second for SECONDS from core 1, and prints the per
 
 BENCH is the team's peer harness (its payloads/ are sent); by default shared/bench beside the repository.
 JOURNAL=postgres keeps the journal in a throwaway PostgreSQL server (tools/postgres.sh) on the server's core.
+PIN=0 leaves the server, PostgreSQL and the sender on every core (by default the server and its database are
+pinned to core 0 and the sender to core 1).
+CALLS=N spreads the events over N calls (the harness's payloads all carry one call id, so every event of the
+harness's load waits for the one before it in its call): each send gets the call id of call n mod N.
 """
 import http.client, os, shutil, subprocess, sys, tempfile, threading, time
 
@@ -24,18 +28,23 @@ work = tempfile.mkdtemp(prefix="hookline-latency-")
 payloads = {k: open(os.path.join(bench, "payloads", f"{k}.json"), "rb").read()
             for k in ("conversation-update", "hang", "end-of-call-report")}
 cycle = [{"c": "conversation-update", "h": "hang", "e": "end-of-call-report"}[c] for c in "chcchcechc"]
+harness_call = b"c7f3a9e2-5b1d-4e8a-9c2f-1a6b3d8e4f70"  # the call id of every harness payload
+calls = int(os.environ.get("CALLS", "0"))
 
+pinned = os.environ.get("PIN", "1") == "1"
+pin_server = ["taskset", "-c", "0"] if pinned else []
 journal_args, postgres_folder = [], None
 if os.environ.get("JOURNAL") == "postgres":
-    started = subprocess.run(["taskset", "-c", "0", os.path.join(root, "tools/postgres.sh"), "start"],
+    started = subprocess.run([*pin_server, os.path.join(root, "tools/postgres.sh"), "start"],
                              check=True, capture_output=True, text=True).stdout
     settings = dict(line.split("=", 1) for line in started.splitlines() if "=" in line and not line.startswith("export"))
     postgres_folder = settings["HOOKLINE_TEST_POSTGRES_DIR"]
     journal_args = ["--database", settings["HOOKLINE_TEST_POSTGRES"]]
 
-os.sched_setaffinity(0, {1})
+if pinned:
+    os.sched_setaffinity(0, {1})
 server = subprocess.Popen(
-    ["taskset", "-c", "0", os.path.join(root, ".build/release/hookline"), "serve", "--port", str(port), *journal_args,
+    [*pin_server, os.path.join(root, ".build/release/hookline"), "serve", "--port", str(port), *journal_args,
      "--secret", "s3cret", "--data", os.path.join(work, "data"), "--out", os.path.join(work, "out"),
      "--scripts", os.environ.get("SCRIPTS", os.path.join(root, "Benchmarks/latency/scripts")), "--dedup", "false",
      "--log-level", "info" if os.environ.get("HOOKLINE_LOG") else "error"],
@@ -62,6 +71,8 @@ def sender(index):
         if delay > 0:
             time.sleep(delay)
         body = payloads[cycle[(n * threads + index) % len(cycle)]]
+        if calls:
+            body = body.replace(harness_call, b"%036d" % ((n * threads + index) % calls))
         t0 = time.monotonic()
         try:
             conn.request("POST", "/webhook", body, {"Content-Type": "application/json", "x-interactly-secret": "s3cret"})
@@ -90,7 +101,7 @@ def pct(values, p):
 
 latency_file = os.path.join(work, "out", "latency.txt")
 writes = [float(x) for x in open(latency_file).read().split()] if os.path.exists(latency_file) else []
-print(f"rate {rate}/s for {seconds}s, mixed payload, server{' and PostgreSQL' if postgres_folder else ''} pinned to core 0, sender on core 1")
+print(f"rate {rate}/s for {seconds}s, mixed payload{f' over {calls} calls' if calls else ''}, server{' and PostgreSQL' if postgres_folder else ''} {'pinned to core 0, sender on core 1' if pinned else 'and sender unpinned'}")
 print(f"| measure | p50 ms | p99 ms | count |")
 print(f"|---|---:|---:|---:|")
 print(f"| acknowledgement (from scheduled send) | {pct(acks, .5):.2f} | {pct(acks, .99):.2f} | {len(acks)} ({errors[0]} errors) |")
