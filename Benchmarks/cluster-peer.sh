@@ -79,36 +79,12 @@ nginx_pid=""
 if [ "$nodes" -gt 1 ]; then
   mkdir -p "$work/nginx/logs"
   servers=$(for port in "${ports[@]}"; do echo "        server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"; done)
-  cat >"$work/nginx/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $work/nginx/logs/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    upstream hookline {
-$servers
-        keepalive 64;
-    }
-    server {
-        listen 127.0.0.1:$PORT;
-        client_max_body_size 4m;
-        location / {
-            proxy_pass http://hookline;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_next_upstream error timeout http_503 non_idempotent;
-            proxy_next_upstream_tries 3;
-            proxy_connect_timeout 1s;
-            proxy_read_timeout 15s;
-        }
-    }
-}
-EOF
+  python3 - "$root/tools/nginx-cluster.conf" "$work/nginx/nginx.conf" "$work/nginx" "$PORT" "$servers" <<'PY'
+import sys
+template, target, folder, port, servers = sys.argv[1:]
+text = open(template).read().replace("@FOLDER@", folder).replace("@PORT@", port).replace("@SERVERS@", servers)
+open(target, "w").write(text)
+PY
   nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
   nginx_pid=$!
 fi

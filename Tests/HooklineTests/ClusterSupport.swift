@@ -119,36 +119,9 @@ final class LoadBalancer: Sendable {
         self.folder = folder
         try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
         let servers = nodes.map { "        server 127.0.0.1:\($0.port) max_fails=1 fail_timeout=2s;" }.joined(separator: "\n")
-        let configuration = """
-            daemon off;
-            master_process off;
-            worker_processes 1;
-            error_log \(folder)/logs/error.log warn;
-            pid \(folder)/nginx.pid;
-            events { worker_connections 1024; }
-            http {
-                access_log off;
-                client_body_temp_path \(folder)/body;
-                proxy_temp_path \(folder)/proxy;
-                upstream hookline {
-            \(servers)
-                    keepalive 32;
-                }
-                server {
-                    listen 127.0.0.1:\(port);
-                    client_max_body_size 4m;
-                    location / {
-                        proxy_pass http://hookline;
-                        proxy_http_version 1.1;
-                        proxy_set_header Connection "";
-                        proxy_next_upstream error timeout http_503 non_idempotent;
-                        proxy_next_upstream_tries 3;
-                        proxy_connect_timeout 1s;
-                        proxy_read_timeout 20s;
-                    }
-                }
-            }
-            """
+        let template = try String(contentsOfFile: CommandLineTests.repository + "/tools/nginx-cluster.conf", encoding: .utf8)
+        let configuration = template.replacingOccurrences(of: "@FOLDER@", with: folder)
+            .replacingOccurrences(of: "@PORT@", with: "\(port)").replacingOccurrences(of: "@SERVERS@", with: servers)
         try configuration.write(toFile: folder + "/nginx.conf", atomically: true, encoding: .utf8)
         guard let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].first(where: FileManager.default.isExecutableFile) else {
             throw TestFailure("nginx is not installed (tools/setup.sh installs it)")
