@@ -93,22 +93,31 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .target(name: "TestFixtures", path: "Tests/TestFixtures"),
+        // What the test suites share: fixtures, scratch folders, `eventually`, servers and receivers that stop
+        // before a test ends (`withServer`, `withReceiver`), and the `hookline` binary as a process.
+        .target(name: "TestSupport", dependencies: [
+            "HooklineApp", "Intake", "Journal", "JSON",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "Tests/TestSupport"),
         // Real Lua as the oracle of the pattern matcher: the case generator and the two runners, for the
         // test suite and for long runs of the PatternOracle tool (`--cases N --seed S`, `--bench`).
         .target(name: "PatternOracleKit", dependencies: ["CLua", "LuaShim"], path: "Tests/PatternOracleKit"),
         .executableTarget(name: "PatternOracle", dependencies: ["PatternOracleKit"], path: "Tests/PatternOracle"),
-        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestFixtures"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         // The journal's conformance suite, run against each backend, and the SQLite journal's own tests.
         .testTarget(name: "JournalTests", dependencies: [
-            "Journal", "PostgresJournal", "TestFixtures", .product(name: "PostgresNIO", package: "postgres-nio"),
+            "Journal", "PostgresJournal", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         // Dispatch's plain values: the per-key scheduler, the work feed's call book, the retry policy.
         .testTarget(name: "EventDispatchTests", dependencies: ["EventDispatch", "Journal", "JSON"]),
-        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestFixtures", "PatternOracleKit"]),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestSupport", "PatternOracleKit"]),
         // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.
         .testTarget(name: "HooklineTests", dependencies: [
-            "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestFixtures",
+            "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
