@@ -1,3 +1,4 @@
+import Basics
 import Intake
 import Journal
 import Logging
@@ -152,7 +153,6 @@ private struct HTTPService: Service, CustomStringConvertible {
 
 extension TimeAmount {
     init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self = .nanoseconds(duration.wholeNanoseconds)
     }
 }

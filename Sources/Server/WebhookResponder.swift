@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Intake
 import Journal
@@ -71,7 +72,7 @@ struct WebhookResponder: Sendable {
     private func check(_ body: [UInt8], requestID: String, logger: Logger, on loop: any EventLoop,
                        answer: @escaping @Sendable (Answer) -> Void) {
         let started = ContinuousClock.now
-        let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        let receivedAt = epochMilliseconds()
         let checked: Intake.Checked
         switch intake.accept(body, endpoint: endpoint.name, receivedAt: receivedAt) {
         case .success(let passed): checked = passed
@@ -97,7 +98,7 @@ struct WebhookResponder: Sendable {
             if !warnings.isEmpty { fields.append(("warnings", .strings(warnings.map(\.description)))) }
             logger.info("event accepted", metadata: [
                 "event_id": "\(id)", "endpoint": "\(endpoint.name)", "warnings": "\(warnings.count)",
-                "skipped": "\(skipped)", "elapsed_ms": "\(elapsed.milliseconds)",
+                "skipped": "\(skipped)", "elapsed_ms": "\(elapsed.wholeMilliseconds)",
             ])
             return JSONResponse.make(.ok, fields)
         case .duplicate(let id):
@@ -128,12 +129,5 @@ struct WebhookResponder: Sendable {
         return trimmed.reversed().elementsEqual("application/json".utf8) { byte, expected in
             (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected
         }
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

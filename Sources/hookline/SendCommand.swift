@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Basics
 import Foundation
 import Intake
 import JSON
@@ -44,7 +45,7 @@ struct SendCommand: AsyncParsableCommand {
             throw ValidationError("cannot read \(event)")
         }
         do {
-            body = try EventRewriter.rewrite(body, callID: callID, now: now ? Int64(Date().timeIntervalSince1970 * 1000) : nil)
+            body = try EventRewriter.rewrite(body, callID: callID, now: now ? epochMilliseconds() : nil)
         } catch let failure as EventRewriter.Failure {
             throw ValidationError("--call-id: \(failure)")
         }
