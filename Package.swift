@@ -116,6 +116,20 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: [
             "Journal", "PostgresJournal", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
+        // Intake's checks on bodies alone: the contract's fixtures, hostile bodies, redaction, rewriting.
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "JSON", "TestSupport"]),
+        // The HTTP handling of one connection on NIO's testing channel, without a socket.
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Intake", "Journal", "JSON", "Observability", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // The host functions' parts without Lua or a server: the file jail, alert folding.
+        .testTarget(name: "HostAPITests", dependencies: [
+            "HostAPI", "Basics", "Journal", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         // Dispatch's plain values: the per-key scheduler, the work feed's call book, the retry policy.
         .testTarget(name: "EventDispatchTests", dependencies: ["EventDispatch", "Journal", "JSON"]),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestSupport", "PatternOracleKit"]),

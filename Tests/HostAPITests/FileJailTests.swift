@@ -1,0 +1,61 @@
+import Foundation
+import HostAPI
+import Testing
+import TestSupport
+
+/// Script file access confined to one folder, without a server or Lua.
+@Suite struct FileJailTests {
+    @Test func writesReadsAndAppendsStayInTheRoot() throws {
+        let scratch = Scratch()
+        let jail = try FileJail(root: scratch.path + "/out")
+        try jail.write("calls/CA1.json", Array("{}".utf8))
+        try jail.append("log.txt", Array("one\n".utf8))
+        try jail.append("log.txt", Array("two\n".utf8))
+        #expect(try jail.read("calls/CA1.json") == Array("{}".utf8))
+        #expect(scratch.read("out/log.txt") == "one\ntwo\n")
+        #expect(try jail.read("absent.txt") == nil)
+    }
+
+    @Test func pathsOutsideTheRootAreRefused() throws {
+        let scratch = Scratch()
+        let jail = try FileJail(root: scratch.path + "/out")
+        for path in ["/etc/passwd", "../escape.txt", "calls/../../escape.txt", ""] {
+            #expect(throws: (any Error).self, "\(path)") { try jail.write(path, Array("x".utf8)) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/escape.txt"))
+    }
+
+    @Test func symbolicLinksAreNeverFollowed() throws {
+        let scratch = Scratch()
+        let jail = try FileJail(root: scratch.path + "/out")
+        try FileManager.default.createDirectory(atPath: scratch.path + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/out/link", withDestinationPath: scratch.path + "/elsewhere")
+        #expect(throws: (any Error).self) { try jail.write("link/file.txt", Array("x".utf8)) }
+        #expect(throws: (any Error).self) { try jail.append("link/file.txt", Array("x".utf8)) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/elsewhere").isEmpty)
+    }
+
+    @Test func whatItCreatesIsTheOwnersAlone() throws {
+        let scratch = Scratch()
+        let jail = try FileJail(root: scratch.path + "/data/out")
+        try jail.write("calls/CA1.json", Array("{}".utf8))
+        func permissions(_ relative: String) throws -> Int? {
+            try FileManager.default.attributesOfItem(atPath: scratch.path + "/" + relative)[.posixPermissions] as? Int
+        }
+        #expect(try permissions("data/out") == 0o700)
+        #expect(try permissions("data/out/calls") == 0o700)
+        #expect(try permissions("data/out/calls/CA1.json") == 0o600)
+    }
+
+    @Test func concurrentAppendsNeverInterleave() async throws {
+        let scratch = Scratch()
+        let jail = try FileJail(root: scratch.path + "/out")
+        let line = String(repeating: "x", count: 100_000) + "\n"
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { try? jail.append("shared.txt", Array(line.utf8)) } }
+        }
+        let lines = (scratch.read("out/shared.txt") ?? "").split(separator: "\n")
+        #expect(lines.count == 8)
+        #expect(lines.allSatisfy { $0.count == 100_000 })
+    }
+}
