@@ -50,8 +50,9 @@ struct WebhookResponder: Sendable {
     }
 
     /// Bodies up to this size are checked on the event loop that read them (the contract's largest events,
-    /// about 100 KB, take ~0.1 ms); larger ones on a thread of NIO's pool, so that no delivery holds the loop
-    /// for long: a 4 MiB body of 466,000 keys takes ~45 ms to check, and held `/healthz` for as long.
+    /// about 100 KB, take a fraction of a millisecond); larger ones on a thread of NIO's pool, so that no
+    /// delivery holds the loop for long: a body of hundreds of thousands of keys takes tens of milliseconds,
+    /// and held `/healthz` for as long (`Benchmarks/NOTES.md`, "Which bodies are checked on the event loop").
     static let checkedOnTheLoop = 128 << 10
 
     /// Checks the whole body, then journals it: `answer` gets the response on `loop` (the caller's), once the
