@@ -21,7 +21,7 @@ import TestSupport
             """]
     }
 
-    struct Cluster {
+    struct Cluster: Sendable {
         let scratch: Scratch
         let database: TestDatabase
         let nodes: [HooklineProcess]
@@ -61,9 +61,8 @@ import TestSupport
     static func withCluster(_ count: Int, scripts: [String: String], extra: [String] = [],
                             server: String? = ProcessInfo.processInfo.environment["HOOKLINE_TEST_POSTGRES"],
                             _ body: (Cluster) async throws -> Void) async throws {
-        let cluster = try await Cluster.start(count, scripts: scripts, extra: extra, server: server)
-        defer { cluster.stop() }
-        try await body(cluster)
+        try await withResource(try await Cluster.start(count, scripts: scripts, extra: extra, server: server),
+                               stop: { $0.stop() }, body)
     }
 
     /// Delivers `count` events of `calls` interleaved calls (call c's n-th event has n messages) through the

@@ -20,7 +20,7 @@ import TestSupport
         var json: JSONValue? { (try? JSONParser.parse(body))?.root }
     }
 
-    final class Connection {
+    final class Connection: Sendable {
         let scratch = Scratch()
         let journal: SQLiteJournal
         let channel = NIOAsyncTestingChannel()
@@ -77,14 +77,7 @@ import TestSupport
     }
 
     static func withConnection(_ body: (Connection) async throws -> Void) async throws {
-        let connection = try await Connection()
-        do {
-            try await body(connection)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
+        try await withResource(try await Connection(), stop: { try await $0.close() }, body)
     }
 
     @Test func aValidDeliveryIsJournaledBeforeItIsAcknowledged() async throws {

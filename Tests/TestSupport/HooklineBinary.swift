@@ -125,7 +125,7 @@ public final class HooklineProcess: Sendable {
 
     private static func appending(to file: String?) throws -> FileHandle {
         guard let file else { return FileHandle.nullDevice }
-        if !FileManager.default.fileExists(atPath: file) { FileManager.default.createFile(atPath: file, contents: nil) }
+        if !FileManager.default.fileExists(atPath: file) { _ = FileManager.default.createFile(atPath: file, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         handle.seekToEndOfFile()
         return handle

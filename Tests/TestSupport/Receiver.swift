@@ -91,15 +91,7 @@ public final class Receiver: Sendable {
 public func withReceiver<Result>(delay: Duration = .zero, answer: @escaping @Sendable (Receiver.Recorded) -> Receiver.Answer = { _ in Receiver.Answer() },
                                  isolation: isolated (any Actor)? = #isolation,
                                  _ body: (Receiver) async throws -> Result) async throws -> Result {
-    let receiver = try await Receiver.start(delay: delay, answer: answer)
-    do {
-        let result = try await body(receiver)
-        await receiver.stop()
-        return result
-    } catch {
-        await receiver.stop()
-        throw error
-    }
+    try await withResource(try await Receiver.start(delay: delay, answer: answer), stop: { await $0.stop() }, body)
 }
 
 /// One connection: collects each request, hands it to `respond` off the event loop, writes the answer.

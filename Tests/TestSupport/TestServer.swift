@@ -92,13 +92,6 @@ public struct TestResponse: Sendable {
 public func withServer<Result>(scripts: [String: String] = [:], scratch: Scratch = Scratch(),
                                configure: (inout Settings) -> Void = { _ in }, isolation: isolated (any Actor)? = #isolation,
                                _ body: (TestServer) async throws -> Result) async throws -> Result {
-    let server = try await TestServer.start(scripts: scripts, scratch: scratch, configure: configure)
-    do {
-        let result = try await body(server)
-        await server.stop()
-        return result
-    } catch {
-        await server.stop()
-        throw error
-    }
+    try await withResource(try await TestServer.start(scripts: scripts, scratch: scratch, configure: configure),
+                           stop: { await $0.stop() }, body)
 }
