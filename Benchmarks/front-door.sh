@@ -7,7 +7,7 @@
 # acknowledges, on this machine; then with intake's checks first (check-keep-direct): Hookline's intake
 # without its SQLite index.
 #
-#   [BENCH=path/to/peer-harness] Benchmarks/front-door.sh [SECONDS=8] [ROUNDS=2]
+#   BENCH=path/to/peer-harness Benchmarks/front-door.sh [SECONDS=8] [ROUNDS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/harness.sh

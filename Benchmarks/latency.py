@@ -5,9 +5,9 @@ Starts the release `hookline` pinned to core 0 with Benchmarks/latency/scripts (
 run with the milliseconds from receipt to the script's file write), sends the bench harness's mixed
 payloads at RATE requests per second for SECONDS from core 1, and prints the percentiles.
 
-    [BENCH=path/to/peer-harness] [JOURNAL=postgres] python3 Benchmarks/latency.py [RATE=1000] [SECONDS=15]
+    BENCH=path/to/peer-harness [JOURNAL=postgres] python3 Benchmarks/latency.py [RATE=1000] [SECONDS=15]
 
-BENCH is the team's peer harness (its payloads/ are sent); by default shared/bench beside the repository.
+BENCH is the team's peer harness (its payloads/ are sent); it is not part of this repository, so it must be set.
 JOURNAL=postgres keeps the journal in a throwaway PostgreSQL server (tools/postgres.sh) on the server's core.
 PIN=0 leaves the server, PostgreSQL and the sender on every core (by default the server and its database are
 pinned to core 0 and the sender to core 1).
@@ -17,7 +17,10 @@ harness's load waits for the one before it in its call): each send gets the call
 import http.client, os, shutil, subprocess, sys, tempfile, threading, time
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-bench = os.environ.get("BENCH", os.path.join(root, "..", "shared", "bench"))
+bench = os.environ.get("BENCH")
+if not bench:
+    sys.exit(f"set BENCH to the team's peer harness folder (the one with payloads/), "
+             f"e.g. BENCH=/path/to/bench python3 {sys.argv[0]}")
 if not os.path.isdir(os.path.join(bench, "payloads")):
     sys.exit(f"the peer harness is not at {bench} (it needs payloads/): set BENCH to its folder, "
              f"e.g. BENCH=/path/to/shared/bench python3 {sys.argv[0]}")

@@ -3,8 +3,10 @@
 # Hookline is its `custom` peer, implementing RULES.md with the scripts in Benchmarks/peer/scripts and
 # journaling every event durably (SQLite, WAL, full fsync) before it answers.
 #
+# BENCH names the harness's folder and is required (the harness is not part of this repository):
+#
+#   export BENCH=/path/to/bench
 #   Benchmarks/run-peers.sh                      # Hookline, nginx + Lua and Node, mixed payload
-#   BENCH=/path/to/bench Benchmarks/run-peers.sh # the harness elsewhere than shared/bench beside the repository
 #   LOAD=hang Benchmarks/run-peers.sh nginx-lua  # single payload type, other peers
 #   SCRIPTS=Benchmarks/hang-alert/scripts HOOKLINE_ARGS="--alert-slack http://127.0.0.1:18095/" LOAD=hang \
 #     Benchmarks/run-peers.sh                    # the hang rule with alerts (run Benchmarks/slack-receiver.py first)

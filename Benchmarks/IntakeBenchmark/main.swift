@@ -1,15 +1,17 @@
 // Prints what intake costs per delivery before the journal, as the fastest of 31 samples (the machine's
 // noise only ever adds time, and it is large here):
 // `swift run -c release --package-path Benchmarks IntakeBenchmark [payload-folder]` (default: the payloads of
-// the peer harness at $BENCH, or shared/bench beside the repository).
+// the peer harness at $BENCH, which must then be set).
 import Foundation
 import Intake
 import JSON
 
-let harness = ProcessInfo.processInfo.environment["BENCH"]
-    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/bench").standardized.path
-let folder = CommandLine.arguments.dropFirst().first ?? harness + "/payloads"
+guard let folder = CommandLine.arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["BENCH"].map({ $0 + "/payloads" }) else {
+    FileHandle.standardError.write(Data("""
+        name a folder of payloads, or set BENCH to the team's peer harness folder (the one with payloads/)\n
+        """.utf8))
+    exit(2)
+}
 let payloads = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
 guard !payloads.isEmpty else {
     FileHandle.standardError.write(Data("""

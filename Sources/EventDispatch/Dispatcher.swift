@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import HostAPI
 import JSON
@@ -248,7 +249,7 @@ public final class Dispatcher: Sendable {
         let (releaseAt, step) = state.book.finished(finished.eventID, of: claim)
         let outcome: EventState = finished.failed ? .failed : .done
         recorder.add(nil, completion: EventCompletion(eventID: finished.eventID, generation: generation, state: outcome,
-                                                      finishedAt: Int64(Date().timeIntervalSince1970 * 1000)),
+                                                      finishedAt: epochMilliseconds()),
                      claim: claim, releaseAt: releaseAt)
         telemetry.eventsProcessed(type: type, state: outcome.rawValue)
         return step

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import HostAPI
 import JSON
@@ -13,12 +14,12 @@ struct RunExecutor: Sendable {
 
     /// Bodies in the journal passed intake's strict parse (64 levels at most, no duplicate keys): reading
     /// one back needs neither check again.
-    static let storedBodies = JSONParser.Options(maxDepth: 64, rejectDuplicateKeys: false)
+    static let storedBodies = JSONParser.Options(rejectDuplicateKeys: false)
 
     /// Runs `script` for `event` (its parsed body in `document`; nil when the body could not be read).
     func run(script: String, attempt: Int, event: PendingEvent, document: JSONDocument?, claim: CallClaim, pool: EnginePool,
              engine index: Int) async -> (result: Result<RunReport, ScriptError>, record: RunRecord) {
-        let startedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        let startedAt = epochMilliseconds()
         let clock = ContinuousClock.now
         let context = ScriptContext(eventID: event.id.description, endpoint: event.endpoint, type: event.type,
                                     callID: event.callID, script: script, attempt: attempt, effects: effects,
@@ -39,7 +40,7 @@ struct RunExecutor: Sendable {
         telemetry.runDuration(script: script, duration)
         var record = RunRecord(eventID: event.id, generation: event.generation, script: script,
                                scriptVersion: pool.set.scripts.first { $0.path == script }?.version ?? "removed",
-                               attempt: attempt, startedAt: startedAt, durationMicroseconds: duration.microseconds,
+                               attempt: attempt, startedAt: startedAt, durationMicroseconds: duration.wholeMicroseconds,
                                outcome: .ok, hostCalls: context.hostCalls)
         if case .failure(let error) = result {
             record.errorKind = error.kind.rawValue
@@ -50,9 +51,3 @@ struct RunExecutor: Sendable {
     }
 }
 
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-}

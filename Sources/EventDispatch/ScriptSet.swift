@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import LuaRuntime
@@ -55,9 +56,6 @@ public struct ScriptSet: Sendable {
     }
 
     static func version(of source: [UInt8]) -> String {
-        SHA256.hash(data: source).prefix(6).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+        hex(SHA256.hash(data: source).prefix(6))
     }
 }

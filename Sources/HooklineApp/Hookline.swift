@@ -1,3 +1,4 @@
+import Basics
 import EventDispatch
 import Foundation
 import HostAPI
@@ -161,10 +162,7 @@ public final class Hookline: Sendable {
             return stored
         }
         var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-        }.joined()
+        let secret = hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let created = FileManager.default.createFile(atPath: path, contents: Data((secret + "\n").utf8),
                                                      attributes: [.posixPermissions: 0o600])
         guard created else { throw SettingsError("cannot store the generated secret in \(path)") }
@@ -222,7 +220,7 @@ private struct JournalPruner: Service {
             while true {
                 try await Task.sleep(for: wait)
                 wait = Self.interval
-                let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - retention.components.seconds * 1000
+                let cutoff = epochMilliseconds() - retention.wholeMilliseconds
                 do {
                     if let report = try await journal.prune(receivedBefore: cutoff), report.events > 0 || report.bodyFiles > 0 {
                         logger.info("journal pruned", metadata: [

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// How the text of a setting (a flag's value, an environment variable, a config-file entry) becomes its
@@ -144,8 +145,7 @@ public func parseDuration(_ text: String) -> Duration? {
 
 /// The largest unit that writes the duration exactly: 600 s as "10m".
 func formatDuration(_ duration: Duration) -> String {
-    let (seconds, attoseconds) = duration.components
-    let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    let milliseconds = duration.wholeMilliseconds
     if milliseconds == 0 { return "0" }
     for (suffix, factor) in durationUnits where milliseconds % factor == 0 { return "\(milliseconds / factor)\(suffix)" }
     return "\(milliseconds)ms"

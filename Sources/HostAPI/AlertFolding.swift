@@ -1,3 +1,4 @@
+import Basics
 import Journal
 import Logging
 import Synchronization
@@ -13,13 +14,6 @@ public protocol AlertFolding: Sendable {
     /// nil when the alert is folded; otherwise how many alerts with this key were folded since the last
     /// delivered one. `now` is epoch milliseconds (the run's clock, so that tests can move it).
     func admit(key: String, now: Int64) async -> Int?
-}
-
-extension Duration {
-    var wholeMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
 }
 
 /// Folding kept in the journal, so that it holds across restarts and across every node on one journal.

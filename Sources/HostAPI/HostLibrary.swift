@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import JSON
@@ -323,7 +324,7 @@ public enum HostLibrary {
             .sync("time.now") { call in [.integer(call.context.effects.now())] },
             .sync("time.iso") { call in
                 let ms = try call.optionalInteger(1, "milliseconds") ?? call.context.effects.now()
-                return [.string(isoTimestamp(ms))]
+                return [.string(ISO8601.string(fromEpochMilliseconds: ms))]
             },
             .sync("crypto.sha256") { call in
                 [.string(hex(SHA256.hash(data: try call.bytes(1, "data"))))]
@@ -387,21 +388,6 @@ func isToken(_ name: String) -> Bool {
     !name.isEmpty && name.utf8.allSatisfy { b in
         (b >= 48 && b <= 57) || (b | 0x20 >= 97 && b | 0x20 <= 122) || "!#$%&'*+-.^_`|~".utf8.contains(b)
     }
-}
-
-func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-    digest.map { byte in
-        let text = String(byte, radix: 16)
-        return byte < 16 ? "0" + text : text
-    }.joined()
-}
-
-/// `2026-05-14T15:02:03.123Z` for epoch milliseconds.
-func isoTimestamp(_ milliseconds: Int64) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
 }
 
 extension LuaValue {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Basics
 import Foundation
 import Journal
 import LuaRuntime
@@ -58,8 +59,7 @@ public final class LiveEffects: Effects {
             http.headers.add(name: "User-Agent", value: "Hookline")
         }
         if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
-        let timeout = TimeAmount.nanoseconds(Int64(request.timeout.components.seconds) * 1_000_000_000
-                                             + request.timeout.components.attoseconds / 1_000_000_000)
+        let timeout = TimeAmount.nanoseconds(request.timeout.wholeNanoseconds)
         do {
             let client = request.followRedirects ? clients.redirecting : clients.direct
             let response = try await client.execute(http, timeout: timeout)
@@ -125,7 +125,7 @@ public final class LiveEffects: Effects {
 
     public func environment(_ name: String) -> String? { environmentValues[name] }
 
-    public func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    public func now() -> Int64 { epochMilliseconds() }
 
     private func expiry(_ ttl: Double?) -> Int64? {
         ttl.map { now() + Int64($0 * 1000) }

@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import JSON
 
@@ -119,6 +120,7 @@ enum Inspector {
                                warnings: checks.warnings, counts: checks.counts)
     }
 
+    /// A call id: at most `callIDLimit` bytes of `IdentifierAlphabet`, a letter or digit first.
     static func isSafeIdentifier(_ id: String) -> Bool {
         isSafeIdentifier(id.utf8)
     }
@@ -132,12 +134,7 @@ enum Inspector {
     }
 
     private static func isSafeIdentifier<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
-        guard let first = bytes.first, bytes.count <= callIDLimit, isAlphanumeric(first) else { return false }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
-    }
-
-    private static func isAlphanumeric(_ b: UInt8) -> Bool {
-        (b >= 48 && b <= 57) || (b | 0x20 >= 97 && b | 0x20 <= 122)
+        IdentifierAlphabet.isIdentifier(bytes, maxLength: callIDLimit, alphanumericFirst: true)
     }
 
     /// The natural key of each event type (`Tests/Fixtures/interactly/events.md`, section e); the hash of the
@@ -170,7 +167,7 @@ enum Inspector {
             parts = nil
         }
         guard let parts else {
-            return "sha256:" + SHA256.hash(data: body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            return "sha256:" + hex(SHA256.hash(data: body))
         }
         return ([type, callID] + parts).joined(separator: "|")
     }
@@ -366,11 +363,5 @@ private struct Checks {
         }
         _ = required(error["retryable"], "/message/error/retryable", .boolean, "a boolean")
         expect(error["details"], "/message/error/details", .object, "an object")
-    }
-}
-
-extension String {
-    func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

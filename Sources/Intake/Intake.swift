@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import JSON
 import Journal
@@ -23,8 +24,6 @@ public enum IntakeResult: Sendable {
 
 /// The front door's logic, without HTTP: parse strictly once, identify, warn, redact, journal.
 public final class Intake: Sendable {
-    public static let maxDepth = 64
-
     private let journal: any EventLog
     private let node: NodeIdentity
     private let telemetry: Telemetry
@@ -57,7 +56,7 @@ public final class Intake: Sendable {
         let inspection: EventInspection
         do throws(IntakeRejection) {
             do throws(JSONParseError) {
-                document = try JSONParser.parse(body, options: .init(maxDepth: Intake.maxDepth))
+                document = try JSONParser.parse(body)
             } catch {
                 throw Intake.rejection(for: error)
             }
@@ -133,7 +132,7 @@ public final class Intake: Sendable {
 /// a counter) and increasing, so the journal's unique index on keys grows at its end rather than taking a
 /// write on a random page of the index for every event.
 final class DeliveryKeys: Sendable {
-    private let prefix = "delivery|" + String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36) + "-"
+    private let prefix = "delivery|" + String(epochMilliseconds(), radix: 36) + "-"
         + String(UInt32.random(in: .min ... .max), radix: 36) + "|"
     private let counter = Atomic<UInt64>(0)
 

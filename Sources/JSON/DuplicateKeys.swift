@@ -1,9 +1,9 @@
 /// Finds a duplicate among an object's many keys at once, once they are all read: each key is hashed with
 /// the process's random seed (`Hasher`, so no body can be built whose keys collide), the hashes are
 /// grouped by their top bits in one counting pass and one scatter, and keys are compared only within a
-/// group. Every step reads memory in order or writes it, where a hash table waits for memory at each probe:
-/// a `Set<[UInt8]>` (one array allocated per key) took ~700 ns a key, an open-addressing table 250 ns, this
-/// a few tens of nanoseconds (`IntakeBenchmark`, a 4 MiB body of 466,000 keys).
+/// group. Every step reads memory in order or writes it, where a hash table waits for memory at each probe
+/// (several times faster than a `Set` or an open-addressing table: `Benchmarks/NOTES.md`, "Finding duplicate
+/// keys among many").
 ///
 /// ```swift
 /// let later = DuplicateKeys.first(count: keys.count, hash: { hash(keys[$0]) }, same: { sameKey(keys[$0], keys[$1]) })

@@ -26,9 +26,13 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// fit an Int64 or a finite Double. One pass, one allocation for the tape.
 public enum JSONParser {
     public struct Options: Sendable {
+        /// How deeply an event body may nest, at intake and wherever a stored body is read again: far past any
+        /// real event, and a bound on the parser's recursion.
+        public static let eventMaxDepth = 64
+
         public var maxDepth: Int
         public var rejectDuplicateKeys: Bool
-        public init(maxDepth: Int = 64, rejectDuplicateKeys: Bool = true) {
+        public init(maxDepth: Int = eventMaxDepth, rejectDuplicateKeys: Bool = true) {
             self.maxDepth = maxDepth
             self.rejectDuplicateKeys = rejectDuplicateKeys
         }

@@ -21,10 +21,10 @@ struct BodyLocation: Sendable {
 /// Keeping bodies out of SQLite writes each byte once instead of three times (WAL, checkpoint, overflow
 /// pages), which is most of the journal's cost at webhook sizes. Writes bypass the page cache (`O_DIRECT`):
 /// the kernel's copy of each body into cached pages, and their writeback, cost more CPU than anything else
-/// in the journal (`Benchmarks/front-door.sh`, bodies appended and synced, nothing else: 9.7-12.3k/s through
-/// the page cache, 18.9-25.5k/s direct). Direct I/O wants block-aligned offsets, lengths and memory, so a
-/// batch is copied into an aligned staging buffer and its tail padded with zeros to the next block; a
-/// filesystem without direct I/O gets the same writes through the page cache.
+/// in the journal (`Benchmarks/NOTES.md`, "Body segments written around the page cache"). Direct I/O wants
+/// block-aligned offsets, lengths and memory, so a batch is copied into an aligned staging buffer and its tail
+/// padded with zeros to the next block; a filesystem without direct I/O gets the same writes through the page
+/// cache.
 final class BodySegments: @unchecked Sendable {
     static let block = 4096
     private static let stagingSize = 1 << 20

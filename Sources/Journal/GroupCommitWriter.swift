@@ -7,11 +7,11 @@ import GRDB
 /// point at them are committed, so a batch waits for the slower of the two syncs instead of their sum.
 ///
 /// The WAL is copied back into the database here too, between two commits, every `checkpointInterval`.
-/// Measured against the alternatives (a checkpoint thread every 100-500 ms, SQLite's automatic checkpoint
-/// at 4-64 MiB): a checkpoint from another connection never catches up with a steady stream of commits, so
-/// the WAL never starts over and grows without bound (370 MB in a 10 s benchmark), and its database sync
-/// lands in the middle of commits; here no commit can land meanwhile, each checkpoint copies only 50 ms
-/// of frames, and the next commit starts the WAL over, in pages the disk already has.
+/// Measured against the alternatives (a checkpoint thread, SQLite's automatic checkpoint; `Benchmarks/NOTES.md`):
+/// a checkpoint from another connection never catches up with a steady stream of commits, so the WAL never
+/// starts over and grows without bound, and its database sync lands in the middle of commits; here no commit
+/// can land meanwhile, each checkpoint copies only `checkpointInterval` of frames, and the next commit starts
+/// the WAL over, in pages the disk already has.
 final class GroupCommitWriter: @unchecked Sendable {
     static let checkpointInterval = Duration.milliseconds(50)
 

@@ -1,3 +1,4 @@
+import Basics
 import CLua
 import JSON
 import LuaShim
@@ -97,7 +98,7 @@ public actor LuaEngine<Context: Sendable> {
         let L = core.L
         let clock = ContinuousClock()
         let started = clock.now
-        var deadlineNs = lshim_now_ns() + limits.timeoutNanoseconds
+        var deadlineNs = lshim_now_ns() + limits.timeout.wholeNanoseconds
         let frame = RunFrame(context: context, script: script.name, deadline: started + limits.timeout)
 
         let co = lua_newthread(L)!

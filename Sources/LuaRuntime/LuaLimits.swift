@@ -9,22 +9,6 @@ public struct LuaLimits: Sendable, Equatable {
         self.timeout = timeout
         self.memory = memory
     }
-
-    var timeoutNanoseconds: Int64 {
-        let (seconds, attoseconds) = timeout.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
-extension Duration {
-    /// "5s", "250ms", "1.5s": how limits are written in flags and messages.
-    public var shortDescription: String {
-        let (seconds, attoseconds) = components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
-        if milliseconds < 1000 { return "\(milliseconds)ms" }
-        return "\(Double(milliseconds) / 1000)s"
-    }
 }
 
 /// Bytes as "64 MiB", "512 KiB" for messages.

@@ -1,3 +1,4 @@
+import Basics
 import NIOCore
 import PostgresNIO
 import Synchronization
@@ -21,7 +22,7 @@ enum Deadline {
                     outcome.resume(.failure(error))
                 }
             }
-            let nanoseconds = limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
+            let nanoseconds = limit.wholeNanoseconds
             let timer = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: .nanoseconds(nanoseconds)) {
                 if outcome.resume(.failure(Exceeded(limit: limit))) { work.cancel() }
             }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import PostgresNIO
 
@@ -228,8 +229,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
         }
         var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password,
                                                              database: database, tls: tlsMode)
-        configuration.options.connectTimeout = .nanoseconds(connectTimeout.components.seconds * 1_000_000_000
-                                                            + connectTimeout.components.attoseconds / 1_000_000_000)
+        configuration.options.connectTimeout = .nanoseconds(connectTimeout.wholeNanoseconds)
         return configuration
     }
 }

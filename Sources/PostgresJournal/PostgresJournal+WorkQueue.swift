@@ -1,9 +1,10 @@
+import Basics
 import Journal
 import PostgresNIO
 
 extension PostgresJournal {
     public func heartbeat(_ node: NodeIdentity, lease: Duration) async throws(JournalError) {
-        let milliseconds = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = lease.wholeMilliseconds
         _ = try await perform("renew this node's lease", writes: true) { connection in
             try await connection.rows(HeartbeatStatement(node: node, leaseMilliseconds: milliseconds))
         }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import HostAPI
 import JSON
@@ -154,7 +155,7 @@ public final class RecordingEffects: Effects {
 
     public func environment(_ name: String) -> String? { state.withLock { $0.environment[name] } }
 
-    public func now() -> Int64 { state.withLock { $0.fixedNow } ?? Int64(Date().timeIntervalSince1970 * 1000) }
+    public func now() -> Int64 { state.withLock { $0.fixedNow } ?? epochMilliseconds() }
 
     /// The stored JSON text of a key (ignoring expiry), for tests.
     public func storedValue(_ key: String) -> String? {

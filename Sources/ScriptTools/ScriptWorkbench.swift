@@ -1,3 +1,4 @@
+import Basics
 import EventDispatch
 import Foundation
 import HostAPI
@@ -50,7 +51,7 @@ public final class ScriptWorkbench: Sendable {
             if case .table(let call) = event["call"] { callID = call["id"].string ?? "" }
         }
         var ctx = RunContext(eventID: eventID, endpoint: "default", type: type, callID: callID,
-                             receivedAt: Int64(Date().timeIntervalSince1970 * 1000), attempt: attempt, script: "",
+                             receivedAt: epochMilliseconds(), attempt: attempt, script: "",
                              warnings: []).table
         ctx["script"] = .nil  // set by `run`, for the script it runs
         return ctx

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Logging
 import NIOCore
@@ -234,9 +235,8 @@ enum RequestIDs {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// At most 64 bytes of the identifier alphabet, any of them first.
     static func isSafe(_ value: String) -> Bool {
-        !value.isEmpty && value.utf8.count <= 64 && value.utf8.allSatisfy { b in
-            (b >= 48 && b <= 57) || (b | 0x20 >= 97 && b | 0x20 <= 122) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
-        }
+        IdentifierAlphabet.isIdentifier(value.utf8, maxLength: 64, alphanumericFirst: false)
     }
 }

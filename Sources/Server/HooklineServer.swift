@@ -1,3 +1,4 @@
+import Basics
 import Intake
 import Journal
 import Logging
@@ -12,8 +13,8 @@ import ServiceLifecycle
 ///
 /// Not Hummingbird (the first choice, used until the third round): its handlers run as tasks on the
 /// cooperative pool, so each delivery hopped from the event loop to the pool and back before and after the
-/// journal, and the strict checks ran on a thread that had not read the body. `Benchmarks/front-door.sh`
-/// measured Hummingbird at 8,400-9,700 deliveries/s with intake's checks and NIO's own pipeline at 14,000.
+/// journal, and the strict checks ran on a thread that had not read the body; it was also markedly slower
+/// (`Benchmarks/NOTES.md`, "The front door").
 public struct HooklineServer: Sendable {
     public let settings: ServerSettings
     let intake: Intake
@@ -152,7 +153,6 @@ private struct HTTPService: Service, CustomStringConvertible {
 
 extension TimeAmount {
     init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self = .nanoseconds(duration.wholeNanoseconds)
     }
 }

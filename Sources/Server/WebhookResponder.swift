@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Intake
 import Journal
@@ -49,8 +50,9 @@ struct WebhookResponder: Sendable {
     }
 
     /// Bodies up to this size are checked on the event loop that read them (the contract's largest events,
-    /// about 100 KB, take ~0.1 ms); larger ones on a thread of NIO's pool, so that no delivery holds the loop
-    /// for long: a 4 MiB body of 466,000 keys takes ~45 ms to check, and held `/healthz` for as long.
+    /// about 100 KB, take a fraction of a millisecond); larger ones on a thread of NIO's pool, so that no
+    /// delivery holds the loop for long: a body of hundreds of thousands of keys takes tens of milliseconds,
+    /// and held `/healthz` for as long (`Benchmarks/NOTES.md`, "Which bodies are checked on the event loop").
     static let checkedOnTheLoop = 128 << 10
 
     /// Checks the whole body, then journals it: `answer` gets the response on `loop` (the caller's), once the
@@ -71,7 +73,7 @@ struct WebhookResponder: Sendable {
     private func check(_ body: [UInt8], requestID: String, logger: Logger, on loop: any EventLoop,
                        answer: @escaping @Sendable (Answer) -> Void) {
         let started = ContinuousClock.now
-        let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        let receivedAt = epochMilliseconds()
         let checked: Intake.Checked
         switch intake.accept(body, endpoint: endpoint.name, receivedAt: receivedAt) {
         case .success(let passed): checked = passed
@@ -97,7 +99,7 @@ struct WebhookResponder: Sendable {
             if !warnings.isEmpty { fields.append(("warnings", .strings(warnings.map(\.description)))) }
             logger.info("event accepted", metadata: [
                 "event_id": "\(id)", "endpoint": "\(endpoint.name)", "warnings": "\(warnings.count)",
-                "skipped": "\(skipped)", "elapsed_ms": "\(elapsed.milliseconds)",
+                "skipped": "\(skipped)", "elapsed_ms": "\(elapsed.wholeMilliseconds)",
             ])
             return JSONResponse.make(.ok, fields)
         case .duplicate(let id):
@@ -128,12 +130,5 @@ struct WebhookResponder: Sendable {
         return trimmed.reversed().elementsEqual("application/json".utf8) { byte, expected in
             (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected
         }
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

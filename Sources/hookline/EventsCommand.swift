@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import JSON
 import HooklineApp
@@ -59,7 +60,7 @@ struct EventsCommand: AsyncParsableCommand {
             }
             print("ID        RECEIVED                  TYPE                 CALL                                STATE    WARNINGS")
             for event in events {
-                print([pad(event.id.description, 9), pad(isoTime(event.receivedAt), 25), pad(event.type, 20), pad(event.callID, 35),
+                print([pad(event.id.description, 9), pad(ISO8601.string(fromEpochMilliseconds: event.receivedAt), 25), pad(event.type, 20), pad(event.callID, 35),
                        pad(event.state.rawValue, 8), String(event.warnings.count)].joined(separator: " "))
             }
         }
@@ -89,7 +90,7 @@ struct EventsCommand: AsyncParsableCommand {
                 out += ",\"request_id\":\(JSONStrings.quoted(detail.requestID)),\"runs\":["
                 out += detail.runs.map { run in
                     "{\"script\":\(JSONStrings.quoted(run.script)),\"version\":\(JSONStrings.quoted(run.scriptVersion)),"
-                        + "\"attempt\":\(run.attempt),\"outcome\":\"\(run.outcome.rawValue)\",\"started_at\":\(JSONStrings.quoted(isoTime(run.startedAt))),"
+                        + "\"attempt\":\(run.attempt),\"outcome\":\"\(run.outcome.rawValue)\",\"started_at\":\(JSONStrings.quoted(ISO8601.string(fromEpochMilliseconds: run.startedAt))),"
                         + "\"duration_us\":\(run.durationMicroseconds),\"error\":\(run.error.map(JSONStrings.quoted) ?? "null"),"
                         + "\"line\":\(run.errorLine.map(String.init) ?? "null"),\"host_calls\":[\(run.hostCalls.map(JSONStrings.quoted).joined(separator: ","))]}"
                 }.joined(separator: ",")
@@ -99,8 +100,8 @@ struct EventsCommand: AsyncParsableCommand {
             }
             let event = detail.summary
             print("event \(event.id): \(event.type), call \(event.callID)")
-            print("  received  \(isoTime(event.receivedAt)) on endpoint \(event.endpoint) (request \(detail.requestID))")
-            print("  state     \(event.state.rawValue)\(event.finishedAt.map { " at \(isoTime($0))" } ?? "")\(event.generation > 0 ? ", replayed \(event.generation) time(s)" : "")")
+            print("  received  \(ISO8601.string(fromEpochMilliseconds: event.receivedAt)) on endpoint \(event.endpoint) (request \(detail.requestID))")
+            print("  state     \(event.state.rawValue)\(event.finishedAt.map { " at \(ISO8601.string(fromEpochMilliseconds: $0))" } ?? "")\(event.generation > 0 ? ", replayed \(event.generation) time(s)" : "")")
             print("  size      \(event.size) bytes")
             for warning in event.warnings { print("  warning   \(warning)") }
             if detail.runs.isEmpty { print("  runs      none yet") }
@@ -149,15 +150,9 @@ struct JournalLocation: ParsableArguments {
 }
 
 func eventJSON(_ event: EventSummary) -> String {
-    "{\"id\":\"\(event.id)\",\"received_at\":\(JSONStrings.quoted(isoTime(event.receivedAt))),\"endpoint\":\(JSONStrings.quoted(event.endpoint)),"
+    "{\"id\":\"\(event.id)\",\"received_at\":\(JSONStrings.quoted(ISO8601.string(fromEpochMilliseconds: event.receivedAt))),\"endpoint\":\(JSONStrings.quoted(event.endpoint)),"
         + "\"type\":\(JSONStrings.quoted(event.type)),\"call_id\":\(JSONStrings.quoted(event.callID)),\"state\":\"\(event.state.rawValue)\","
         + "\"generation\":\(event.generation),\"size\":\(event.size),\"warnings\":[\(event.warnings.map(JSONStrings.quoted).joined(separator: ","))]}"
-}
-
-func isoTime(_ milliseconds: Int64) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
 }
 
 func pad(_ text: String, _ width: Int) -> String {
@@ -171,9 +166,6 @@ func parseSince(_ text: String) throws -> Int64 {
     if let unit = text.last, let factor = units.first(where: { $0.0 == unit })?.1, let value = Double(text.dropLast()) {
         return Int64((now - value * factor) * 1000)
     }
-    let formatter = ISO8601DateFormatter()
-    if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+    if let milliseconds = ISO8601.epochMilliseconds(from: text) { return milliseconds }
     throw ValidationError("--since takes a duration such as 30m, 2h, 7d, or an ISO-8601 time (got \(text))")
 }

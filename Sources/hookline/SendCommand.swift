@@ -1,6 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Basics
 import Foundation
+import Intake
 import JSON
 import NIOCore
 
@@ -42,7 +44,11 @@ struct SendCommand: AsyncParsableCommand {
         guard var body = FileManager.default.contents(atPath: event).map({ [UInt8]($0) }) else {
             throw ValidationError("cannot read \(event)")
         }
-        body = try EventRewriter.rewrite(body, callID: callID, now: now ? Int64(Date().timeIntervalSince1970 * 1000) : nil)
+        do {
+            body = try EventRewriter.rewrite(body, callID: callID, now: now ? epochMilliseconds() : nil)
+        } catch let failure as EventRewriter.Failure {
+            throw ValidationError("--call-id: \(failure)")
+        }
         let secret = self.secret ?? ProcessInfo.processInfo.environment["HOOKLINE_SECRET"]
             ?? (try? String(contentsOfFile: (data as NSString).appendingPathComponent("secret"), encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -71,38 +77,5 @@ struct SendCommand: AsyncParsableCommand {
             print("could not deliver to \(url): \(error)\n(is `hookline serve` running there?)")
             throw ExitCode.failure
         }
-    }
-}
-
-/// Rewrites an event body as text, keeping everything else byte for byte: the call id everywhere it
-/// appears, and every "timestamp" value shifted so that the message timestamp becomes `now`.
-enum EventRewriter {
-    static func rewrite(_ body: [UInt8], callID: String?, now: Int64?) throws -> [UInt8] {
-        guard callID != nil || now != nil else { return body }
-        let document = try JSONParser.parse(body)
-        var text = String(decoding: body, as: UTF8.self)
-        if let callID {
-            guard callID.range(of: "^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$", options: .regularExpression) != nil else {
-                throw ValidationError("--call-id must be letters, digits, '-' or '_' (as Interactly's call ids are)")
-            }
-            guard let old = document.root["message", "call", "id"]?.string else { throw ValidationError("the event has no call id") }
-            text = text.replacingOccurrences(of: old, with: callID)
-        }
-        if let now, let original = document.root["message", "timestamp"]?.integer {
-            let shift = now - original
-            var out = ""
-            var rest = Substring(text)
-            while let key = rest.range(of: "\"timestamp\"") {
-                out += rest[..<key.upperBound]
-                rest = rest[key.upperBound...]
-                let spacing = rest.prefix { $0 == " " || $0 == ":" || $0 == "\n" || $0 == "\t" }
-                let digits = rest.dropFirst(spacing.count).prefix { $0.isNumber || $0 == "-" }
-                guard spacing.contains(":"), let value = Int64(digits) else { continue }
-                out += spacing + String(value + shift)
-                rest = rest.dropFirst(spacing.count + digits.count)
-            }
-            text = out + rest
-        }
-        return Array(text.utf8)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 /// A database of its own for one test, on the PostgreSQL server the test command started
 /// (`HOOKLINE_TEST_POSTGRES`, an admin URL); dropped at the end. Queries go through `psql`.
@@ -50,62 +51,12 @@ final class TestDatabase: Sendable {
     }
 }
 
-/// One `hookline serve` process: a node of a cluster, with its own port, on the given database.
-final class Node: Sendable {
-    let name: String
-    let port: Int
-    let arguments: [String]
-    let logFile: String
-    private let process: Mutex<Process?>
-
-    init(name: String, database: String, scripts: String, out: String, logs: String, extra: [String] = []) {
-        self.name = name
-        port = freePort()
-        logFile = logs + "/" + name + ".log"
-        arguments = ["serve", "--port", "\(port)", "--database", database, "--secret", "s3cret", "--scripts", scripts,
-                     "--out", out, "--data", logs + "/" + name, "--node-name", name, "--log-format", "json"] + extra
-        process = Mutex(nil)
-    }
-
-    var base: String { "http://127.0.0.1:\(port)" }
-
-    func start() throws {
-        guard FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary) else {
-            throw TestFailure("build the hookline binary first (swift build): \(CrashRecoveryTests.binary)")
-        }
-        FileManager.default.createFile(atPath: logFile, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
-        log.seekToEndOfFile()
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
-        child.arguments = arguments
-        child.standardOutput = log
-        child.standardError = log
-        try child.run()
-        process.withLock { $0 = child }
-    }
-
-    /// SIGKILL: no shutdown, no release of its calls.
-    func kill() {
-        process.withLock { child in
-            guard let running = child else { return }
-            Foundation.kill(running.processIdentifier, SIGKILL)
-            running.waitUntilExit()
-            child = nil
-        }
-    }
-
-    /// SIGTERM and wait: a graceful shutdown.
-    func stop() {
-        process.withLock { child in
-            guard let running = child else { return }
-            running.terminate()
-            running.waitUntilExit()
-            child = nil
-        }
-    }
-
-    deinit { kill() }
+/// One `hookline serve` process: a node of a cluster, with its own port, on the given database; its log in
+/// `logs/<name>.log`.
+func node(_ name: String, database: String, scripts: String, out: String, logs: String, extra: [String] = []) -> HooklineProcess {
+    HooklineProcess(["--database", database, "--secret", TestServer.secret, "--scripts", scripts, "--out", out,
+                     "--data", logs + "/" + name, "--node-name", name, "--log-format", "json"] + extra,
+                    log: logs + "/" + name + ".log")
 }
 
 /// nginx in front of nodes, retrying a request on the next node when one fails (the README's setup).
@@ -114,12 +65,12 @@ final class LoadBalancer: Sendable {
     private let folder: String
     private let process: Process
 
-    init(nodes: [Node], folder: String) throws {
+    init(nodes: [HooklineProcess], folder: String) throws {
         port = freePort()
         self.folder = folder
         try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
         let servers = nodes.map { "        server 127.0.0.1:\($0.port) max_fails=1 fail_timeout=2s;" }.joined(separator: "\n")
-        let template = try String(contentsOfFile: CommandLineTests.repository + "/tools/nginx-cluster.conf", encoding: .utf8)
+        let template = try String(contentsOfFile: HooklineBinary.repository + "/tools/nginx-cluster.conf", encoding: .utf8)
         let configuration = template.replacingOccurrences(of: "@FOLDER@", with: folder)
             .replacingOccurrences(of: "@PORT@", with: "\(port)").replacingOccurrences(of: "@SERVERS@", with: servers)
         try configuration.write(toFile: folder + "/nginx.conf", atomically: true, encoding: .utf8)
@@ -172,11 +123,9 @@ final class OwnPostgres: Sendable {
     /// Runs tools/postgres.sh, reaping it with waitpid (Foundation's Process, with the server it forks,
     /// left the script a zombie that `waitUntilExit` waited for forever); its output goes through a file.
     private static func script(_ arguments: String...) throws -> String {
-        let root = URL(fileURLWithPath: CrashRecoveryTests.binary).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
         let outputFile = NSTemporaryDirectory() + "postgres-sh-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: outputFile) }
-        let command = ([root.path + "/tools/postgres.sh"] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
+        let command = ([HooklineBinary.repository + "/tools/postgres.sh"] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
             + " > '" + outputFile + "' < /dev/null"
         var pid: pid_t = 0
         let words = ["/bin/sh", "-c", command]

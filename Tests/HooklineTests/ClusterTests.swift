@@ -4,6 +4,7 @@ import JSON
 import NIOCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// Several `hookline serve` processes on one PostgreSQL behind nginx, as the README's "Several nodes" sets
 /// them up: deliveries keep succeeding while nodes die, restart and roll, and nothing acknowledged is lost,
@@ -20,10 +21,10 @@ import Testing
             """]
     }
 
-    struct Cluster {
+    struct Cluster: Sendable {
         let scratch: Scratch
         let database: TestDatabase
-        let nodes: [Node]
+        let nodes: [HooklineProcess]
         let balancer: LoadBalancer
 
         static func start(_ count: Int, scripts: [String: String], extra: [String] = [],
@@ -32,11 +33,11 @@ import Testing
             for (path, source) in scripts { scratch.write("scripts/" + path, source) }
             let database = try TestDatabase(on: server)
             let nodes = (1...count).map {
-                Node(name: "node\($0)", database: database.url, scripts: scratch.path + "/scripts", out: scratch.path + "/out",
+                node("node\($0)", database: database.url, scripts: scratch.path + "/scripts", out: scratch.path + "/out",
                      logs: scratch.path, extra: (extra.contains("--lease") ? [] : ["--lease", "3s", "--script-timeout", "1s"]) + extra)
             }
             for node in nodes { try node.start() }
-            for node in nodes { try await waitUntilHealthy(node.base) }
+            for node in nodes { try await node.waitUntilHealthy() }
             let balancer = try LoadBalancer(nodes: nodes, folder: scratch.path + "/nginx")
             try await waitUntilHealthy(balancer.base)
             return Cluster(scratch: scratch, database: database, nodes: nodes, balancer: balancer)
@@ -49,14 +50,19 @@ import Testing
 
         /// Waits until no event is pending anywhere.
         func drained(within limit: Duration = .seconds(120)) async throws {
-            let deadline = ContinuousClock.now + limit
-            while try database.value("SELECT count(*) FROM events WHERE state = 'pending'") != "0" {
-                guard ContinuousClock.now < deadline else {
-                    throw TestFailure("events still pending after \(limit): \(try database.value("SELECT count(*) FROM events WHERE state = 'pending'"))")
-                }
-                try await Task.sleep(for: .milliseconds(200))
+            try await eventually("no event is pending", timeout: limit, interval: .milliseconds(200)) {
+                try database.value("SELECT count(*) FROM events WHERE state = 'pending'") == "0"
             }
         }
+    }
+
+    /// Runs `body` with a cluster started as `Cluster.start` does, and stops it (nginx and every node) before
+    /// returning, also when `body` throws.
+    static func withCluster(_ count: Int, scripts: [String: String], extra: [String] = [],
+                            server: String? = ProcessInfo.processInfo.environment["HOOKLINE_TEST_POSTGRES"],
+                            _ body: (Cluster) async throws -> Void) async throws {
+        try await withResource(try await Cluster.start(count, scripts: scripts, extra: extra, server: server),
+                               stop: { $0.stop() }, body)
     }
 
     /// Delivers `count` events of `calls` interleaved calls (call c's n-th event has n messages) through the
@@ -129,23 +135,23 @@ import Testing
     }
 
     @Test func threeNodesBehindNginxLoseNothingWhenOneIsKilledAndComesBack() async throws {
-        let receiver = try await Receiver.start(delay: .milliseconds(20))
-        let cluster = try await Cluster.start(3, scripts: Self.scripts(receiver: receiver.url))
-        let victim = cluster.nodes[1]
-        let killed = Counter()
-        let restarted = Counter()
-        let deliveries = try await Self.deliver(3_000, calls: 100, to: cluster.balancer.base) { sent in
-            if sent >= 1_000, killed.take() == 0 { victim.kill() }
-            if sent >= 2_000, restarted.take() == 0 { try? victim.start() }
+        try await withReceiver(delay: .milliseconds(20)) { receiver in
+            try await Self.withCluster(3, scripts: Self.scripts(receiver: receiver.url)) { cluster in
+                let victim = cluster.nodes[1]
+                let killed = Counter()
+                let restarted = Counter()
+                let deliveries = try await Self.deliver(3_000, calls: 100, to: cluster.balancer.base) { sent in
+                    if sent >= 1_000, killed.take() == 0 { victim.kill() }
+                    if sent >= 2_000, restarted.take() == 0 { try? victim.start() }
+                }
+                try await cluster.drained()
+                #expect(deliveries.failures.isEmpty, "failed deliveries: \(deliveries.failures.prefix(5))")
+                #expect(deliveries.count == 3_000)
+                #expect(try cluster.database.value("SELECT count(*) FROM events") == "3000", "every delivery stored once")
+                #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+                try Self.checkOrder(cluster, calls: 100)
+            }
         }
-        try await cluster.drained()
-        #expect(deliveries.failures.isEmpty, "failed deliveries: \(deliveries.failures.prefix(5))")
-        #expect(deliveries.count == 3_000)
-        #expect(try cluster.database.value("SELECT count(*) FROM events") == "3000", "every delivery stored once")
-        #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
-        try Self.checkOrder(cluster, calls: 100)
-        cluster.stop()
-        await receiver.stop()
     }
 }
 
@@ -155,143 +161,142 @@ extension ClusterTests {
     /// is lost.
     @Test func aDatabaseStoppedForSecondsUnderLoadLosesNothing() async throws {
         let server = try OwnPostgres()
-        let receiver = try await Receiver.start(delay: .milliseconds(5))
-        let cluster = try await Cluster.start(2, scripts: Self.scripts(receiver: receiver.url), server: server.url)
-        let paused = Counter()
-        let healthWhilePaused = Mutex<[Int]>([])
-        let deliveries = try await Self.deliver(1_500, calls: 50, to: cluster.nodes[0].base, concurrency: 8) { sent in
-            guard sent >= 500, paused.take() == 0 else { return }
-            try? server.pause()
-            try? await Task.sleep(for: .seconds(1))
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            for node in cluster.nodes {
-                let status = try? await client.execute(HTTPClientRequest(url: node.base + "/healthz"), timeout: .seconds(8)).status.code
-                healthWhilePaused.withLock { $0.append(Int(status ?? 0)) }
+        try await withReceiver(delay: .milliseconds(5)) { receiver in
+            try await Self.withCluster(2, scripts: Self.scripts(receiver: receiver.url), server: server.url) { cluster in
+                let paused = Counter()
+                let healthWhilePaused = Mutex<[Int]>([])
+                let deliveries = try await Self.deliver(1_500, calls: 50, to: cluster.nodes[0].base, concurrency: 8) { sent in
+                    guard sent >= 500, paused.take() == 0 else { return }
+                    try? server.pause()
+                    try? await Task.sleep(for: .seconds(1))
+                    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                    for node in cluster.nodes {
+                        let status = try? await client.execute(HTTPClientRequest(url: node.base + "/healthz"), timeout: .seconds(8)).status.code
+                        healthWhilePaused.withLock { $0.append(Int(status ?? 0)) }
+                    }
+                    try? await client.shutdown()
+                    try? await Task.sleep(for: .seconds(3))
+                    try? server.resume()
+                }
+                try await cluster.drained()
+                let acknowledged = Set(deliveries.ids)
+                let stored = Set(try cluster.database.value("SELECT string_agg(id::text, ',') FROM events").split(separator: ",").map(String.init))
+                #expect(acknowledged.isSubset(of: stored), "acknowledged but not stored: \(acknowledged.subtracting(stored).prefix(5))")
+                #expect(!deliveries.failures.isEmpty, "the pause refused deliveries")
+                #expect(deliveries.failures.allSatisfy { $0.hasPrefix("503 ") && $0.contains("journal_unavailable") },
+                        "only 503 journal_unavailable: \(deliveries.failures.filter { !$0.hasPrefix("503 ") }.prefix(3))")
+                #expect(healthWhilePaused.withLock { $0 } == [503, 503], "/healthz while the database is stopped")
+                #expect(deliveries.ids.count > 900, "deliveries succeeded again after the database came back: \(deliveries.ids.count)")
+                #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+                // the pause outlasted the 3 s lease: a node that could not renew stopped starting runs in time
+                try Self.checkOrder(cluster, calls: 50)
             }
-            try? await client.shutdown()
-            try? await Task.sleep(for: .seconds(3))
-            try? server.resume()
         }
-        try await cluster.drained()
-        let acknowledged = Set(deliveries.ids)
-        let stored = Set(try cluster.database.value("SELECT string_agg(id::text, ',') FROM events").split(separator: ",").map(String.init))
-        #expect(acknowledged.isSubset(of: stored), "acknowledged but not stored: \(acknowledged.subtracting(stored).prefix(5))")
-        #expect(!deliveries.failures.isEmpty, "the pause refused deliveries")
-        #expect(deliveries.failures.allSatisfy { $0.hasPrefix("503 ") && $0.contains("journal_unavailable") },
-                "only 503 journal_unavailable: \(deliveries.failures.filter { !$0.hasPrefix("503 ") }.prefix(3))")
-        #expect(healthWhilePaused.withLock { $0 } == [503, 503], "/healthz while the database is stopped")
-        #expect(deliveries.ids.count > 900, "deliveries succeeded again after the database came back: \(deliveries.ids.count)")
-        #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
-        // the pause outlasted the 3 s lease: a node that could not renew stopped starting runs in time
-        try Self.checkOrder(cluster, calls: 50)
-        cluster.stop()
-        await receiver.stop()
     }
 
     /// `hookline events`, `events show` and `replay` work on the database, the replayed event runs on the node
     /// that holds the journal's work, and `serve --database` without a secret is refused.
     @Test func theCommandLineReadsAndReplaysTheDatabase() async throws {
-        let cluster = try await Cluster.start(1, scripts: [
+        try await Self.withCluster(1, scripts: [
             "hang.lua": #"file.append("runs.txt", ctx.event_id .. "\n")"#,
             "error.lua": #"error("broken on purpose")"#,
-        ], extra: ["--retries", "0"])
-        let node = cluster.nodes[0]
-        func post(_ fixture: String) async throws -> String {
-            let answer = try CommandLineTests.hookline(["send", "Tests/Fixtures/interactly/" + fixture, "--url", node.base + "/webhook",
-                                                        "--secret", "s3cret"])
-            let body = try #require(answer.text.split(separator: "\n").last.map { Array($0.utf8) })
-            return try #require(try JSONParser.parse(body).root["id"]?.string, "\(answer.text)")
+        ], extra: ["--retries", "0"]) { cluster in
+            let node = cluster.nodes[0]
+            func post(_ fixture: String) throws -> String {
+                let answer = try HooklineBinary.run(["send", "Tests/Fixtures/interactly/" + fixture, "--url", node.base + "/webhook",
+                                                     "--secret", "s3cret"])
+                let body = try #require(answer.text.split(separator: "\n").last.map { Array($0.utf8) })
+                return try #require(try JSONParser.parse(body).root["id"]?.string, "\(answer.text)")
+            }
+            let hang = try post("fixtures/hang.json")
+            let failing = try post("fixtures/error-llm.json")
+            try await cluster.drained()
+            let database = cluster.database.url
+
+            let list = try HooklineBinary.run(["events", "--database", database])
+            #expect(list.status == 0 && list.text.contains("hang") && list.text.contains("failed"), "\(list.text)")
+            let show = try HooklineBinary.run(["events", "show", failing, "--database", database])
+            #expect(show.text.contains("error.lua:1: broken on purpose"), "\(show.text)")
+            let replay = try HooklineBinary.run(["replay", hang, "--database", database])
+            #expect(replay.text.contains("1 event queued again"), "\(replay.text)")
+            try await cluster.drained()
+            #expect(cluster.scratch.read("out/runs.txt") == "\(hang)\n\(hang)\n", "the replayed event ran again")
+
+            let unsecret = try HooklineBinary.run(["serve", "--database", database, "--port", "0", "--data", cluster.scratch.path + "/x"])
+            #expect(unsecret.status != 0 && unsecret.text.contains("every node must take the same secret"), "\(unsecret.text)")
         }
-        let hang = try await post("fixtures/hang.json")
-        let failing = try await post("fixtures/error-llm.json")
-        try await cluster.drained()
-        let database = cluster.database.url
-
-        let list = try CommandLineTests.hookline(["events", "--database", database])
-        #expect(list.status == 0 && list.text.contains("hang") && list.text.contains("failed"), "\(list.text)")
-        let show = try CommandLineTests.hookline(["events", "show", failing, "--database", database])
-        #expect(show.text.contains("error.lua:1: broken on purpose"), "\(show.text)")
-        let replay = try CommandLineTests.hookline(["replay", hang, "--database", database])
-        #expect(replay.text.contains("1 event queued again"), "\(replay.text)")
-        try await cluster.drained()
-        #expect(cluster.scratch.read("out/runs.txt") == "\(hang)\n\(hang)\n", "the replayed event ran again")
-
-        let unsecret = try CommandLineTests.hookline(["serve", "--database", database, "--port", "0", "--data", cluster.scratch.path + "/x"],
-                                                     timeout: .seconds(20))
-        #expect(unsecret.status != 0 && unsecret.text.contains("every node must take the same secret"), "\(unsecret.text)")
-        cluster.stop()
     }
 
     /// A re-delivery to another node is a duplicate; `store.incr` from runs on three nodes adds up exactly; an
     /// alert key alerted on one node folds the same key on the others.
     @Test func deduplicationTheStoreAndAlertFoldingHoldAcrossNodes() async throws {
-        let receiver = try await Receiver.start()
-        let cluster = try await Cluster.start(3, scripts: [
-            "status-update.lua": """
-                store.incr("updates")
-                alert{title = "status", key = "one-key", severity = "info"}
-                file.append("shared.txt", string.rep(string.sub(event.call.id, -1), 200000) .. "\\n")
-                """,
-        ], extra: ["--alert-webhook", receiver.url + "/alerts", "--lease", "10s", "--script-timeout", "5s"])  // 60 runs on two hot keys
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        func post(_ body: [UInt8], to node: Node) async throws -> JSONValue? {
-            var request = HTTPClientRequest(url: node.base + "/webhook")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "x-interactly-secret", value: "s3cret")
-            request.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await client.execute(request, timeout: .seconds(10))
-            return (try? JSONParser.parse(Array(try await response.body.collect(upTo: 1 << 16).readableBytesView)))?.root
-        }
-        let first = try await post(event("fixtures/status-update-ongoing.json", callID: "DUP1"), to: cluster.nodes[0])
-        let again = try await post(event("fixtures/status-update-ongoing.json", callID: "DUP1"), to: cluster.nodes[2])
-        #expect(again?["duplicate"]?.bool == true && again?["id"]?.string == first?["id"]?.string)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for n in 1..<60 {
-                group.addTask {
-                    _ = try await post(event("fixtures/status-update-ongoing.json", callID: "INCR\(n)"), to: cluster.nodes[n % 3])
+        try await withReceiver { receiver in
+            try await Self.withCluster(3, scripts: [
+                "status-update.lua": """
+                    store.incr("updates")
+                    alert{title = "status", key = "one-key", severity = "info"}
+                    file.append("shared.txt", string.rep(string.sub(event.call.id, -1), 200000) .. "\\n")
+                    """,
+            ], extra: ["--alert-webhook", receiver.url + "/alerts", "--lease", "10s", "--script-timeout", "5s"]) { cluster in  // 60 runs on two hot keys
+                let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                func post(_ body: [UInt8], to node: HooklineProcess) async throws -> JSONValue? {
+                    var request = HTTPClientRequest(url: node.base + "/webhook")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.headers.add(name: "x-interactly-secret", value: "s3cret")
+                    request.body = .bytes(ByteBuffer(bytes: body))
+                    let response = try await client.execute(request, timeout: .seconds(10))
+                    return (try? JSONParser.parse(Array(try await response.body.collect(upTo: 1 << 16).readableBytesView)))?.root
                 }
+                let first = try await post(event("fixtures/status-update-ongoing.json", callID: "DUP1"), to: cluster.nodes[0])
+                let again = try await post(event("fixtures/status-update-ongoing.json", callID: "DUP1"), to: cluster.nodes[2])
+                #expect(again?["duplicate"]?.bool == true && again?["id"]?.string == first?["id"]?.string)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for n in 1..<60 {
+                        group.addTask {
+                            _ = try await post(event("fixtures/status-update-ongoing.json", callID: "INCR\(n)"), to: cluster.nodes[n % 3])
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                try await cluster.drained()
+                try await Task.sleep(for: .milliseconds(500))  // alert deliveries run in the background
+                let failedRuns = try cluster.database.value("SELECT string_agg(outcome || ' ' || coalesce(error, ''), '; ') FROM runs WHERE outcome <> 'ok'")
+                let updates = try cluster.database.value("SELECT value FROM store WHERE key = 'updates'")
+                #expect(updates == "60", "failed runs: \(failedRuns)")
+                #expect(receiver.requests.filter { $0.path == "/alerts" }.count == 1, "the key was folded on every node")
+                let metrics = try await client.execute(HTTPClientRequest(url: cluster.nodes[1].base + "/metrics"), timeout: .seconds(5))
+                let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+                #expect(text.contains(#"hookline_calls_held{node="node2"}"#), "each node tells the calls it holds")
+                let lines = (cluster.scratch.read("out/shared.txt") ?? "").split(separator: "\n")
+                #expect(lines.count == 60 && lines.allSatisfy { $0.count == 200_000 && Set($0).count == 1 },
+                        "appends of three nodes to one file kept whole lines")
+                try await client.shutdown()
             }
-            try await group.waitForAll()
         }
-        try await cluster.drained()
-        try await Task.sleep(for: .milliseconds(500))  // alert deliveries run in the background
-        let failedRuns = try cluster.database.value("SELECT string_agg(outcome || ' ' || coalesce(error, ''), '; ') FROM runs WHERE outcome <> 'ok'")
-        let updates = try cluster.database.value("SELECT value FROM store WHERE key = 'updates'")
-        #expect(updates == "60", "failed runs: \(failedRuns)")
-        #expect(receiver.requests.filter { $0.path == "/alerts" }.count == 1, "the key was folded on every node")
-        let metrics = try await client.execute(HTTPClientRequest(url: cluster.nodes[1].base + "/metrics"), timeout: .seconds(5))
-        let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
-        #expect(text.contains(#"hookline_calls_held{node="node2"}"#), "each node tells the calls it holds")
-        let lines = (cluster.scratch.read("out/shared.txt") ?? "").split(separator: "\n")
-        #expect(lines.count == 60 && lines.allSatisfy { $0.count == 200_000 && Set($0).count == 1 },
-                "appends of three nodes to one file kept whole lines")
-        try await client.shutdown()
-        cluster.stop()
-        await receiver.stop()
     }
 
     /// Every node restarted in turn (SIGTERM, then started again) while deliveries go on through nginx: not one
     /// delivery fails, and everything runs.
     @Test func aRollingRestartUnderLoadFailsNoDelivery() async throws {
-        let receiver = try await Receiver.start(delay: .milliseconds(10))
-        let cluster = try await Cluster.start(3, scripts: Self.scripts(receiver: receiver.url))
-        let restarting = Counter()
-        let deliveries = try await Self.deliver(2_400, calls: 80, to: cluster.balancer.base, concurrency: 16) { sent in
-            let turn = restarting.value
-            guard turn < 3, sent >= 300 + 600 * turn, restarting.advance(from: turn) else { return }
-            let node = cluster.nodes[turn]
-            node.stop()
-            try? node.start()
-            try? await waitUntilHealthy(node.base)
+        try await withReceiver(delay: .milliseconds(10)) { receiver in
+            try await Self.withCluster(3, scripts: Self.scripts(receiver: receiver.url)) { cluster in
+                let restarting = Counter()
+                let deliveries = try await Self.deliver(2_400, calls: 80, to: cluster.balancer.base, concurrency: 16) { sent in
+                    let turn = restarting.value
+                    guard turn < 3, sent >= 300 + 600 * turn, restarting.advance(from: turn) else { return }
+                    let node = cluster.nodes[turn]
+                    node.stop()
+                    try? node.start()
+                    try? await node.waitUntilHealthy()
+                }
+                try await cluster.drained()
+                #expect(deliveries.failures.isEmpty, "failed deliveries: \(deliveries.failures.prefix(5))")
+                #expect(try cluster.database.value("SELECT count(*) FROM events") == "2400")
+                #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+                try Self.checkOrder(cluster, calls: 80)
+            }
         }
-        try await cluster.drained()
-        #expect(deliveries.failures.isEmpty, "failed deliveries: \(deliveries.failures.prefix(5))")
-        #expect(try cluster.database.value("SELECT count(*) FROM events") == "2400")
-        #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
-        try Self.checkOrder(cluster, calls: 80)
-        cluster.stop()
-        await receiver.stop()
     }
 }
 
@@ -320,18 +325,6 @@ final class Deliveries: Sendable {
 }
 
 /// Waits until `base/healthz` answers 200.
-func waitUntilHealthy(_ base: String, within limit: Duration = .seconds(30)) async throws {
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    defer { _ = client.shutdown() }
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if let response = try? await client.execute(HTTPClientRequest(url: base + "/healthz"), timeout: .seconds(1)),
-           response.status.code == 200 { return }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    throw TestFailure("\(base) did not become healthy within \(limit)")
-}
-
 /// A number shared by tasks: `take` returns it and adds one.
 final class Counter: Sendable {
     private let number = Atomic<Int>(0)

@@ -3,40 +3,16 @@ import HooklineApp
 import JSON
 import Journal
 import Testing
+import TestSupport
 
 /// The `hookline` command line, run as a separate process like an operator runs it.
 @Suite(.serialized) struct CommandLineTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-
-    struct Output {
-        let status: Int32
-        let text: String
-    }
-
-    /// Runs `hookline` with `arguments` in `directory` and returns its exit status and output (both streams).
-    static func hookline(_ arguments: [String], in directory: String = repository, environment: [String: String] = [:],
-                         timeout: Duration = .seconds(120)) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
-    }
-
     @Test func shippedScriptsAndEveryExamplePassTheirTests() throws {
-        let scripts = try Self.hookline(["test", "scripts"])
+        let scripts = try HooklineBinary.run(["test", "scripts"])
         #expect(scripts.status == 0, "\(scripts.text)")
         #expect(scripts.text.contains("passed, 0 failed"))
         #expect(scripts.text.contains("✔"))
-        let examples = try Self.hookline(["test", "examples"])
+        let examples = try HooklineBinary.run(["test", "examples"])
         #expect(examples.status == 0, "\(examples.text)")
         for example in ["crm-push", "sheets-prototype", "slack-hang-alerts", "transcripts"] {
             #expect(examples.text.contains("examples/\(example)/scripts/"), "\(example) has tests")
@@ -59,7 +35,7 @@ import Testing
               run("hang.lua", {})
             end)
             """)
-        let output = try Self.hookline(["test", "scripts"], in: scratch.path)
+        let output = try HooklineBinary.run(["test", "scripts"], in: scratch.path)
         #expect(output.status != 0)
         #expect(output.text.contains("✔ passes"))
         #expect(output.text.contains("✘ fails"))
@@ -70,7 +46,7 @@ import Testing
     }
 
     @Test func checkListsScriptsPerTypeAndReportsErrorsLikeACompiler() throws {
-        let ok = try Self.hookline(["check", "--scripts", "scripts"])
+        let ok = try HooklineBinary.run(["check", "--scripts", "scripts"])
         #expect(ok.status == 0, "\(ok.text)")
         for type in ["hang", "conversation-update", "end-of-call-report", "error", "status-update"] {
             #expect(ok.text.contains("  \(type): \(type).lua"), "\(ok.text)")
@@ -79,7 +55,7 @@ import Testing
         scratch.write("scripts/hang.lua", "local x = 1\nlocal y = = 2\n")
         scratch.write("scripts/error/slack.lua", "log.info('ok')")
         scratch.write("hookline.yml", "port: 9000\nendpoints:\n  team:\n    secret: x\n    colour: blue\n")
-        let broken = try Self.hookline(["check", "--scripts", "scripts"], in: scratch.path)
+        let broken = try HooklineBinary.run(["check", "--scripts", "scripts"], in: scratch.path)
         #expect(broken.status != 0)
         #expect(broken.text.contains("scripts/hang.lua:2: unexpected symbol near '='"), "\(broken.text)")
         #expect(broken.text.contains("error: error/slack.lua"))
@@ -88,86 +64,87 @@ import Testing
 
     @Test func runShowsWhatEachScriptWouldDoWithoutDoingIt() throws {
         let scratch = Scratch()
-        try FileManager.default.copyItem(atPath: Self.repository + "/scripts", toPath: scratch.path + "/scripts")
-        let output = try Self.hookline(["run", fixtureURL("fixtures/hang.json").path], in: scratch.path)
+        try FileManager.default.copyItem(atPath: HooklineBinary.repository + "/scripts", toPath: scratch.path + "/scripts")
+        let output = try HooklineBinary.run(["run", fixtureURL("fixtures/hang.json").path], in: scratch.path)
         #expect(output.status == 0, "\(output.text)")
         #expect(output.text.contains("event hang, call CA5d2c7e90a1f34b6d8e0b9c4a3f2e1d07"))
         #expect(output.text.contains("▶ hang.lua"))
         #expect(output.text.contains("alert     [critical]"), "\(output.text)")
         #expect(output.text.contains("✔ finished"))
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/data"), "a dry run writes nothing where serve keeps data")
-        let unknown = try Self.hookline(["run", fixtureURL("fixtures/bad/unknown-type.json").path], in: scratch.path)
+        let unknown = try HooklineBinary.run(["run", fixtureURL("fixtures/bad/unknown-type.json").path], in: scratch.path)
         #expect(unknown.text.contains("no script runs for tool-calls"))
     }
 
     @Test func sendDeliversAsInteractlyDoesAndRewritesCalls() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
-        let url = server.base + "/webhook"
-        let first = try Self.hookline(["send", fixtureURL("fixtures/hang.json").path, "--url", url, "--secret", TestServer.secret])
-        #expect(first.status == 0, "\(first.text)")
-        #expect(first.text.contains("200 OK"))
-        let again = try Self.hookline(["send", fixtureURL("fixtures/hang.json").path, "--url", url, "--secret", TestServer.secret])
-        #expect(again.text.contains(#""duplicate":true"#))
-        let rewritten = try Self.hookline(["send", fixtureURL("fixtures/hang.json").path, "--url", url, "--secret", TestServer.secret,
-                                           "--call-id", "CA-walk-1", "--now"])
-        let id = try #require(rewritten.text.split(separator: "\n").last.flatMap { try? JSONParser.parse(Array($0.utf8)) }?
-            .root["id"]?.string.flatMap(EventID.init), "\(rewritten.text)")
-        let stored = try #require(try await server.journal.event(id))
-        #expect(stored.summary.callID == "CA-walk-1")
-        let timestamp = try JSONParser.parse(stored.body).root["message", "timestamp"]?.integer ?? 0
-        #expect(abs(timestamp - Int64(Date().timeIntervalSince1970 * 1000)) < 60_000)
-        let refused = try Self.hookline(["send", fixtureURL("fixtures/hang.json").path, "--url", url, "--secret", "wrong"])
-        #expect(refused.status != 0)
-        #expect(refused.text.contains("401"))
+        try await withServer { server in
+            let url = server.base + "/webhook"
+            let first = try HooklineBinary.run(["send", fixtureURL("fixtures/hang.json").path, "--url", url, "--secret", TestServer.secret])
+            #expect(first.status == 0, "\(first.text)")
+            #expect(first.text.contains("200 OK"))
+            let again = try HooklineBinary.run(["send", fixtureURL("fixtures/hang.json").path, "--url", url, "--secret", TestServer.secret])
+            #expect(again.text.contains(#""duplicate":true"#))
+            let rewritten = try HooklineBinary.run(["send", fixtureURL("fixtures/hang.json").path, "--url", url, "--secret", TestServer.secret,
+                                               "--call-id", "CA-walk-1", "--now"])
+            let id = try #require(rewritten.text.split(separator: "\n").last.flatMap { try? JSONParser.parse(Array($0.utf8)) }?
+                .root["id"]?.string.flatMap(EventID.init), "\(rewritten.text)")
+            let stored = try #require(try await server.journal.event(id))
+            #expect(stored.summary.callID == "CA-walk-1")
+            let timestamp = try JSONParser.parse(stored.body).root["message", "timestamp"]?.integer ?? 0
+            #expect(abs(timestamp - Int64(Date().timeIntervalSince1970 * 1000)) < 60_000)
+            let refused = try HooklineBinary.run(["send", fixtureURL("fixtures/hang.json").path, "--url", url, "--secret", "wrong"])
+            #expect(refused.status != 0)
+            #expect(refused.text.contains("401"))
+        }
     }
 
     @Test func eventsShowAndReplayReadTheJournal() async throws {
         let scratch = Scratch()
-        let server = try await TestServer.start(scripts: [
+        let (hang, failing) = try await withServer(scripts: [
             "hang.lua": #"file.append("runs.txt", ctx.event_id .. "\n")"#,
             "error.lua": #"error("broken on purpose")"#,
-        ], scratch: scratch) { $0.retries = 0 }
-        let hang = try #require(try await server.post(fixture: "fixtures/hang.json").json?["id"]?.string)
-        let failing = try #require(try await server.post(fixture: "fixtures/error-llm.json").json?["id"]?.string)
-        try await server.drained()
-        await server.stop()
+        ], scratch: scratch, configure: { $0.retries = 0 }) { server in
+            let hang = try #require(try await server.post(fixture: "fixtures/hang.json").json?["id"]?.string)
+            let failing = try #require(try await server.post(fixture: "fixtures/error-llm.json").json?["id"]?.string)
+            try await server.drained()
+            return (hang, failing)
+        }
         let data = scratch.path + "/data"
 
-        let list = try Self.hookline(["events", "--data", data])
+        let list = try HooklineBinary.run(["events", "--data", data])
         #expect(list.status == 0, "\(list.text)")
         #expect(list.text.contains("hang") && list.text.contains("failed"))
-        let failed = try Self.hookline(["events", "--failed", "--json", "--data", data])
+        let failed = try HooklineBinary.run(["events", "--failed", "--json", "--data", data])
         let lines = failed.text.split(separator: "\n")
         #expect(lines.count == 1)
         #expect(lines.first.flatMap { try? JSONParser.parse(Array($0.utf8)) }?.root["id"]?.string == failing)
-        let show = try Self.hookline(["events", "show", failing, "--data", data])
+        let show = try HooklineBinary.run(["events", "show", failing, "--data", data])
         #expect(show.text.contains("error.lua"), "\(show.text)")
         #expect(show.text.contains("DEAD"))
         #expect(show.text.contains("error.lua:1: broken on purpose"))
-        #expect(try Self.hookline(["events", "show", "99999", "--data", data]).status != 0)
+        #expect(try HooklineBinary.run(["events", "show", "99999", "--data", data]).status != 0)
 
-        let replay = try Self.hookline(["replay", hang, "--data", data])
+        let replay = try HooklineBinary.run(["replay", hang, "--data", data])
         #expect(replay.text.contains("1 event queued again"), "\(replay.text)")
-        let restarted = try await TestServer.start(scratch: scratch)
-        defer { Task { await restarted.stop() } }
-        try await restarted.drained()
-        #expect(restarted.scratch.read("data/out/runs.txt") == "\(hang)\n\(hang)\n", "the replayed event ran again")
-        #expect(try await restarted.journal.event(EventID(hang)!)?.summary.generation == 1)
+        try await withServer(scratch: scratch) { restarted in
+            try await restarted.drained()
+            #expect(restarted.scratch.read("data/out/runs.txt") == "\(hang)\n\(hang)\n", "the replayed event ran again")
+            #expect(try await restarted.journal.event(EventID(hang)!)?.summary.generation == 1)
+        }
     }
 
     @Test func everyVerbExplainsItselfWithAnExample() throws {
         for verb in ["serve", "check", "run", "test", "send", "events", "replay"] {
-            let help = try Self.hookline([verb, "--help"])
+            let help = try HooklineBinary.run([verb, "--help"])
             #expect(help.status == 0, "\(verb)")
             #expect(help.text.contains("Example"), "hookline \(verb) --help shows an example")
         }
-        let root = try Self.hookline(["--help"])
+        let root = try HooklineBinary.run(["--help"])
         for verb in ["serve", "check", "run", "test", "send", "events", "replay"] { #expect(root.text.contains(verb)) }
     }
 
     @Test func serveHelpListsEverySettingWithItsDefaultAndVariable() throws {
-        let help = try Self.hookline(["serve", "--help"])
+        let help = try HooklineBinary.run(["serve", "--help"])
         #expect(help.status == 0)
         for setting in SettingDeclarations.all {
             #expect(help.text.contains("  \(setting.flag) "), "\(setting.flag)")
@@ -179,31 +156,17 @@ import Testing
 
     /// The README's five-minute walk: serve the Slack example, send a hang, the alert arrives at Slack.
     @Test func aHangAlertFiresFromASentFixture() async throws {
-        let slack = try await Receiver.start()
-        defer { Task { await slack.stop() } }
-        let scratch = Scratch()
-        let port = freePort()
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
-        serve.arguments = ["serve", "--port", "\(port)", "--scripts", Self.repository + "/examples/slack-hang-alerts/scripts",
-                           "--data", scratch.path + "/data", "--alert-slack", slack.url + "/hook"]
-        serve.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
-        serve.standardOutput = FileHandle.nullDevice
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
-        defer {
-            serve.terminate()
-            serve.waitUntilExit()
+        try await withReceiver { slack in
+            let scratch = Scratch()
+            let serve = HooklineProcess(["--scripts", HooklineBinary.repository + "/examples/slack-hang-alerts/scripts",
+                                         "--data", scratch.path + "/data", "--alert-slack", slack.url + "/hook"], in: scratch.path)
+            try await serve.startAndWait()
+            defer { serve.stop() }
+            let sent = try HooklineBinary.run(["send", HooklineBinary.repository + "/examples/slack-hang-alerts/events/hang.json",
+                                          "--url", serve.base + "/webhook"], in: scratch.path)
+            #expect(sent.status == 0, "the generated secret in ./data/secret was used: \(sent.text)")
+            let messages = try await slack.waitForRequests(1)
+            #expect(messages[0].json?["text"]?.string?.lowercased().contains("hang") == true, "\(messages[0].text)")
         }
-        var sent = Output(status: -1, text: "")
-        for _ in 0..<100 {
-            sent = try Self.hookline(["send", Self.repository + "/examples/slack-hang-alerts/events/hang.json",
-                                      "--url", "http://127.0.0.1:\(port)/webhook"], in: scratch.path)
-            if sent.status == 0 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(sent.status == 0, "the generated secret in ./data/secret was used: \(sent.text)")
-        let messages = try await slack.waitForRequests(1)
-        #expect(messages[0].json?["text"]?.string?.lowercased().contains("hang") == true, "\(messages[0].text)")
     }
 }

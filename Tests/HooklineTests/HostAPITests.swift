@@ -1,199 +1,195 @@
 import Foundation
 import HooklineApp
-import HostAPI
 import JSON
 import Journal
 import Testing
+import TestSupport
 
 /// The host functions end to end: a script posted an event, real local receivers standing in for Slack,
 /// PagerDuty and a CRM, and the script's own report of what it saw, written with file.write.
 @Suite(.serialized) struct HostAPITests {
     /// Runs `source` as hang.lua for one hang event and returns what it wrote to report.json.
     private func report(_ source: String, configure: (inout Settings) -> Void = { _ in }) async throws -> JSONValue {
-        let server = try await TestServer.start(scripts: ["hang.lua": source]) { configure(&$0) }
-        defer { Task { await server.stop() } }
-        _ = try await server.post(fixture: "fixtures/hang.json")
-        try await server.drained()
-        let text = try #require(server.scratch.read("data/out/report.json"), "the script wrote its report; logs: \(server.logs.lines.suffix(5))")
-        return try JSONParser.parse(Array(text.utf8)).root
+        try await withServer(scripts: ["hang.lua": source], configure: { configure(&$0) }) { server in
+            _ = try await server.post(fixture: "fixtures/hang.json")
+            try await server.drained()
+            let text = try #require(server.scratch.read("data/out/report.json"), "the script wrote its report; logs: \(server.logs.lines.suffix(5))")
+            return try JSONParser.parse(Array(text.utf8)).root
+        }
     }
 
     @Test func httpJSONAndRawBodiesHeadersAndStatuses() async throws {
-        let crm = try await Receiver.start { request in
+        try await withReceiver(answer: { request in
             switch request.path {
             case "/created": return .init(status: 201, body: #"{"id": 7, "ok": true}"#, contentType: "application/json")
             case "/broken": return .init(status: 503, body: "down")
             default: return .init(status: 200, body: "plain text")
             }
+        }) { crm in
+            let report = try await report("""
+                local created = http.post("\(crm.url)/created", {call = event.call.id, n = 3, tags = json.array()},
+                  {headers = {Authorization = "Bearer k3y", ["X-Trace"] = "abc"}})
+                local raw = http.post("\(crm.url)/raw", "line one\\nline two", {headers = {["Content-Type"] = "text/plain"}})
+                local got = http.get("\(crm.url)/get?x=1")
+                local req = http.request{method = "PUT", url = "\(crm.url)/put", json = {a = 1}}
+                local broken = http.get("\(crm.url)/broken")
+                file.write("report.json", json.encode({
+                  created = created.status, id = created.json.id, ok = created.json.ok, ctype = created.headers["content-type"],
+                  raw = raw.status, got = got.body, put = req.status, broken = broken.status, broken_body = broken.body,
+                  no_json = got.json == nil}))
+                """)
+            #expect(report["created"]?.integer == 201)
+            #expect(report["id"]?.integer == 7)
+            #expect(report["ok"]?.bool == true)
+            #expect(report["ctype"]?.string == "application/json")
+            #expect(report["got"]?.string == "plain text")
+            #expect(report["no_json"]?.bool == true)
+            #expect(report["put"]?.integer == 200)
+            #expect(report["broken"]?.integer == 503)
+            #expect(report["broken_body"]?.string == "down")
+            let requests = crm.requests
+            let created = try #require(requests.first { $0.path == "/created" })
+            #expect(created.method == "POST")
+            #expect(created.headers["authorization"] == "Bearer k3y")
+            #expect(created.headers["x-trace"] == "abc")
+            #expect(created.headers["content-type"] == "application/json")
+            #expect(created.json?["call"]?.string == "CA5d2c7e90a1f34b6d8e0b9c4a3f2e1d07")
+            #expect(created.json?["tags"]?.kind == .array)
+            let raw = try #require(requests.first { $0.path == "/raw" })
+            #expect(raw.text == "line one\nline two")
+            #expect(raw.headers["content-type"] == "text/plain")
+            #expect(requests.first { $0.path == "/put" }?.method == "PUT")
+            #expect(requests.first { $0.path == "/put" }?.json?["a"]?.integer == 1)
         }
-        defer { Task { await crm.stop() } }
-        let report = try await report("""
-            local created = http.post("\(crm.url)/created", {call = event.call.id, n = 3, tags = json.array()},
-              {headers = {Authorization = "Bearer k3y", ["X-Trace"] = "abc"}})
-            local raw = http.post("\(crm.url)/raw", "line one\\nline two", {headers = {["Content-Type"] = "text/plain"}})
-            local got = http.get("\(crm.url)/get?x=1")
-            local req = http.request{method = "PUT", url = "\(crm.url)/put", json = {a = 1}}
-            local broken = http.get("\(crm.url)/broken")
-            file.write("report.json", json.encode({
-              created = created.status, id = created.json.id, ok = created.json.ok, ctype = created.headers["content-type"],
-              raw = raw.status, got = got.body, put = req.status, broken = broken.status, broken_body = broken.body,
-              no_json = got.json == nil}))
-            """)
-        #expect(report["created"]?.integer == 201)
-        #expect(report["id"]?.integer == 7)
-        #expect(report["ok"]?.bool == true)
-        #expect(report["ctype"]?.string == "application/json")
-        #expect(report["got"]?.string == "plain text")
-        #expect(report["no_json"]?.bool == true)
-        #expect(report["put"]?.integer == 200)
-        #expect(report["broken"]?.integer == 503)
-        #expect(report["broken_body"]?.string == "down")
-        let requests = crm.requests
-        let created = try #require(requests.first { $0.path == "/created" })
-        #expect(created.method == "POST")
-        #expect(created.headers["authorization"] == "Bearer k3y")
-        #expect(created.headers["x-trace"] == "abc")
-        #expect(created.headers["content-type"] == "application/json")
-        #expect(created.json?["call"]?.string == "CA5d2c7e90a1f34b6d8e0b9c4a3f2e1d07")
-        #expect(created.json?["tags"]?.kind == .array)
-        let raw = try #require(requests.first { $0.path == "/raw" })
-        #expect(raw.text == "line one\nline two")
-        #expect(raw.headers["content-type"] == "text/plain")
-        #expect(requests.first { $0.path == "/put" }?.method == "PUT")
-        #expect(requests.first { $0.path == "/put" }?.json?["a"]?.integer == 1)
     }
 
     @Test func transportFailuresRaiseCatchableErrorsNamingTheURL() async throws {
-        let slow = try await Receiver.start(delay: .seconds(3))
-        defer { Task { await slow.stop() } }
-        let huge = try await Receiver.start { _ in .init(body: String(repeating: "x", count: 2 << 20)) }
-        defer { Task { await huge.stop() } }
-        let closedPort = freePort()
-        let report = try await report("""
-            local function try(f, ...) local ok, err = pcall(f, ...) return ok and "ok" or err end
-            file.write("report.json", json.encode({
-              timeout = try(http.get, "\(slow.url)/slow", {timeout = 0.3}),
-              refused = try(http.get, "http://127.0.0.1:\(closedPort)/x"),
-              oversized = try(http.get, "\(huge.url)/big"),
-              allowlist = try(http.get, "http://example.org/"),
-              scheme = try(http.get, "file:///etc/passwd"),
-              injection = try(http.post, "\(slow.url)/x", "b", {headers = {["X-Evil"] = "a\\r\\nInjected: yes"}}),
-              bad_url = try(http.post, 42),
-              bad_method = try(http.request, {url = "\(slow.url)/", method = "GET X"}),
-            }))
-            """) { settings in
-                settings.httpMaxResponse = 1 << 20
-                settings.httpAllow = ["127.0.0.1"]
+        try await withReceiver(delay: .seconds(3)) { slow in
+            try await withReceiver(answer: { _ in .init(body: String(repeating: "x", count: 2 << 20)) }) { huge in
+                let closedPort = freePort()
+                let report = try await report("""
+                    local function try(f, ...) local ok, err = pcall(f, ...) return ok and "ok" or err end
+                    file.write("report.json", json.encode({
+                      timeout = try(http.get, "\(slow.url)/slow", {timeout = 0.3}),
+                      refused = try(http.get, "http://127.0.0.1:\(closedPort)/x"),
+                      oversized = try(http.get, "\(huge.url)/big"),
+                      allowlist = try(http.get, "http://example.org/"),
+                      scheme = try(http.get, "file:///etc/passwd"),
+                      injection = try(http.post, "\(slow.url)/x", "b", {headers = {["X-Evil"] = "a\\r\\nInjected: yes"}}),
+                      bad_url = try(http.post, 42),
+                      bad_method = try(http.request, {url = "\(slow.url)/", method = "GET X"}),
+                    }))
+                    """) { settings in
+                        settings.httpMaxResponse = 1 << 20
+                        settings.httpAllow = ["127.0.0.1"]
+                    }
+                #expect(report["timeout"]?.string?.contains("timed out") == true, "\(report["timeout"]?.string ?? "")")
+                #expect(report["timeout"]?.string?.contains("/slow") == true)
+                #expect(report["refused"]?.string?.contains("http://127.0.0.1:\(closedPort)/x") == true)
+                #expect(report["refused"]?.string?.contains("refused") == true, "\(report["refused"]?.string ?? "")")
+                #expect(report["oversized"]?.string?.contains("larger than 1048576 bytes") == true)
+                #expect(report["allowlist"]?.string?.contains("not in --http-allow") == true)
+                #expect(report["scheme"]?.string?.contains("must be an http:// or https:// URL") == true)
+                #expect(report["injection"]?.string?.contains("line break") == true)
+                #expect(report["bad_url"]?.string == "http.post: url must be a string (got number)")
+                #expect(report["bad_method"]?.string?.contains("method must be letters only") == true)
+                #expect(slow.requests.allSatisfy { $0.path != "/x" }, "a refused header never reaches the network")
             }
-        #expect(report["timeout"]?.string?.contains("timed out") == true, "\(report["timeout"]?.string ?? "")")
-        #expect(report["timeout"]?.string?.contains("/slow") == true)
-        #expect(report["refused"]?.string?.contains("http://127.0.0.1:\(closedPort)/x") == true)
-        #expect(report["refused"]?.string?.contains("refused") == true, "\(report["refused"]?.string ?? "")")
-        #expect(report["oversized"]?.string?.contains("larger than 1048576 bytes") == true)
-        #expect(report["allowlist"]?.string?.contains("not in --http-allow") == true)
-        #expect(report["scheme"]?.string?.contains("must be an http:// or https:// URL") == true)
-        #expect(report["injection"]?.string?.contains("line break") == true)
-        #expect(report["bad_url"]?.string == "http.post: url must be a string (got number)")
-        #expect(report["bad_method"]?.string?.contains("method must be letters only") == true)
-        #expect(slow.requests.allSatisfy { $0.path != "/x" }, "a refused header never reaches the network")
+        }
     }
 
     @Test func manyEventsWaitOnASlowReceiverWhileIntakeKeepsAcknowledging() async throws {
-        let slow = try await Receiver.start(delay: .milliseconds(500))
-        defer { Task { await slow.stop() } }
-        let server = try await TestServer.start(scripts: [
-            "hang.lua": """
-                http.get("\(slow.url)/" .. event.call.id)
-                file.append("done.txt", event.call.id .. "\\n")
-                """,
-        ]) { $0.workers = 1 }
-        defer { Task { await server.stop() } }
-        let started = ContinuousClock.now
-        for i in 0..<100 {
-            #expect(try await server.post(event("fixtures/hang.json", callID: "SLOW\(i)")).status == 200)
+        try await withReceiver(delay: .milliseconds(500)) { slow in
+            try await withServer(scripts: [
+                "hang.lua": """
+                    http.get("\(slow.url)/" .. event.call.id)
+                    file.append("done.txt", event.call.id .. "\\n")
+                    """,
+            ], configure: { $0.workers = 1 }) { server in
+                let started = ContinuousClock.now
+                for i in 0..<100 {
+                    #expect(try await server.post(event("fixtures/hang.json", callID: "SLOW\(i)")).status == 200)
+                }
+                let acknowledging = ContinuousClock.now - started
+                #expect(acknowledging < .seconds(10), "100 acknowledgements took \(acknowledging)")
+                // one state, 100 runs waiting at once: far less than 100 x 0.5 s
+                try await eventually("every run finished", timeout: .seconds(30)) {
+                    (server.scratch.read("data/out/done.txt") ?? "").split(separator: "\n").count == 100
+                }
+                #expect(ContinuousClock.now - started < .seconds(25))
+                #expect(slow.requests.count == 100)
+            }
         }
-        let acknowledging = ContinuousClock.now - started
-        #expect(acknowledging < .seconds(10), "100 acknowledgements took \(acknowledging)")
-        // one state, 100 runs waiting at once: far less than 100 x 0.5 s
-        try await server.eventually("every run finished", timeout: .seconds(30)) {
-            (server.scratch.read("data/out/done.txt") ?? "").split(separator: "\n").count == 100
-        }
-        #expect(ContinuousClock.now - started < .seconds(25))
-        #expect(slow.requests.count == 100)
     }
 
     @Test func alertsReachEachChannelInItsFormatAndFoldByKey() async throws {
-        let slack = try await Receiver.start()
-        let hooks = try await Receiver.start()
-        let pagerDuty = try await Receiver.start { _ in .init(status: 202, body: #"{"status":"success"}"#, contentType: "application/json") }
-        defer {
-            Task {
-                await slack.stop()
-                await hooks.stop()
-                await pagerDuty.stop()
+        try await withReceiver { slack in
+        try await withReceiver { hooks in
+        try await withReceiver(answer: { _ in .init(status: 202, body: #"{"status":"success"}"#, contentType: "application/json") }) { pagerDuty in
+            try await withServer(scripts: [
+                "hang.lua": #"""
+                    local delivered = alert{title = "Assistant hang", text = "no reply for 5 s", severity = "critical",
+                      key = "hang:" .. event.call.id, fields = {call = event.call.id, attempt = ctx.attempt}}
+                    file.append("alerts.txt", tostring(delivered) .. "\n")
+                    """#,
+            ], configure: { settings in
+                settings.alertSlack = slack.url + "/services/T0/B0/X"
+                settings.alertWebhook = hooks.url + "/alerts"
+                settings.alertPagerDuty = "routing-key-123"
+                settings.alertPagerDutyURL = pagerDuty.url
+                settings.alertWindow = .milliseconds(600)
+            }) { server in
+                // the same call hangs three times quickly: one alert, two folded; after the window, one more saying so
+                for timestamp in [1_778_771_281_948, 1_778_771_282_948, 1_778_771_283_948] as [Int64] {
+                    _ = try await server.post(event("fixtures/hang.json", callID: "CAFOLD", timestamp: timestamp))
+                }
+                try await server.drained()
+                try await Task.sleep(for: .milliseconds(700))
+                _ = try await server.post(event("fixtures/hang.json", callID: "CAFOLD", timestamp: 1_778_771_299_948))
+                try await server.drained()
+                #expect(server.scratch.read("data/out/alerts.txt") == "true\nfalse\nfalse\ntrue\n")
+
+                let slackMessages = try await slack.waitForRequests(2)
+                #expect(slackMessages[0].path == "/services/T0/B0/X")
+                #expect(slackMessages[0].json?["text"]?.string?.contains("*Assistant hang*") == true)
+                #expect(slackMessages[0].json?["text"]?.string?.contains("*call*: CAFOLD") == true)
+                #expect(slackMessages[1].json?["text"]?.string?.contains("(+2 similar since the last alert)") == true)
+
+                let webhooks = try await hooks.waitForRequests(2)
+                #expect(webhooks[0].json?["title"]?.string == "Assistant hang")
+                #expect(webhooks[0].json?["severity"]?.string == "critical")
+                #expect(webhooks[0].json?["key"]?.string == "hang:CAFOLD")
+                #expect(webhooks[0].json?["fields", "call"]?.string == "CAFOLD")
+                #expect(webhooks[0].json?["folded"]?.integer == 0)
+                #expect(webhooks[1].json?["folded"]?.integer == 2)
+                #expect(webhooks[0].json?["event_id"]?.string != nil)
+
+                let pages = try await pagerDuty.waitForRequests(2)
+                #expect(pages[0].path == "/v2/enqueue")
+                #expect(pages[0].json?["routing_key"]?.string == "routing-key-123")
+                #expect(pages[0].json?["event_action"]?.string == "trigger")
+                #expect(pages[0].json?["dedup_key"]?.string == "hang:CAFOLD")
+                #expect(pages[0].json?["payload", "severity"]?.string == "critical")
+                #expect(pages[0].json?["payload", "summary"]?.string == "Assistant hang")
+                #expect(pages[0].json?["payload", "source"]?.string == "hookline/default")
+                #expect(server.logs.lines.contains { $0.contains("ALERT: Assistant hang") })
             }
         }
-        let server = try await TestServer.start(scripts: [
-            "hang.lua": #"""
-                local delivered = alert{title = "Assistant hang", text = "no reply for 5 s", severity = "critical",
-                  key = "hang:" .. event.call.id, fields = {call = event.call.id, attempt = ctx.attempt}}
-                file.append("alerts.txt", tostring(delivered) .. "\n")
-                """#,
-        ]) { settings in
-            settings.alertSlack = slack.url + "/services/T0/B0/X"
-            settings.alertWebhook = hooks.url + "/alerts"
-            settings.alertPagerDuty = "routing-key-123"
-            settings.alertPagerDutyURL = pagerDuty.url
-            settings.alertWindow = .milliseconds(600)
         }
-        defer { Task { await server.stop() } }
-        // the same call hangs three times quickly: one alert, two folded; after the window, one more saying so
-        for timestamp in [1_778_771_281_948, 1_778_771_282_948, 1_778_771_283_948] as [Int64] {
-            _ = try await server.post(event("fixtures/hang.json", callID: "CAFOLD", timestamp: timestamp))
         }
-        try await server.drained()
-        try await Task.sleep(for: .milliseconds(700))
-        _ = try await server.post(event("fixtures/hang.json", callID: "CAFOLD", timestamp: 1_778_771_299_948))
-        try await server.drained()
-        #expect(server.scratch.read("data/out/alerts.txt") == "true\nfalse\nfalse\ntrue\n")
-
-        let slackMessages = try await slack.waitForRequests(2)
-        #expect(slackMessages[0].path == "/services/T0/B0/X")
-        #expect(slackMessages[0].json?["text"]?.string?.contains("*Assistant hang*") == true)
-        #expect(slackMessages[0].json?["text"]?.string?.contains("*call*: CAFOLD") == true)
-        #expect(slackMessages[1].json?["text"]?.string?.contains("(+2 similar since the last alert)") == true)
-
-        let webhooks = try await hooks.waitForRequests(2)
-        #expect(webhooks[0].json?["title"]?.string == "Assistant hang")
-        #expect(webhooks[0].json?["severity"]?.string == "critical")
-        #expect(webhooks[0].json?["key"]?.string == "hang:CAFOLD")
-        #expect(webhooks[0].json?["fields", "call"]?.string == "CAFOLD")
-        #expect(webhooks[0].json?["folded"]?.integer == 0)
-        #expect(webhooks[1].json?["folded"]?.integer == 2)
-        #expect(webhooks[0].json?["event_id"]?.string != nil)
-
-        let pages = try await pagerDuty.waitForRequests(2)
-        #expect(pages[0].path == "/v2/enqueue")
-        #expect(pages[0].json?["routing_key"]?.string == "routing-key-123")
-        #expect(pages[0].json?["event_action"]?.string == "trigger")
-        #expect(pages[0].json?["dedup_key"]?.string == "hang:CAFOLD")
-        #expect(pages[0].json?["payload", "severity"]?.string == "critical")
-        #expect(pages[0].json?["payload", "summary"]?.string == "Assistant hang")
-        #expect(pages[0].json?["payload", "source"]?.string == "hookline/default")
-        #expect(server.logs.lines.contains { $0.contains("ALERT: Assistant hang") })
     }
 
     @Test func aDeadChannelNeverFailsTheScript() async throws {
-        let server = try await TestServer.start(scripts: [
+        try await withServer(scripts: [
             "hang.lua": #"file.write("report.json", json.encode({delivered = alert{title = "still fine"}}))"#,
-        ]) { $0.alertSlack = "http://127.0.0.1:\(freePort())/dead" }
-        defer { Task { await server.stop() } }
-        let id = try #require(try await server.post(fixture: "fixtures/hang.json").json?["id"]?.string.flatMap(EventID.init))
-        try await server.drained()
-        #expect(try await server.journal.event(id)?.summary.state == .done)
-        #expect(server.scratch.read("data/out/report.json") == #"{"delivered":true}"#)
-        try await server.eventually("the failed delivery is counted") {
-            try await server.get("/metrics").text.contains(#"hookline_alert_deliveries_total{channel="slack",outcome="failed"}"#)
+        ], configure: { $0.alertSlack = "http://127.0.0.1:\(freePort())/dead" }) { server in
+            let id = try #require(try await server.post(fixture: "fixtures/hang.json").json?["id"]?.string.flatMap(EventID.init))
+            try await server.drained()
+            #expect(try await server.journal.event(id)?.summary.state == .done)
+            #expect(server.scratch.read("data/out/report.json") == #"{"delivered":true}"#)
+            try await eventually("the failed delivery is counted") {
+                try await server.get("/metrics").text.contains(#"hookline_alert_deliveries_total{channel="slack",outcome="failed"}"#)
+            }
         }
     }
 
@@ -212,28 +208,28 @@ import Testing
                   missing = store.get("nope") == nil, deleted = (function() store.delete("last") return store.get("last") == nil end)()}))
                 """#,
         ]
-        let first = try await TestServer.start(scripts: scripts, scratch: scratch) { $0.workers = 2 }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<60 { group.addTask { _ = try await first.post(event("fixtures/hang.json", callID: "STORE\(i)")) } }
-            try await group.waitForAll()
+        try await withServer(scripts: scripts, scratch: scratch, configure: { $0.workers = 2 }) { first in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<60 { group.addTask { _ = try await first.post(event("fixtures/hang.json", callID: "STORE\(i)")) } }
+                try await group.waitForAll()
+            }
+            try await first.drained()
+            let counts = (first.scratch.read("data/out/counts.txt") ?? "").split(separator: "\n").compactMap { Int($0) }
+            #expect(counts.sorted() == Array(1...60), "concurrent increments add up exactly")
         }
-        try await first.drained()
-        let counts = (first.scratch.read("data/out/counts.txt") ?? "").split(separator: "\n").compactMap { Int($0) }
-        #expect(counts.sorted() == Array(1...60), "concurrent increments add up exactly")
-        await first.stop()
 
         try await Task.sleep(for: .milliseconds(400))
-        let second = try await TestServer.start(scripts: scripts, scratch: scratch)
-        defer { Task { await second.stop() } }
-        _ = try await second.post(fixture: "fixtures/status-update-ongoing.json")
-        try await second.drained()
-        let report = try JSONParser.parse(Array(try #require(second.scratch.read("data/out/report.json")).utf8)).root
-        #expect(report["total"]?.integer == 60, "kept across the restart")
-        #expect((1...60).contains(report["last", "n"]?.integer ?? 0))
-        #expect(report["last", "nested", "ok"]?.bool == true)
-        #expect(report["short"] == nil, "expired after its ttl")
-        #expect(report["missing"]?.bool == true)
-        #expect(report["deleted"]?.bool == true)
+        try await withServer(scripts: scripts, scratch: scratch) { second in
+            _ = try await second.post(fixture: "fixtures/status-update-ongoing.json")
+            try await second.drained()
+            let report = try JSONParser.parse(Array(try #require(second.scratch.read("data/out/report.json")).utf8)).root
+            #expect(report["total"]?.integer == 60, "kept across the restart")
+            #expect((1...60).contains(report["last", "n"]?.integer ?? 0))
+            #expect(report["last", "nested", "ok"]?.bool == true)
+            #expect(report["short"] == nil, "expired after its ttl")
+            #expect(report["missing"]?.bool == true)
+            #expect(report["deleted"]?.bool == true)
+        }
     }
 
     @Test func environmentOnlyWhatIsAllowed() async throws {
@@ -296,51 +292,19 @@ import Testing
     }
 
     @Test func logsAreStructuredAndTagged() async throws {
-        let server = try await TestServer.start(scripts: [
+        try await withServer(scripts: [
             "hang.lua": #"log.warn("slow assistant", {call = event.call.id, seconds = 5}) print("plain", 1, true)"#,
-        ])
-        defer { Task { await server.stop() } }
-        _ = try await server.post(fixture: "fixtures/hang.json")
-        try await server.drained()
-        let line = try #require(server.logs.lines.first { $0.contains("slow assistant") })
-        let entry = try JSONParser.parse(Array(line.utf8)).root
-        #expect(entry["level"]?.string == "warning")
-        #expect(entry["script"]?.string == "hang.lua")
-        #expect(entry["field.call"]?.string == "CA5d2c7e90a1f34b6d8e0b9c4a3f2e1d07")
-        #expect(entry["field.seconds"]?.string == "5")
-        #expect(entry["event_id"]?.string != nil)
-        #expect(server.logs.lines.contains { $0.contains(#""msg":"plain\t1\ttrue""#) })
+        ]) { server in
+            _ = try await server.post(fixture: "fixtures/hang.json")
+            try await server.drained()
+            let line = try #require(server.logs.lines.first { $0.contains("slow assistant") })
+            let entry = try JSONParser.parse(Array(line.utf8)).root
+            #expect(entry["level"]?.string == "warning")
+            #expect(entry["script"]?.string == "hang.lua")
+            #expect(entry["field.call"]?.string == "CA5d2c7e90a1f34b6d8e0b9c4a3f2e1d07")
+            #expect(entry["field.seconds"]?.string == "5")
+            #expect(entry["event_id"]?.string != nil)
+            #expect(server.logs.lines.contains { $0.contains(#""msg":"plain\t1\ttrue""#) })
+        }
     }
-}
-
-/// Appends of several nodes to one file in a shared `--out`: each holds the file's `flock` while it writes, so
-/// another process's lock (here the test's) holds it back instead of letting it write inside a line.
-@Test func appendsOfSeveralNodesWaitForTheFilesLock() async throws {
-    let scratch = Scratch()
-    let jail = try FileJail(root: scratch.path, sharedWithOtherProcesses: true)
-    try jail.append("shared.txt", Array("first\n".utf8))
-    let holder = open(scratch.path + "/shared.txt", O_RDONLY)
-    #expect(holder >= 0)
-    defer { close(holder) }
-    #expect(flock(holder, LOCK_EX) == 0)
-    let appended = Task.detached { try jail.append("shared.txt", Array("second\n".utf8)) }
-    try await Task.sleep(for: .milliseconds(300))
-    #expect(scratch.read("shared.txt") == "first\n", "the append waited for the lock")
-    #expect(flock(holder, LOCK_UN) == 0)
-    try await appended.value
-    #expect(scratch.read("shared.txt") == "first\nsecond\n")
-}
-
-/// What scripts write is the owner's alone, and so is the data folder the default `--out` makes (with
-/// `--database` no SQLite journal makes it): transcripts and phone numbers.
-@Test func filesScriptsWriteAreOwnerOnly() throws {
-    let scratch = Scratch()
-    let jail = try FileJail(root: scratch.path + "/data/out")
-    try jail.write("calls/CA1/summary.json", Array("{}".utf8))
-    try jail.append("calls/CA1/transcript.txt", Array("line\n".utf8))
-    func mode(_ relative: String) throws -> Int {
-        try #require(FileManager.default.attributesOfItem(atPath: scratch.path + "/" + relative)[.posixPermissions] as? Int)
-    }
-    for folder in ["data", "data/out", "data/out/calls", "data/out/calls/CA1"] { #expect(try mode(folder) == 0o700, "\(folder)") }
-    for file in ["data/out/calls/CA1/summary.json", "data/out/calls/CA1/transcript.txt"] { #expect(try mode(file) == 0o600, "\(file)") }
 }

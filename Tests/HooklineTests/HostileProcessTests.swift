@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Testing
+import TestSupport
 
 /// The `hookline` binary where the system says no (issue 12): out of file descriptors, out of disk, its
 /// standard output a file. Each server runs as its own process so that its limits are its own.
@@ -8,42 +9,25 @@ import Testing
     /// One `hookline serve` in `scratch`, started through `prefix` (prlimit, unshare), its log and standard
     /// output in files of the scratch folder.
     final class Served {
-        let process = Process()
-        let port = freePort()
+        let hookline: HooklineProcess
         let scratch: Scratch
 
         init(_ scratch: Scratch, prefix: [String] = [], data: String? = nil, arguments: [String] = []) async throws {
             self.scratch = scratch
-            guard FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary) else {
-                throw TestFailure("build the hookline binary first (swift build): \(CrashRecoveryTests.binary)")
-            }
-            let serve = [CrashRecoveryTests.binary, "serve", "--port", "\(port)", "--secret", TestServer.secret,
-                         "--scripts", scratch.path + "/scripts", "--data", data ?? scratch.path + "/data"] + arguments
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = prefix + serve
-            FileManager.default.createFile(atPath: scratch.path + "/log.txt", contents: nil)
-            FileManager.default.createFile(atPath: scratch.path + "/stdout.txt", contents: nil)
-            process.standardError = FileHandle(forWritingAtPath: scratch.path + "/log.txt")
-            process.standardOutput = FileHandle(forWritingAtPath: scratch.path + "/stdout.txt")
-            try process.run()
-            for _ in 0..<400 {
-                if let connection = try? RawHTTP.Connection(port: port),
-                   (try? connection.exchange(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8), timeout: 1))?.status == 200 {
-                    return
-                }
-                guard process.isRunning else { break }
-                try await pause(milliseconds: 50)
-            }
-            stop()
-            throw TestFailure("hookline did not start: \(log)")
+            hookline = HooklineProcess(["--secret", TestServer.secret, "--scripts", scratch.path + "/scripts",
+                                        "--data", data ?? scratch.path + "/data"] + arguments,
+                                       prefix: prefix, log: scratch.path + "/log.txt", standardOutput: scratch.path + "/stdout.txt")
+            try await hookline.startAndWait()
         }
 
+        var port: Int { hookline.port }
+        var processIdentifier: Int32 { hookline.processIdentifier ?? 0 }
         var log: String { scratch.read("log.txt") ?? "" }
         var stdout: String { scratch.read("stdout.txt") ?? "" }
 
         /// CPU seconds the process used so far (user and system).
         var cpuSeconds: Double {
-            guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            guard let stat = try? String(contentsOfFile: "/proc/\(processIdentifier)/stat", encoding: .utf8),
                   let fields = stat.split(separator: ")").last?.split(separator: " ") else { return 0 }
             return Double((Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)) / Double(sysconf(Int32(_SC_CLK_TCK)))
         }
@@ -62,10 +46,7 @@ import Testing
         }
 
         func stop() {
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
+            hookline.stop()
         }
     }
 
@@ -123,17 +104,16 @@ import Testing
         let cpu = (served.cpuSeconds - cpuBefore) / Date().timeIntervalSince(started)
         #expect(cpu < 0.3, "the process used \(Int(cpu * 100))% of a core while the flood held")
         if !limitAboveDescriptors {
-            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(served.process.processIdentifier)/fd"))?.count
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(served.processIdentifier)/fd"))?.count
             #expect(descriptors.map { $0 < 240 } ?? false, "the process holds \(String(describing: descriptors)) descriptors")
             #expect(served.log.contains("accepting at most 192 connections"), "\(served.log.prefix(2000))")
         }
         for fd in flood { shutdown(fd, Int32(SHUT_RDWR)) }
 
-        let deadline = Date().addingTimeInterval(60)
         var missing = Set(acknowledged)
-        while !missing.isEmpty && Date() < deadline {
+        try? await eventually("every acknowledged event is processed", interval: .milliseconds(100)) {
             missing.subtract((scratch.read("data/out/seen.txt") ?? "").split(separator: "\n").map(String.init))
-            try await pause(milliseconds: 100)
+            return missing.isEmpty
         }
         #expect(missing.isEmpty, "acknowledged during the flood but never processed: \(missing.sorted()); \(served.log.suffix(4000))")
         let log = served.log
@@ -157,7 +137,7 @@ import Testing
         let served = try await Served(scratch, prefix: namespace + mount, data: data)
         defer { served.stop() }
         // the server's view of the folder is its own mount: ballast there fills its file system
-        let ballast = "/proc/\(served.process.processIdentifier)/root\(data)/ballast"
+        let ballast = "/proc/\(served.processIdentifier)/root\(data)/ballast"
         guard FileManager.default.createFile(atPath: ballast, contents: Data(count: 1_500_000)) else {
             throw TestFailure("cannot write \(ballast)")
         }
@@ -175,12 +155,9 @@ import Testing
         try await pause(milliseconds: 1200)
         #expect(try served.health(on: connection) == 503, "and still does a second later, after a probe")
         try FileManager.default.removeItem(atPath: ballast)
-        var healthy = false
-        for _ in 0..<40 where !healthy {
-            try await pause(milliseconds: 100)
-            healthy = try served.health(on: connection) == 200
+        try await eventually("/healthz recovers once there is room", timeout: .seconds(4), interval: .milliseconds(100)) {
+            try served.health(on: connection) == 200
         }
-        #expect(healthy, "/healthz recovers once there is room")
         #expect(try served.deliver("CAroom", on: connection).status == 200)
     }
 

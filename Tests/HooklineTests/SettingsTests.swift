@@ -1,6 +1,7 @@
 import Foundation
 import HooklineApp
 import Testing
+import TestSupport
 
 /// The settings of `hookline serve`, declared once: flags, environment, config file, help and README.
 @Suite struct SettingsTests {

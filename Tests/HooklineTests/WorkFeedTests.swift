@@ -8,6 +8,7 @@ import Logging
 import Observability
 import Synchronization
 import Testing
+import TestSupport
 
 /// A work queue whose reads of a call's pending work come back late, as on a busy disk or a far database
 /// (what is recorded while such a read is in flight must not run again), and that counts those reads.
@@ -73,11 +74,7 @@ final class LateReads: WorkQueue {
     }
 
     private func drain(_ journal: SQLiteJournal) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try await journal.statistics().pending > 0 {
-            guard ContinuousClock.now < deadline else { throw TestFailure("events still pending after 30 s") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await eventually("every event is processed", timeout: .seconds(30)) { try await journal.statistics().pending == 0 }
     }
 
     /// Events this node stores for calls it holds, skipped events among them, run straight from intake. (The

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import JSON
-import TestFixtures
+import TestSupport
 
 private func parse(_ text: String, _ options: JSONParser.Options = .init()) throws(JSONParseError) -> JSONDocument {
     try JSONParser.parse(Array(text.utf8), options: options)

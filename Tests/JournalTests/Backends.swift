@@ -1,6 +1,7 @@
 import Foundation
 import Journal
 import PostgresJournal
+import TestSupport
 import Testing
 
 /// A journal backend under test: each test gets empty journals of its own, one per node, on the same data
@@ -14,11 +15,11 @@ struct Backend: Sendable, CustomTestStringConvertible {
     static let all: [Backend] = [.sqlite, .postgres]
 
     static let sqlite = Backend(name: "SQLite") {
-        let folder = NSTemporaryDirectory() + "hookline-journal-" + UUID().uuidString
-        let journal = try SQLiteJournal(directory: folder)
+        let scratch = Scratch()
+        let journal = try SQLiteJournal(directory: scratch.path)
         return Journals(first: journal, second: journal) {
             await journal.close()
-            try? FileManager.default.removeItem(atPath: folder)
+            _ = scratch  // the folder goes with the journals
         }
     }
 
@@ -63,7 +64,3 @@ func withJournals(_ backend: Backend, _ body: (Journals) async throws -> Void) a
     await journals.close()
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -1,7 +1,7 @@
 import Foundation
 import Journal
 import PostgresJournal
-import TestFixtures
+import TestSupport
 import Testing
 
 /// `hookline journal copy`'s work: a SQLite journal with the contract's fixture events (pending, done with runs,
@@ -11,9 +11,8 @@ import Testing
     static let now: Int64 = 1_764_000_000_000
 
     @Test func aSQLiteJournalMovesIntoPostgreSQLWholeAndOnlyOnce() async throws {
-        let folder = NSTemporaryDirectory() + "hookline-copy-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let sqlite = try SQLiteJournal(directory: folder)
+        let scratch = Scratch()
+        let sqlite = try SQLiteJournal(directory: scratch.path)
         try await sqlite.heartbeat(Self.node, lease: .seconds(60))
         let files = fixtureFiles(in: "fixtures")
         #expect(files.count >= 8, "the contract's fixtures are there")

@@ -3,6 +3,7 @@ import Journal
 @testable import PostgresJournal
 import PostgresNIO
 import Synchronization
+import TestSupport
 import Testing
 
 /// The PostgreSQL journal's own ways, on the test server (see `TestDatabase`): its connection settings (TLS,
@@ -68,9 +69,9 @@ import Testing
         }
         #expect(configuration.description == "postgres://hookline@db.internal:6432/events?sslmode=require (password from the URL)")
 
-        let file = NSTemporaryDirectory() + "hookline-password-" + UUID().uuidString
-        try "from-a-file\n".write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
+        let scratch = Scratch()
+        scratch.write("password", "from-a-file\n")
+        let file = scratch.path + "/password"
         let fromFile = try PostgresConfiguration.parse("postgres://hookline@db/events", password: .file(file))
         #expect(fromFile.password == "from-a-file")
         #expect(fromFile.description == "postgres://hookline@db:5432/events?sslmode=prefer (password from the file \(file))")
@@ -214,11 +215,7 @@ import Testing
             try await a.heartbeat(Self.nodeA, lease: .seconds(30))
             try await b.heartbeat(Self.nodeB, lease: .seconds(30))
             let signals = try #require(b.workSignals(for: Self.nodeB))
-            let deadline = ContinuousClock.now + .seconds(10)
-            while b.signals?.isListening != true {
-                guard ContinuousClock.now < deadline else { throw TestFailure("the signal connection did not start listening") }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await eventually("the signal connection listens", timeout: .seconds(10)) { b.signals?.isListening == true }
             let held = try await Self.stored(b, Self.event("CA1", "k1"), by: Self.nodeB)
             #expect(held.claim != nil)
             _ = try await Self.stored(b, Self.event("CA2", "k2"), by: Self.nodeB)  // b's own: no signal
@@ -249,12 +246,12 @@ import Testing
                     """).first?.decode(Int32.self)
             }
             func waitForListener(replacing old: Int32?) async throws -> Int32 {
-                let deadline = ContinuousClock.now + .seconds(15)
-                while true {
-                    if let pid = try await listener(), pid != old, b.signals?.isListening == true { return pid }
-                    guard ContinuousClock.now < deadline else { throw TestFailure("no connection listens for signals") }
-                    try await Task.sleep(for: .milliseconds(50))
+                var pid: Int32?
+                try await eventually("a new connection listens for signals", timeout: .seconds(15), interval: .milliseconds(50)) {
+                    pid = try await listener()
+                    return pid != nil && pid != old && b.signals?.isListening == true
                 }
+                return pid!
             }
             let first = try await waitForListener(replacing: nil)
             try await TestDatabase.administer(configuration, "SELECT pg_terminate_backend(\(first))")

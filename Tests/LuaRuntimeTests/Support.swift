@@ -2,7 +2,7 @@ import Foundation
 import JSON
 import LuaRuntime
 import Synchronization
-@_exported import TestFixtures
+@_exported import TestSupport
 
 /// What test host functions saw during runs.
 final class Recorder: Sendable {

@@ -1,2 +1,2 @@
--- ../shared/bench/RULES.md: one line per hang.
+-- $BENCH/RULES.md (the peer harness): one line per hang.
 file.append("hangs.log", event.call.id .. " " .. event.timestamp .. "\n")

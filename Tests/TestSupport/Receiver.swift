@@ -7,21 +7,28 @@ import Synchronization
 
 /// A local HTTP server standing in for Slack, PagerDuty, a CRM: records every request and answers as
 /// told (optionally after a delay). SwiftNIO's HTTP/1 pipeline and one handler, on a free loopback port.
-final class Receiver: Sendable {
-    struct Recorded: Sendable {
-        let method: String
-        let path: String
-        let headers: [String: String]
-        let body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var json: JSONValue? { (try? JSONParser.parse(body))?.root }
+public final class Receiver: Sendable {
+    public struct Recorded: Sendable {
+        public let method: String
+        public let path: String
+        public let headers: [String: String]
+        public let body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public var json: JSONValue? { (try? JSONParser.parse(body))?.root }
     }
 
-    struct Answer: Sendable {
-        var status: Int = 200
-        var body: String = "ok"
-        var contentType = "text/plain"
-        var delay: Duration = .zero
+    public struct Answer: Sendable {
+        public var status: Int = 200
+        public var body: String = "ok"
+        public var contentType = "text/plain"
+        public var delay: Duration = .zero
+
+        public init(status: Int = 200, body: String = "ok", contentType: String = "text/plain", delay: Duration = .zero) {
+            self.status = status
+            self.body = body
+            self.contentType = contentType
+            self.delay = delay
+        }
     }
 
     /// What the connections share with the receiver: the requests so far and the open connections.
@@ -30,12 +37,12 @@ final class Receiver: Sendable {
         let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
     }
 
-    let port: Int
+    public let port: Int
     private let state: State
     private let listener: any Channel
 
-    var url: String { "http://127.0.0.1:\(port)" }
-    var requests: [Recorded] { state.requests.withLock { $0 } }
+    public var url: String { "http://127.0.0.1:\(port)" }
+    public var requests: [Recorded] { state.requests.withLock { $0 } }
 
     private init(listener: any Channel, state: State) {
         self.port = listener.localAddress?.port ?? 0
@@ -43,7 +50,7 @@ final class Receiver: Sendable {
         self.state = state
     }
 
-    static func start(delay: Duration = .zero, answer: @escaping @Sendable (Recorded) -> Answer = { _ in Answer() }) async throws -> Receiver {
+    public static func start(delay: Duration = .zero, answer: @escaping @Sendable (Recorded) -> Answer = { _ in Answer() }) async throws -> Receiver {
         let state = State()
         let respond: @Sendable (Recorded) async -> Answer = { request in
             state.requests.withLock { $0.append(request) }
@@ -68,20 +75,23 @@ final class Receiver: Sendable {
     }
 
     /// Stops listening and closes every open connection.
-    func stop() async {
+    public func stop() async {
         try? await listener.close()
         for connection in state.connections.withLock({ Array($0.values) }) { try? await connection.close() }
     }
 
-    func waitForRequests(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [Recorded] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let current = requests
-            if current.count >= count { return current }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw TestFailure("expected \(count) requests at the receiver, got \(requests.count)")
+    /// The requests so far once there are at least `count`.
+    public func waitForRequests(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [Recorded] {
+        try await eventually("\(count) requests reached the receiver (\(requests.count) did)", timeout: timeout) { requests.count >= count }
+        return requests
     }
+}
+
+/// Runs `body` with a receiver started as `Receiver.start` does, and returns once it has stopped.
+public func withReceiver<Result>(delay: Duration = .zero, answer: @escaping @Sendable (Receiver.Recorded) -> Receiver.Answer = { _ in Receiver.Answer() },
+                                 isolation: isolated (any Actor)? = #isolation,
+                                 _ body: (Receiver) async throws -> Result) async throws -> Result {
+    try await withResource(try await Receiver.start(delay: delay, answer: answer), stop: { await $0.stop() }, body)
 }
 
 /// One connection: collects each request, hands it to `respond` off the event loop, writes the answer.
