@@ -315,16 +315,19 @@ public final class Dispatcher: Sendable {
         apply { $0.book.polled(held, seen: seen) }
     }
 
-    /// Renews this node's lease every third of it. No run starts once the lease might end before a run could
-    /// finish (the script timeout), unless a renewal came first: another node may take the calls over then, and
-    /// two runs of one call must never overlap. The pause is timed, not decided when a renewal fails: a renewal
+    /// Renews this node's lease every third of it, or more often when the pause below comes sooner. No run
+    /// starts once the lease might end before a run could finish (the script timeout), unless a renewal came
+    /// first: another node may take the calls over then, and two runs of one call must never overlap. The pause is timed, not decided when a renewal fails: a renewal
     /// that waits for an unreachable database can take longer than the lease. The first renewal that succeeds
     /// checks which calls are still this node's before runs start again.
     private func leaseLoop() async {
         let margin = settings.limits.timeout + .seconds(1)
+        // a renewal is sent well before the pause it would prevent (with the shortest lease allowed, the pause
+        // comes 1 s after a renewal)
+        let interval = min(settings.lease / 3, (settings.lease - margin) / 2)
         var pause = pauseRuns(at: ContinuousClock.now + settings.lease - margin, unless: 0)
         while !Task.isCancelled {
-            try? await Task.sleep(for: settings.lease / 3)
+            try? await Task.sleep(for: interval)
             let sent = ContinuousClock.now
             do {
                 try await queue.heartbeat(node, lease: settings.lease)
