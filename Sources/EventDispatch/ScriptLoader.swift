@@ -8,6 +8,13 @@ import LuaRuntime
 /// Every script and module is compiled; one that does not compile is reported, and its previous version
 /// (from `previous`) keeps running. A folder or file that cannot be read fails the whole load: a set with
 /// scripts missing would let events finish without them.
+///
+/// ```swift
+/// let set = try await ScriptLoader.load(folder: "scripts")
+/// set.scripts(for: "hang").map(\.path)   // ["hang.lua", "hang/page-oncall.lua", "any.lua"], as present
+/// set.errors                             // compile errors as "path:line: message"
+/// let reloaded = try await ScriptLoader.load(folder: "scripts", previous: set)   // after an edit
+/// ```
 public enum ScriptLoader {
     public static func load(folder: String, previous: ScriptSet? = nil) async throws(ScriptFolderError) -> ScriptSet {
         var set = ScriptSet(folder: folder)

@@ -2,6 +2,15 @@
 /// a dry run (`hookline run`) and script tests with mocks (`hookline test`) swap one implementation.
 /// The async requirements are `nonisolated(nonsending)`: they start on the calling engine's thread, and
 /// leave it only where they really wait (a network answer, a commit).
+///
+/// ```swift
+/// // what a script's host calls reach: here the recording implementation `hookline run` and script tests use
+/// let effects = try RecordingEffects(outputFolder: scratch)
+/// let context = ScriptContext(eventID: "42", endpoint: "default", type: "hang", callID: "CA1", script: "hang.lua",
+///                             attempt: 1, effects: effects)
+/// try await effects.appendFile("hangs.log", Array("CA1\n".utf8), context: context)
+/// effects.entries   // [.file(operation: "append", path: "hangs.log", bytes: 4)]
+/// ```
 public protocol Effects: Sendable {
     nonisolated(nonsending) func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse
     nonisolated(nonsending) func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws
