@@ -201,7 +201,7 @@ extension Settings {
                 endpoint.events = Set(events.map { "\($0)" })
             }
             endpoint.scripts = settings["scripts"].map { "\($0)" }
-            for key in settings.keys where !["secret", "secret_env", "headers", "events", "scripts"].contains(key) {
+            for key in settings.keys.sorted() where !["secret", "secret_env", "headers", "events", "scripts"].contains(key) {
                 throw SettingsError("\(path): endpoints.\(name).\(key) is not an endpoint setting (secret, secret_env, headers, events, scripts)")
             }
             return endpoint
