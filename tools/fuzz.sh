@@ -26,9 +26,9 @@ Targets:
   http      arbitrary bytes into a connection's NIO pipeline: never a 2xx for what is not a valid delivery
   config    the YAML config file, the command line's arguments, the size and duration parsers
 
-Files: .build/fuzz/TARGET/corpus (the seeds and what the run added), .build/fuzz/TARGET/run.log, and
-.build/fuzz/TARGET/crash-*, timeout-*, oom-* for anything found (reproduce: the binary the log names with
-the file as its argument).
+Files: .build/fuzz/TARGET/corpus (what runs added to the seeds), .build/fuzz/TARGET/run-TIME.log, and
+.build/fuzz/TARGET/crash-*, timeout-*, oom-* for anything found (reproduce: run
+FuzzTargets/.build/release/FuzzTARGET with the file as its argument). FUZZ_SKIP_BUILD=1 runs what was built.
 USAGE
 }
 
@@ -42,25 +42,26 @@ run() {
     local product=${products[$target]}
     local binary=$root/FuzzTargets/.build/release/$product
     local work=$root/.build/fuzz/$target
-    build "$product"
+    [ -n "${FUZZ_SKIP_BUILD:-}" ] || build "$product"
     mkdir -p "$work"
     rm -rf "$work/seeds"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} SWIFT_BACKTRACE=enable=no
     HOOKLINE_FUZZ_SEEDS=$work/seeds "$binary" >/dev/null
     mkdir -p "$work/corpus"
-    local started=$SECONDS status=0
+    local started=$SECONDS status=0 log
+    log=$work/run-$(date -u +%Y%m%d-%H%M%S).log
     (cd "$work" && nice -n 19 "$binary" -max_total_time="$seconds" -max_len="${maxlen[$target]}" -timeout=30 \
         -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$work/" \
-        "$@" corpus seeds) >"$work/run.log" 2>&1 || status=$?
+        "$@" corpus seeds) >"$log" 2>&1 || status=$?
     local elapsed=$((SECONDS - started))
     local runs
-    runs=$(grep -a 'stat::number_of_executed_units' "$work/run.log" | awk '{s += $2} END {print s + 0}')
+    runs=$(grep -a 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
     local found
     found=$(find "$work" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) -newer "$work/seeds" | sort | tr '\n' ' ')
-    printf '%s: %d executions in %d s (%d/s)%s\n' "$target" "$runs" "$elapsed" "$((runs / (elapsed > 0 ? elapsed : 1)))" \
-        "${found:+, FOUND: $found}"
+    printf '%s: %d executions in %d s (%d/s), log %s%s\n' "$target" "$runs" "$elapsed" "$((runs / (elapsed > 0 ? elapsed : 1)))" \
+        "${log#"$root"/}" "${found:+, FOUND: $found}"
     if [ -n "$found" ] || [ "$status" -ne 0 ]; then
-        grep -a -m1 -A3 -E 'FUZZ ORACLE FAILURE|ERROR: AddressSanitizer|ERROR: libFuzzer|Fatal error|deadly signal' "$work/run.log" | sed 's/^/    /' || true
+        grep -a -m1 -A3 -E 'FUZZ ORACLE FAILURE|ERROR: AddressSanitizer|ERROR: libFuzzer|Fatal error|deadly signal' "$log" | sed 's/^/    /' || true
         return 1
     fi
 }

@@ -114,10 +114,10 @@ private func differs(_ ours: Reference, _ theirs: Any, at path: String) -> Strin
     case .double(let d):
         guard let n = theirs as? NSNumber else { return "\(path): \(d) vs \(theirs)" }
         // an integral double may come back as an integer; Foundation's decimal conversion is not always the
-        // nearest double (0.6880248999999999 reads as 0.6880248999999996), so it is held to 4 units in the last
-        // place, the reference parser to the bit
+        // nearest double (0.6880248999999999 reads as 0.6880248999999996, a 76-digit integer 6 units off in the
+        // last place), so it is held to a relative 1e-13, the reference parser (Swift's Double(String)) to the bit
         if n.doubleValue == d || (d == d.rounded() && abs(d) < 9.2e18 && n.int64Value == Int64(d)) { return nil }
-        if abs(n.doubleValue - d) <= 4 * d.ulp { return nil }
+        if abs(n.doubleValue - d) <= 1e-13 * abs(d) { return nil }
         return "\(path): \(d) vs \(n.doubleValue) (\(n))"
     case .string(let bytes):
         if lonelySurrogate(ours) { return nil }
