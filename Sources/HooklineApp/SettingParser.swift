@@ -113,11 +113,18 @@ private let byteUnits: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("
                                           ("MB", 1_000_000), ("KB", 1000), ("kB", 1000), ("B", 1)]
 
 /// "4MiB", "512KiB", "1MB", "1000" -> bytes: at least one, and fewer than 2^63 (a size past that, or an
-/// infinite or NaN number such as "infB", is refused rather than trapping in the conversion to Int).
+/// infinite or NaN number such as "infB", is refused rather than trapping in the conversion to Int). A whole
+/// number of a unit is exact ("9007199254740993B" is that many bytes, not the nearest double); a fraction
+/// ("1.5KiB") is rounded down to a byte.
 public func parseBytes(_ text: String) -> Int? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     for (suffix, factor) in byteUnits where trimmed.hasSuffix(suffix) {
-        guard let number = Double(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else { return nil }
+        let numberText = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+        if let whole = Int(numberText) {
+            let (bytes, overflow) = whole.multipliedReportingOverflow(by: factor)
+            return whole > 0 && !overflow ? bytes : nil
+        }
+        guard let number = Double(numberText), number > 0 else { return nil }
         let bytes = (number * Double(factor)).rounded(.down)
         guard bytes >= 1, bytes < 0x1p63 else { return nil }
         return Int(bytes)

@@ -124,6 +124,12 @@ import Testing
         #expect(parseDuration("1.5s") == .milliseconds(1500))
         #expect(parseBytes("1.5KiB") == 1536)
         #expect(parseBytes("4611686018427387904B") == 1 << 62)
+        // a whole number of a unit is exact, as without one (found by the fuzz target too: 5555555555555555755
+        // read back as 5555555555555555840 with a "B")
+        #expect(parseBytes("9007199254740993B") == 9_007_199_254_740_993)
+        #expect(parseBytes("5555555555555555755B") == parseBytes("5555555555555555755"))
+        #expect(parseBytes("8589934591GiB") == 8_589_934_591 << 30)
+        #expect(parseBytes("8589934592GiB") == nil)
         var settings = Settings()
         #expect(throws: SettingsError.self) { try settings.applyArguments(["--idle-timeout", "infs"]) }
         #expect(throws: SettingsError.self) { try settings.applyArguments(["--max-body", "1e300GiB"]) }
