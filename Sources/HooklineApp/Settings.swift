@@ -153,7 +153,14 @@ extension Settings {
         }
         let root: Any?
         do {
+            // Yams's `load` traps (a forced unwrap) on a key that is not text, a list or a map used as a key
+            // (`? [a, b]`): such a file is refused before it gets there
+            if let document = try Yams.compose(yaml: text), let bad = Self.keyThatIsNotText(in: document) {
+                throw SettingsError("\(path): line \(bad.mark?.line ?? 0): a key must be text, not a \(bad.sequence == nil ? "map" : "list")")
+            }
             root = try Yams.load(yaml: text)
+        } catch let error as SettingsError {
+            throw error
         } catch {
             throw SettingsError("\(path): not valid YAML: \(error)")
         }
@@ -167,6 +174,23 @@ extension Settings {
             } else {
                 try apply(key, "\(value)", from: path)
             }
+        }
+    }
+
+    /// The first key of a map, anywhere in `node`, that is a list or a map rather than text.
+    private static func keyThatIsNotText(in node: Node) -> Node? {
+        switch node {
+        case .scalar:
+            return nil
+        case .sequence(let items):
+            for item in items { if let bad = keyThatIsNotText(in: item) { return bad } }
+            return nil
+        case .mapping(let pairs):
+            for (key, value) in pairs {
+                guard case .scalar = key else { return key }
+                if let bad = keyThatIsNotText(in: value) { return bad }
+            }
+            return nil
         }
     }
 

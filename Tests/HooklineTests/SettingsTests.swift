@@ -155,6 +155,25 @@ import Testing
         #expect(errors == ["\(file.path): endpoints.clinic.alpha is not an endpoint setting (secret, secret_env, headers, events, scripts)"])
     }
 
+    /// Found by the config fuzz target: a map or a list used as a key (`? ...`) crashed the YAML reader (Yams's
+    /// `load` unwraps the key as text), so a mistyped config file crashed `hookline serve`.
+    @Test func aKeyThatIsNotTextIsAnErrorNotACrash() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-settings-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("hookline.yml")
+        for (text, line) in [("port: 9000\n? [a, b]\n: 1\n", 2), ("endpoints:\n  clinic:\n    ? secret_env: X\n    : 1\n", 3),
+                             ("http-allow:\n  - {? {a: 1} : b}\n", 2)] {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            var settings = Settings()
+            #expect {
+                try settings.applyConfigFile(file.path, environment: [:])
+            } throws: { error in
+                "\(error)".hasPrefix("\(file.path): line \(line): a key must be text")
+            }
+        }
+    }
+
     @Test func secretsAreNeverPrintedWithTheirValues() {
         let secrets = SettingDeclarations.all.filter(\.isSecret).map(\.name)
         #expect(Set(secrets) == ["secret", "database", "alert-slack", "alert-webhook", "alert-pagerduty"])
