@@ -121,14 +121,23 @@ extension Settings {
                 rest.removeFirst()
             } else if setting.isSwitch {
                 text = "true"
-            } else if let next = rest.popFirst() {
+            } else if let next = rest.first, !Self.namesASetting(next) {
+                // a flag that follows is not this one's value: "--port --secret=x" would show x in the error
                 text = next
+                rest.removeFirst()
             } else {
                 throw SettingsError("\(setting.flag) needs a value (\(setting.expected))")
             }
             try apply(name, text, from: setting.flag)
             previous = setting
         }
+    }
+
+    /// Whether `argument` is a setting's flag (`--port`, `--port=1`).
+    private static func namesASetting(_ argument: String) -> Bool {
+        guard argument.hasPrefix("--") else { return false }
+        let name = argument.dropFirst(2).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return SettingDeclarations.byName[String(name)] != nil
     }
 
     /// ", did you mean --port?" for a name one or two letters away from a setting's.

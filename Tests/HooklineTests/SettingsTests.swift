@@ -174,6 +174,22 @@ import Testing
         }
     }
 
+    /// Found by the config fuzz target: a flag without its value took the next flag as its value, and the
+    /// error showed it whole, a secret included ("--port must be a port number (got '--alert-pagerduty=...')").
+    @Test func aFlagWithoutItsValueDoesNotTakeTheNextFlag() {
+        for arguments in [["--port", "--alert-pagerduty=hunter2-routing"], ["--max-body", "--secret", "hunter2-secret"]] {
+            var settings = Settings()
+            #expect {
+                try settings.applyArguments(arguments)
+            } throws: { error in
+                "\(error)" == "\(arguments[0]) needs a value (\(arguments[0] == "--port" ? "a port number (0-65535)" : "a size such as 4MiB, 512KiB or 1000000"))"
+            }
+        }
+        var settings = Settings()
+        #expect(throws: Never.self) { try settings.applyArguments(["--host", "--not-a-setting"]) }
+        #expect(settings.host == "--not-a-setting")
+    }
+
     @Test func secretsAreNeverPrintedWithTheirValues() {
         let secrets = SettingDeclarations.all.filter(\.isSecret).map(\.name)
         #expect(Set(secrets) == ["secret", "database", "alert-slack", "alert-webhook", "alert-pagerduty"])
