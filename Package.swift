@@ -9,6 +9,13 @@ let package = Package(
         .executable(name: "hookline", targets: ["hookline"]),
         // The modules, for the packages beside this one (Benchmarks/) that measure them.
         .library(name: "HooklineModules", targets: ["Basics", "JSON", "LuaRuntime", "Journal", "Observability", "Intake", "Server", "HostAPI", "EventDispatch", "HooklineApp", "ScriptTools", "PostgresJournal"]),
+        // For the fuzz targets beside this package (FuzzTargets/): the modules each needs alone, so that one
+        // builds without the rest; and real Lua as the pattern matcher's oracle.
+        .library(name: "HooklineJSON", targets: ["JSON"]),
+        .library(name: "HooklineLuaRuntime", targets: ["LuaRuntime", "JSON"]),
+        .library(name: "HooklineIntake", targets: ["Intake", "JSON"]),
+        .library(name: "HooklineServer", targets: ["Server", "Intake", "Journal", "JSON", "Observability"]),
+        .library(name: "PatternOracleKit", targets: ["PatternOracleKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),

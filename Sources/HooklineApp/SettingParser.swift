@@ -113,12 +113,22 @@ func parseBool(_ text: String) -> Bool? {
 private let byteUnits: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000),
                                           ("MB", 1_000_000), ("KB", 1000), ("kB", 1000), ("B", 1)]
 
-/// "4MiB", "512KiB", "1MB", "1000" -> bytes.
+/// "4MiB", "512KiB", "1MB", "1000" -> bytes: at least one, and fewer than 2^63 (a size past that, or an
+/// infinite or NaN number such as "infB", is refused rather than trapping in the conversion to Int). A whole
+/// number of a unit is exact ("9007199254740993B" is that many bytes, not the nearest double); a fraction
+/// ("1.5KiB") is rounded down to a byte.
 public func parseBytes(_ text: String) -> Int? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     for (suffix, factor) in byteUnits where trimmed.hasSuffix(suffix) {
-        guard let number = Double(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else { return nil }
-        return Int(number * Double(factor))
+        let numberText = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+        if let whole = Int(numberText) {
+            let (bytes, overflow) = whole.multipliedReportingOverflow(by: factor)
+            return whole > 0 && !overflow ? bytes : nil
+        }
+        guard let number = Double(numberText), number > 0 else { return nil }
+        let bytes = (number * Double(factor)).rounded(.down)
+        guard bytes >= 1, bytes < 0x1p63 else { return nil }
+        return Int(bytes)
     }
     return Int(trimmed).flatMap { $0 > 0 ? $0 : nil }
 }
@@ -131,14 +141,21 @@ func formatBytes(_ bytes: Int) -> String {
 
 private let durationUnits: [(String, Int64)] = [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)]
 
-/// "5s", "250ms", "10m", "1h", "1.5s", "30d", "0" -> a duration.
+/// The longest duration a setting takes: what 64-bit nanoseconds hold (about 292 years), the unit of the
+/// timers and deadlines durations become (NIO's `TimeAmount`, the Lua deadline clock).
+let longestDuration = Int64.max / 1_000_000
+
+/// "5s", "250ms", "10m", "1h", "1.5s", "30d", "0" -> a duration, to the millisecond. A duration past
+/// `longestDuration`, or an infinite or NaN number ("infs"), is refused rather than trapping in the conversion.
 public func parseDuration(_ text: String) -> Duration? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     if trimmed == "0" { return .zero }
     // "ms" before "s" and "m": 250ms is not 250 of either.
     for (suffix, milliseconds) in durationUnits.reversed() where trimmed.hasSuffix(suffix) {
         guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0 else { return nil }
-        return .milliseconds(Int64((number * Double(milliseconds)).rounded()))
+        let total = (number * Double(milliseconds)).rounded()
+        guard total <= Double(longestDuration) else { return nil }
+        return .milliseconds(Int64(total))
     }
     return nil
 }

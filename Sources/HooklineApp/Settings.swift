@@ -121,14 +121,23 @@ extension Settings {
                 rest.removeFirst()
             } else if setting.isSwitch {
                 text = "true"
-            } else if let next = rest.popFirst() {
+            } else if let next = rest.first, !Self.namesASetting(next) {
+                // a flag that follows is not this one's value: "--port --secret=x" would show x in the error
                 text = next
+                rest.removeFirst()
             } else {
                 throw SettingsError("\(setting.flag) needs a value (\(setting.expected))")
             }
             try apply(name, text, from: setting.flag)
             previous = setting
         }
+    }
+
+    /// Whether `argument` is a setting's flag (`--port`, `--port=1`).
+    private static func namesASetting(_ argument: String) -> Bool {
+        guard argument.hasPrefix("--") else { return false }
+        let name = argument.dropFirst(2).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return SettingDeclarations.byName[String(name)] != nil
     }
 
     /// ", did you mean --port?" for a name one or two letters away from a setting's.
@@ -153,7 +162,14 @@ extension Settings {
         }
         let root: Any?
         do {
+            // Yams's `load` traps (a forced unwrap) on a key that is not text, a list or a map used as a key
+            // (`? [a, b]`): such a file is refused before it gets there
+            if let document = try Yams.compose(yaml: text), let bad = Self.keyThatIsNotText(in: document) {
+                throw SettingsError("\(path): line \(bad.mark?.line ?? 0): a key must be text, not a \(bad.sequence == nil ? "map" : "list")")
+            }
             root = try Yams.load(yaml: text)
+        } catch let error as SettingsError {
+            throw error
         } catch {
             throw SettingsError("\(path): not valid YAML: \(error)")
         }
@@ -167,6 +183,23 @@ extension Settings {
             } else {
                 try apply(key, "\(value)", from: path)
             }
+        }
+    }
+
+    /// The first key of a map, anywhere in `node`, that is a list or a map rather than text.
+    private static func keyThatIsNotText(in node: Node) -> Node? {
+        switch node {
+        case .scalar:
+            return nil
+        case .sequence(let items):
+            for item in items { if let bad = keyThatIsNotText(in: item) { return bad } }
+            return nil
+        case .mapping(let pairs):
+            for (key, value) in pairs {
+                guard case .scalar = key else { return key }
+                if let bad = keyThatIsNotText(in: value) { return bad }
+            }
+            return nil
         }
     }
 
@@ -201,7 +234,7 @@ extension Settings {
                 endpoint.events = Set(events.map { "\($0)" })
             }
             endpoint.scripts = settings["scripts"].map { "\($0)" }
-            for key in settings.keys where !["secret", "secret_env", "headers", "events", "scripts"].contains(key) {
+            for key in settings.keys.sorted() where !["secret", "secret_env", "headers", "events", "scripts"].contains(key) {
                 throw SettingsError("\(path): endpoints.\(name).\(key) is not an endpoint setting (secret, secret_env, headers, events, scripts)")
             }
             return endpoint

@@ -73,6 +73,38 @@ public struct HooklineServer: Sendable {
     }
 }
 
+/// The handlers of one accepted connection, in order. The server installs them on each child channel; the
+/// fuzz targets (Fuzz/) install the same on a test channel and feed it arbitrary bytes.
+public struct ConnectionPipeline: Sendable {
+    let settings: ServerSettings
+    let routes: Routes
+    let logger: Logger
+
+    /// The pipeline of `server`'s connections; one per server (its routes share the body budget).
+    public init(server: HooklineServer) {
+        settings = server.settings
+        routes = server.routes()
+        logger = server.logger
+    }
+
+    /// Adds the handlers to `channel`'s pipeline; call on its event loop. An `observer` (a fuzz target's) goes
+    /// just before the handler that answers, and sees each request part as that handler will
+    /// (`HTTPServerRequestPart`); it must pass them on.
+    public func install(on channel: any Channel, observer: (any ChannelHandler)? = nil) throws {
+        try Self.install(on: channel, settings: settings, routes: routes, logger: logger, observer: observer)
+    }
+
+    static func install(on channel: any Channel, settings: ServerSettings, routes: Routes, logger: Logger,
+                        observer: (any ChannelHandler)? = nil) throws {
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(settings.idleTimeout)))
+        try pipeline.addHandler(RequestDeadlines(headTimeout: TimeAmount(settings.headTimeout), minimumRate: settings.minBodyRate))
+        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+        if let observer { try pipeline.addHandler(observer) }
+        try pipeline.addHandler(HTTPConnection(routes: routes, logger: logger))
+    }
+}
+
 /// Where each path goes: webhook endpoints by path, and the `GET` routes; and what every connection shares.
 struct Routes: Sendable {
     let webhooks: [String: WebhookResponder]
@@ -105,8 +137,6 @@ private struct HTTPService: Service, CustomStringConvertible {
 
     private func serve(on group: MultiThreadedEventLoopGroup) async throws {
         let quiesce = ServerQuiescingHelper(group: group)
-        let idleTimeout = TimeAmount(settings.idleTimeout)
-        let headTimeout = TimeAmount(settings.headTimeout)
         let (routes, logger, settings) = (self.routes, self.logger, self.settings)
         logger.info("accepting at most \(settings.maxConnections) connections at once", metadata: [
             "max_connections": "\(settings.maxConnections)", "descriptor_limit": "\(DescriptorLimit.soft)",
@@ -123,12 +153,7 @@ private struct HTTPService: Service, CustomStringConvertible {
             }
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try channel.pipeline.syncOperations.addHandler(RequestDeadlines(headTimeout: headTimeout,
-                                                                                    minimumRate: settings.minBodyRate))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true,
-                                                                                    withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPConnection(routes: routes, logger: logger))
+                    try ConnectionPipeline.install(on: channel, settings: settings, routes: routes, logger: logger)
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -111,6 +111,86 @@ import TestSupport
             == "environment variable HOOKLINE_WORKERS: workers must be a number of Lua states (1 or more) (got '0')")
     }
 
+    /// Found by the config fuzz target (FuzzTargets/Targets/config): "infs", "1e300s" and "infB" trapped in the
+    /// conversion of the number to an integer, so `--idle-timeout infs` crashed `hookline serve`.
+    @Test func sizesAndDurationsOutOfRangeAreRefusedNotACrash() throws {
+        for text in ["infs", "inf ms", "1e300s", "nans", "99999999999999999999d", "1e16s"] {
+            #expect(parseDuration(text) == nil, "\(text)")
+        }
+        for text in ["infB", "1e300MB", "nanKiB", "1e19B", "0.5B", "9223372036854775808B"] {
+            #expect(parseBytes(text) == nil, "\(text)")
+        }
+        #expect(parseDuration("292y") == nil)
+        #expect(parseDuration("106751d") == .milliseconds(106_751 * 86_400_000))
+        #expect(parseDuration("1.5s") == .milliseconds(1500))
+        #expect(parseBytes("1.5KiB") == 1536)
+        #expect(parseBytes("4611686018427387904B") == 1 << 62)
+        // a whole number of a unit is exact, as without one (found by the fuzz target too: 5555555555555555755
+        // read back as 5555555555555555840 with a "B")
+        #expect(parseBytes("9007199254740993B") == 9_007_199_254_740_993)
+        #expect(parseBytes("5555555555555555755B") == parseBytes("5555555555555555755"))
+        #expect(parseBytes("8589934591GiB") == 8_589_934_591 << 30)
+        #expect(parseBytes("8589934592GiB") == nil)
+        var settings = Settings()
+        #expect(throws: SettingsError.self) { try settings.applyArguments(["--idle-timeout", "infs"]) }
+        #expect(throws: SettingsError.self) { try settings.applyArguments(["--max-body", "1e300GiB"]) }
+    }
+
+    /// Found by the config fuzz target: an endpoint with two unknown keys was refused naming either one, as the
+    /// dictionary's order of the moment had it; the same file must always get the same error.
+    @Test func aConfigFileGetsTheSameErrorEveryTime() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-settings-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("hookline.yml")
+        try "endpoints:\n  clinic:\n    secret: s\n    zeta: 1\n    beta: 2\n    alpha: 3\n    omega: 4\n".write(to: file, atomically: true, encoding: .utf8)
+        var errors = Set<String>()
+        for _ in 0..<20 {
+            var settings = Settings()
+            do {
+                try settings.applyConfigFile(file.path, environment: [:])
+            } catch {
+                errors.insert("\(error)")
+            }
+        }
+        #expect(errors == ["\(file.path): endpoints.clinic.alpha is not an endpoint setting (secret, secret_env, headers, events, scripts)"])
+    }
+
+    /// Found by the config fuzz target: a map or a list used as a key (`? ...`) crashed the YAML reader (Yams's
+    /// `load` unwraps the key as text), so a mistyped config file crashed `hookline serve`.
+    @Test func aKeyThatIsNotTextIsAnErrorNotACrash() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-settings-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("hookline.yml")
+        for (text, line) in [("port: 9000\n? [a, b]\n: 1\n", 2), ("endpoints:\n  clinic:\n    ? secret_env: X\n    : 1\n", 3),
+                             ("http-allow:\n  - {? {a: 1} : b}\n", 2)] {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            var settings = Settings()
+            #expect {
+                try settings.applyConfigFile(file.path, environment: [:])
+            } throws: { error in
+                "\(error)".hasPrefix("\(file.path): line \(line): a key must be text")
+            }
+        }
+    }
+
+    /// Found by the config fuzz target: a flag without its value took the next flag as its value, and the
+    /// error showed it whole, a secret included ("--port must be a port number (got '--alert-pagerduty=...')").
+    @Test func aFlagWithoutItsValueDoesNotTakeTheNextFlag() {
+        for arguments in [["--port", "--alert-pagerduty=hunter2-routing"], ["--max-body", "--secret", "hunter2-secret"]] {
+            var settings = Settings()
+            #expect {
+                try settings.applyArguments(arguments)
+            } throws: { error in
+                "\(error)" == "\(arguments[0]) needs a value (\(arguments[0] == "--port" ? "a port number (0-65535)" : "a size such as 4MiB, 512KiB or 1000000"))"
+            }
+        }
+        var settings = Settings()
+        #expect(throws: Never.self) { try settings.applyArguments(["--host", "--not-a-setting"]) }
+        #expect(settings.host == "--not-a-setting")
+    }
+
     @Test func secretsAreNeverPrintedWithTheirValues() {
         let secrets = SettingDeclarations.all.filter(\.isSecret).map(\.name)
         #expect(Set(secrets) == ["secret", "database", "alert-slack", "alert-webhook", "alert-pagerduty"])

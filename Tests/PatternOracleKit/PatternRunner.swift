@@ -111,6 +111,32 @@ public final class PatternRunner {
         return Transcript(bytes: bytes)
     }
 
+    /// Runs `call` as a script's run does: in a coroutine resumed with `deadline` (nanoseconds on
+    /// `lshim_now_ns`'s clock) watched, so that Hookline's matcher stops once it passes. Returns the
+    /// transcript, or nil when the deadline stopped the call. For Hookline's implementation only (real Lua
+    /// cannot be stopped).
+    public func run(_ call: PatternCase, deadline: Int64) -> Transcript? {
+        guard case .hookline = implementation else { preconditionFailure("real Lua has no deadline") }
+        let co = lua_newthread(L)!
+        lshim_getref(co, driver)
+        push(call, onto: co)
+        var results: Int32 = 0
+        let status = lshim_resume(co, L, Int32(call.arguments.count + 1), &results, deadline)
+        defer { lua_settop(L, 0) }
+        if status == LUA_YIELD { return nil }  // stopped where it could yield
+        if status != LUA_OK && lua_type(co, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(co, -1) == lshim_deadline_sentinel() {
+            return nil  // stopped where it could not
+        }
+        var bytes: [UInt8] = status == LUA_OK ? [] : Array("error: ".utf8)
+        var length = 0
+        if let text = lua_tolstring(co, -1, &length) {
+            bytes += UnsafeRawBufferPointer(start: text, count: length)
+        } else {
+            bytes += Array("an error object of type \(String(cString: lua_typename(co, lua_type(co, -1))))".utf8)
+        }
+        return Transcript(bytes: bytes)
+    }
+
     /// Seconds of CPU time per call of `call`, made `repetitions` times from a Lua loop (for gmatch, a
     /// call is a whole iteration).
     public func secondsPerCall(_ call: PatternCase, repetitions: Int) -> Double {
