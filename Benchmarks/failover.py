@@ -11,6 +11,7 @@ the first run on node B; it should be under the lease plus the poll interval (pl
     python3 Benchmarks/failover.py [LEASE=15s] [ROUNDS=3]      # EVENTS=400 CALLS=20 RUN_MS=200 in the environment
 """
 import http.client, http.server, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+from throwaway_postgres import ThrowawayPostgres
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 lease = sys.argv[1] if len(sys.argv) > 1 else "15s"
@@ -63,9 +64,8 @@ def event(call, n):
 
 def one_round(number):
     work = tempfile.mkdtemp(prefix="hookline-failover-")
-    started = subprocess.run([os.path.join(root, "tools/postgres.sh"), "start"], check=True, capture_output=True, text=True).stdout
-    settings = dict(line.split("=", 1) for line in started.splitlines() if "=" in line and not line.startswith("export"))
-    database = settings["HOOKLINE_TEST_POSTGRES"]
+    postgres = ThrowawayPostgres()
+    database = postgres.url
     scripts = os.path.join(work, "scripts")
     os.makedirs(scripts)
     with open(os.path.join(scripts, "conversation-update.lua"), "w") as f:
@@ -116,7 +116,7 @@ def one_round(number):
     first_on_b = min(int(ms) for _, ms in runs_on_b) if runs_on_b else None
     nodes["b"][1].terminate()
     nodes["b"][1].wait()
-    subprocess.run([os.path.join(root, "tools/postgres.sh"), "stop", settings["HOOKLINE_TEST_POSTGRES_DIR"]], check=True)
+    postgres.stop()
     shutil.rmtree(work, ignore_errors=True)
     failover = (first_on_b - killed_at) / 1000 if first_on_b else float("nan")
     print(f"| {number} | {len(acknowledged)} | {done_before} | {len(runs_on_b)} | {failover:.2f} |", flush=True)

@@ -15,6 +15,7 @@ CALLS=N spreads the events over N calls (the harness's payloads all carry one ca
 harness's load waits for the one before it in its call): each send gets the call id of call n mod N.
 """
 import http.client, os, shutil, subprocess, sys, tempfile, threading, time
+from throwaway_postgres import ThrowawayPostgres
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 bench = os.environ.get("BENCH")
@@ -36,13 +37,10 @@ calls = int(os.environ.get("CALLS", "0"))
 
 pinned = os.environ.get("PIN", "1") == "1"
 pin_server = ["taskset", "-c", "0"] if pinned else []
-journal_args, postgres_folder = [], None
+journal_args, postgres = [], None
 if os.environ.get("JOURNAL") == "postgres":
-    started = subprocess.run([*pin_server, os.path.join(root, "tools/postgres.sh"), "start"],
-                             check=True, capture_output=True, text=True).stdout
-    settings = dict(line.split("=", 1) for line in started.splitlines() if "=" in line and not line.startswith("export"))
-    postgres_folder = settings["HOOKLINE_TEST_POSTGRES_DIR"]
-    journal_args = ["--database", settings["HOOKLINE_TEST_POSTGRES"]]
+    postgres = ThrowawayPostgres(pin=pin_server)
+    journal_args = ["--database", postgres.url]
 
 if pinned:
     os.sched_setaffinity(0, {1})
@@ -95,8 +93,8 @@ for w in workers: w.start()
 for w in workers: w.join()
 time.sleep(3)
 server.terminate(); server.wait()
-if postgres_folder:
-    subprocess.run([os.path.join(root, "tools/postgres.sh"), "stop", postgres_folder], check=True)
+if postgres:
+    postgres.stop()
 
 def pct(values, p):
     values = sorted(values)
@@ -104,7 +102,7 @@ def pct(values, p):
 
 latency_file = os.path.join(work, "out", "latency.txt")
 writes = [float(x) for x in open(latency_file).read().split()] if os.path.exists(latency_file) else []
-print(f"rate {rate}/s for {seconds}s, mixed payload{f' over {calls} calls' if calls else ''}, server{' and PostgreSQL' if postgres_folder else ''} {'pinned to core 0, sender on core 1' if pinned else 'and sender unpinned'}")
+print(f"rate {rate}/s for {seconds}s, mixed payload{f' over {calls} calls' if calls else ''}, server{' and PostgreSQL' if postgres else ''} {'pinned to core 0, sender on core 1' if pinned else 'and sender unpinned'}")
 print(f"| measure | p50 ms | p99 ms | count |")
 print(f"|---|---:|---:|---:|")
 print(f"| acknowledgement (from scheduled send) | {pct(acks, .5):.2f} | {pct(acks, .99):.2f} | {len(acks)} ({errors[0]} errors) |")
