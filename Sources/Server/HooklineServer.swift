@@ -74,7 +74,7 @@ public struct HooklineServer: Sendable {
 }
 
 /// The handlers of one accepted connection, in order. The server installs them on each child channel; the
-/// fuzz targets (Fuzz/) install the same on a test channel and feed it arbitrary bytes.
+/// fuzz targets (FuzzTargets/) install the same on a test channel and feed it arbitrary bytes.
 public struct ConnectionPipeline: Sendable {
     let settings: ServerSettings
     let routes: Routes

@@ -47,8 +47,9 @@ public enum HooklineBinary {
     }
 }
 
-/// One `hookline serve` process on a port of its own, which a test may kill and start again with the same
-/// arguments. Its standard output and error go to files when given (appended across restarts), else nowhere.
+/// A server started from the built binary (`hookline serve`), listening on a free port chosen here. A test can
+/// SIGKILL it, stop it with SIGTERM, and launch it again unchanged; what it prints is appended to the given
+/// files across those launches, or dropped when none are given.
 public final class HooklineProcess: Sendable {
     public let port: Int
     public let arguments: [String]
