@@ -30,6 +30,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The web console: routing, cookies, sessions and streaming (Hummingbird), server-rendered pages that
+        // escape by default (Mustache).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Debian's liblua5.4 (pkg-config lua5.4) and the C shim for everything that must raise or yield.
@@ -88,9 +94,23 @@ let package = Package(
         // stops the journal, the dispatcher and the server together.
         .target(name: "HooklineApp", dependencies: [
             "EventDispatch", "PostgresJournal", "HostAPI", "Intake", "Journal", "LuaRuntime", "Observability", "Server", "JSON", "Basics",
+            "Console",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
+        ]),
+        // The web console (/console on its own port): login, sessions, CSRF, and the pages on events, calls,
+        // failures, scripts and the overview, rendered on the server with Mustache.
+        .target(name: "Console", dependencies: [
+            "Journal", "JSON", "Basics", "EventDispatch", "Observability", "LuaRuntime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Scripts outside the server: recorded or mocked effects, the script test harness, run traces.
         .target(name: "ScriptTools", dependencies: ["EventDispatch", "HostAPI", "JSON", "Basics", "LuaRuntime"]),

@@ -25,11 +25,13 @@ public final class Hookline: Sendable {
     public let telemetry: Telemetry
     /// The secret deliveries to `/webhook` must carry (configured or generated), nil when running open.
     public let secret: String?
+    /// The web console's port, nil when it is off or could not listen.
+    public let consolePort: Int?
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
     private init(settings: Settings, port: Int, journal: any Journal, node: NodeIdentity, dispatcher: Dispatcher, telemetry: Telemetry,
-                 secret: String?, group: ServiceGroup, running: Task<Void, any Error>) {
+                 secret: String?, group: ServiceGroup, running: Task<Void, any Error>, consolePort: Int?) {
         self.settings = settings
         self.port = port
         self.journal = journal
@@ -39,6 +41,7 @@ public final class Hookline: Sendable {
         self.secret = secret
         self.group = group
         self.running = running
+        self.consolePort = consolePort
     }
 
     /// Starts everything and returns once the server listens. `handleSignals` makes SIGTERM and SIGINT
@@ -91,6 +94,11 @@ public final class Hookline: Sendable {
             boundContinuation.yield(port)
             boundContinuation.finish()
         }
+        let (consoleBound, consoleBoundContinuation) = AsyncStream<Int?>.makeStream()
+        let console = try ConsoleAssembly.make(settings, journal: journal, dispatcher: dispatcher, telemetry: telemetry, logger: logger) { port in
+            consoleBoundContinuation.yield(port)
+            consoleBoundContinuation.finish()
+        }
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: Shutdown { await services.close() }),
@@ -98,7 +106,7 @@ public final class Hookline: Sendable {
                 .init(service: JournalPruner(journal: journal, retention: settings.retention, logger: logger)),
                 .init(service: Shutdown { await dispatcher.stop() }),
                 .init(service: application),
-            ],
+            ] + (console.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
         let running = Task { try await group.run() }
@@ -111,8 +119,10 @@ public final class Hookline: Sendable {
             try await running.value
             throw SettingsError("the server stopped before it started listening")
         }
+        var consolePort: Int?
+        if console != nil { for await value in consoleBound { consolePort = value; break } }
         return Hookline(settings: settings, port: port, journal: journal, node: node, dispatcher: dispatcher, telemetry: telemetry,
-                        secret: secret, group: group, running: running)
+                        secret: secret, group: group, running: running, consolePort: consolePort)
     }
 
     /// Shuts down gracefully and waits until everything has stopped.

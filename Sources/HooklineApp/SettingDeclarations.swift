@@ -105,6 +105,15 @@ public struct SettingDeclarations: Sendable {
                                     help: "Log lines as text, or as json (one object per line) for collectors.")
     package let logLevel = Setting("log-level", .choice, default: Logger.Level.info,
                                    help: "Least important log level shown.")
+    package let noConsole = Setting("no-console", .boolean, default: false,
+                                    help: "Serve no web console.")
+    package let consoleHost = Setting("console-host", .text("address"), default: "127.0.0.1",
+                                      help: "Address the web console listens on; keep it on loopback and put a proxy with TLS in front to reach it from elsewhere.")
+    package let consolePort = Setting("console-port", .optionalNumber(0...65535, "port", what: "a port number"), default: nil,
+                                      shown: "--port + 1 (a free one when --port is 0)",
+                                      help: "Port of the web console (its pages are under /console).")
+    package let consoleToken = Setting("console-token", .optionalText("token"), default: nil, shown: "generated", secret: true,
+                                       help: "Token that logs in to the web console. Without one, a token is generated once and kept (owner-only) in the data folder as console-token.")
 
     /// The declarations, for reading settings by path (`settings.port`).
     package static let declared = SettingDeclarations()

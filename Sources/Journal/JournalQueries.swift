@@ -12,6 +12,11 @@ public protocol JournalQueries: Sendable {
     func event(_ id: EventID) async throws(JournalError) -> EventDetail?
     /// Events waiting for processing, and the size of the journal (cheap at any journal size).
     func statistics() async throws(JournalError) -> JournalStatistics
+    /// The dead runs of events still failed (their current generation), newest first: what a fix and a replay
+    /// would run again.
+    func deadRuns(since: Int64?, limit: Int) async throws(JournalError) -> [RunRecord]
+    /// Runs started since `since` (epoch ms), newest first, at most `limit`: outcomes and durations by script.
+    func runs(since: Int64, limit: Int) async throws(JournalError) -> [RunRecord]
 }
 
 public struct EventQuery: Sendable {
@@ -22,9 +27,16 @@ public struct EventQuery: Sendable {
     public var since: Int64?
     public var ids: [EventID]
     public var limit: Int
+    /// Received before this time (epoch ms), for a time range.
+    public var until: Int64?
+    /// Only ids below this one: the cursor of the next page, which new events do not shift.
+    public var before: EventID?
+    /// Only ids above this one: what arrived after the last one seen.
+    public var after: EventID?
 
     public init(type: String? = nil, callID: String? = nil, endpoint: String? = nil, states: [EventState] = [],
-                since: Int64? = nil, ids: [EventID] = [], limit: Int = 100) {
+                since: Int64? = nil, ids: [EventID] = [], limit: Int = 100, until: Int64? = nil, before: EventID? = nil,
+                after: EventID? = nil) {
         self.type = type
         self.callID = callID
         self.endpoint = endpoint
@@ -32,6 +44,9 @@ public struct EventQuery: Sendable {
         self.since = since
         self.ids = ids
         self.limit = limit
+        self.until = until
+        self.before = before
+        self.after = after
     }
 }
 

@@ -383,6 +383,9 @@ public final class SQLiteJournal: Journal {
             if let call = query.callID { conditions.append("call_id = ?"); arguments += [call] }
             if let endpoint = query.endpoint { conditions.append("endpoint = ?"); arguments += [endpoint] }
             if let since = query.since { conditions.append("received_at >= ?"); arguments += [since] }
+            if let until = query.until { conditions.append("received_at < ?"); arguments += [until] }
+            if let before = query.before { conditions.append("id < ?"); arguments += [before.rawValue] }
+            if let after = query.after { conditions.append("id > ?"); arguments += [after.rawValue] }
             if !query.states.isEmpty {
                 conditions.append("state IN (\(query.states.map { _ in "?" }.joined(separator: ",")))")
                 arguments += StatementArguments(query.states.map(\.rawValue))
@@ -407,12 +410,7 @@ public final class SQLiteJournal: Journal {
                        request_id, dedup_key, segment, offset
                 FROM events WHERE id = ?
                 """, arguments: [id.rawValue]) else { return nil }
-            let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue]).map { run in
-                RunRecord(eventID: id, generation: run["generation"], script: run["script"], scriptVersion: run["script_version"],
-                          attempt: run["attempt"], startedAt: run["started_at"], durationMicroseconds: run["duration_us"],
-                          outcome: RunOutcome(rawValue: run["outcome"]) ?? .failed, errorKind: run["error_kind"],
-                          error: run["error"], errorLine: run["error_line"], hostCalls: decodeStrings(run["host_calls"]))
-            }
+            let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue]).map(runRecord)
             return (summary(row), row["request_id"], row["dedup_key"],
                     BodyLocation(segment: row["segment"], offset: row["offset"], length: row["size"]), runs)
         }
@@ -494,6 +492,14 @@ public final class SQLiteJournal: Journal {
             throw JournalError(.unavailable, "the journal cannot read: \(error)")
         }
     }
+}
+
+/// A row of `runs` (every column).
+func runRecord(_ run: Row) -> RunRecord {
+    RunRecord(eventID: EventID(run["event_id"]), generation: run["generation"], script: run["script"], scriptVersion: run["script_version"],
+              attempt: run["attempt"], startedAt: run["started_at"], durationMicroseconds: run["duration_us"],
+              outcome: RunOutcome(rawValue: run["outcome"]) ?? .failed, errorKind: run["error_kind"],
+              error: run["error"], errorLine: run["error_line"], hostCalls: decodeStrings(run["host_calls"]))
 }
 
 private func summary(_ row: Row) -> EventSummary {

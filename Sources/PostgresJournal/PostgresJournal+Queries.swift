@@ -14,6 +14,9 @@ extension PostgresJournal {
         if let call = query.callID { bind({ "call_id = \($0)" }) { $0.append(call) } }
         if let endpoint = query.endpoint { bind({ "endpoint = \($0)" }) { $0.append(endpoint) } }
         if let since = query.since { bind({ "received_at >= \($0)" }) { $0.append(since) } }
+        if let until = query.until { bind({ "received_at < \($0)" }) { $0.append(until) } }
+        if let before = query.before { bind({ "id < \($0)" }) { $0.append(before.rawValue) } }
+        if let after = query.after { bind({ "id > \($0)" }) { $0.append(after.rawValue) } }
         if !query.states.isEmpty { bind({ "state = ANY(\($0))" }) { $0.append(query.states.map(\.rawValue)) } }
         if !query.ids.isEmpty { bind({ "id = ANY(\($0))" }) { $0.append(query.ids.map(\.rawValue)) } }
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }

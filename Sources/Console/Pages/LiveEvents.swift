@@ -1,0 +1,62 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import JSON
+import Journal
+
+/// The events page's live stream (Server-Sent Events): the events after the last one the page shows (or the
+/// browser's `Last-Event-ID` when it reconnects) that pass its filters, then each new one as it is journaled,
+/// as JSON the page's script turns into rows with text nodes; a comment line as heartbeat.
+struct LiveEvents: Sendable {
+    let journal: any Journal
+    let feed: LiveFeed
+
+    func stream(_ request: Request) async throws -> Response {
+        let filter = EventFilter(request.uri.queryParameters)
+        let resumeFrom = request.headers[.lastEventID].flatMap(EventID.init)
+            ?? request.uri.queryParameters["after"].flatMap { EventID(String($0)) } ?? EventID(0)
+        let updates = feed.subscribe()
+        let missed = try await journal.events(matching: filter.query(limit: EventsPage.pageSize, after: resumeFrom))
+        let body = ResponseBody { writer in
+            var sent = resumeFrom
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            for event in missed.reversed() {
+                try await writer.write(Self.message(event))
+                sent = event.id
+            }
+            for await update in updates {
+                switch update {
+                case .heartbeat:
+                    try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                case .events(let events):
+                    for event in events where event.id > sent && filter.admits(event) {
+                        try await writer.write(Self.message(event))
+                        sent = event.id
+                    }
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store",
+                                               .xAccelBuffering: "no"], body: body)
+    }
+
+    /// One event as an SSE message whose data is a JSON object (one line).
+    static func message(_ event: EventSummary) -> ByteBuffer {
+        let row = EventRow(event)
+        var json: [UInt8] = Array(#"{"id":"#.utf8) + Array(String(row.id).utf8)
+        for (key, value) in [("href", row.href), ("time", row.time.iso), ("type", row.type), ("endpoint", row.endpoint),
+                             ("callID", row.callID), ("callHref", row.callHref), ("state", row.state)] {
+            json += Array(",\"\(key)\":".utf8)
+            JSONStrings.appendQuoted(value, to: &json)
+        }
+        json += Array(",\"warnings\":\(row.warnings)}".utf8)
+        return ByteBuffer(string: "id: \(row.id)\nevent: event\ndata: " + String(decoding: json, as: UTF8.self) + "\n\n")
+    }
+}
+
+extension HTTPField.Name {
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    /// Tells nginx not to buffer the stream.
+    static let xAccelBuffering = HTTPField.Name("X-Accel-Buffering")!
+}

@@ -1,0 +1,87 @@
+import Basics
+import Foundation
+import Hummingbird
+import Journal
+
+/// The state of things at a glance: events per minute by type over the last hour, what intake accepted and
+/// refused (since this process started), the backlog, runs and their p50/p99 duration per script over the
+/// last hour, alert deliveries, and whether the scripts' last edit compiled.
+struct OverviewPage: Sendable {
+    static let sampleLimit = 20_000
+    let sources: ConsoleSources
+
+    struct Count { let label: String; let count: Int }
+    struct Bar { let level: Int; let label: String }
+    struct TypeChart { let type: String; let total: Int; let bars: [Bar] }
+    struct Timing { let script: String; let runs: Int; let ok: Int; let failed: Int; let dead: Int; let p50: String; let p99: String }
+    struct View {
+        let title = "Overview"
+        let nav = Navigation(overview: true)
+        let csrf: String
+        let charts: [TypeChart]
+        let sampled: Bool
+        let accepted: Int
+        let duplicates: Int
+        let refusals: [Count]
+        let backlog: Int
+        let runsOK: Int
+        let runsFailed: Int
+        let runsDead: Int
+        let timings: [Timing]
+        let alerts: [Count]
+        let problems: [ScriptsPage.Problem]
+        let hasProblems: Bool
+        let scriptCount: Int
+    }
+
+    func render(session: ConsoleSession, renderer: PageRenderer) async throws -> Response {
+        let now = epochMilliseconds()
+        let hourAgo = now - 3_600_000
+        async let eventsLastHour = sources.journal.events(matching: EventQuery(since: hourAgo, limit: Self.sampleLimit))
+        async let runsLastHour = sources.journal.runs(since: hourAgo, limit: Self.sampleLimit)
+        async let statistics = sources.journal.statistics()
+        let events = try await eventsLastHour, runs = try await runsLastHour, backlog = try await statistics.pending
+        let metrics = MetricsText(String(decoding: sources.telemetry.render(), as: UTF8.self))
+        let sets = sources.scriptSets()
+        let problems = sets.flatMap { set in set.errors.map { ScriptsPage.Problem(text: ScriptProblem.text($0, folder: set.folder)) } }
+        return renderer.page("overview", View(
+            csrf: session.csrf, charts: Self.charts(events, now: now), sampled: events.count == Self.sampleLimit,
+            accepted: metrics.total("hookline_events_accepted_total"), duplicates: metrics.total("hookline_events_duplicate_total"),
+            refusals: metrics.totals("hookline_events_rejected_total", by: ["reason"]).map { Count(label: $0.key, count: $0.count) },
+            backlog: backlog,
+            runsOK: runs.filter { $0.outcome == .ok }.count, runsFailed: runs.filter { $0.outcome == .failed }.count,
+            runsDead: runs.filter { $0.outcome == .dead }.count, timings: Self.timings(runs),
+            alerts: metrics.totals("hookline_alert_deliveries_total", by: ["channel", "outcome"]).map { Count(label: $0.key, count: $0.count) },
+            problems: problems, hasProblems: !problems.isEmpty, scriptCount: sets.map(\.scripts.count).reduce(0, +)))
+    }
+
+    /// Per type, 60 bars of one minute each, the oldest first, heights in 20 steps of the busiest minute.
+    static func charts(_ events: [EventSummary], now: Int64) -> [TypeChart] {
+        let start = now - 3_600_000
+        var minutes: [String: [Int]] = [:]
+        for event in events {
+            let minute = Int((event.receivedAt - start) / 60_000)
+            guard (0..<60).contains(minute) else { continue }
+            minutes[event.type, default: Array(repeating: 0, count: 60)][minute] += 1
+        }
+        return minutes.keys.sorted().map { type in
+            let counts = minutes[type]!
+            let peak = max(counts.max() ?? 1, 1)
+            return TypeChart(type: type, total: counts.reduce(0, +), bars: counts.enumerated().map { index, count in
+                Bar(level: count == 0 ? 0 : max(1, count * 20 / peak), label: "\(60 - index) min ago: \(count)")
+            })
+        }
+    }
+
+    static func timings(_ runs: [RunRecord]) -> [Timing] {
+        Dictionary(grouping: runs, by: \.script).sorted { $0.key < $1.key }.map { script, runs in
+            let durations = runs.map(\.durationMicroseconds).sorted()
+            func percentile(_ p: Double) -> String {
+                RunView.milliseconds(durations[min(durations.count - 1, Int((Double(durations.count) * p).rounded(.up)) - 1)])
+            }
+            return Timing(script: script, runs: runs.count, ok: runs.filter { $0.outcome == .ok }.count,
+                          failed: runs.filter { $0.outcome == .failed }.count, dead: runs.filter { $0.outcome == .dead }.count,
+                          p50: percentile(0.5), p99: percentile(0.99))
+        }
+    }
+}

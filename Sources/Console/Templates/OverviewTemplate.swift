@@ -1,0 +1,30 @@
+extension ConsoleTemplates {
+    static let overview = """
+        {{<layout}}{{$content}}
+        <h1>Overview</h1>
+        {{#hasProblems}}<div class="problem" role="alert"><p>The scripts' last edit does not compile (the previous version keeps running):</p><ul>{{#problems}}<li><code>{{text}}</code></li>{{/problems}}</ul></div>{{/hasProblems}}
+        {{^hasProblems}}<p class="notice">Scripts: {{scriptCount}} loaded, the last edit compiled.</p>{{/hasProblems}}
+        <div class="cards">
+        <div class="card"><span>Accepted</span><strong>{{accepted}}</strong><span class="hint">since start</span></div>
+        <div class="card"><span>Duplicates</span><strong>{{duplicates}}</strong><span class="hint">since start</span></div>
+        <div class="card"><span>Backlog</span><strong id="backlog">{{backlog}}</strong><span class="hint">events pending</span></div>
+        <div class="card"><span>Runs ok / failed / dead</span><strong>{{runsOK}} / {{runsFailed}} / {{runsDead}}</strong><span class="hint">last hour</span></div>
+        </div>
+        <h2>Refusals by reason</h2>
+        <ul>{{#refusals}}<li>{{label}}: {{count}}</li>{{/refusals}}{{^refusals}}<li>None since start.</li>{{/refusals}}</ul>
+        <h2>Events per minute, last hour</h2>
+        {{#sampled}}<p class="hint">Counted over the latest 20,000 events.</p>{{/sampled}}
+        {{#charts}}
+        <h3>{{type}} ({{total}})</h3>
+        <div class="bars" role="img" aria-label="{{type}} events per minute over the last hour">{{#bars}}<span class="h{{level}}" title="{{label}}"></span>{{/bars}}</div>
+        {{/charts}}
+        {{^charts}}<p>No events in the last hour.</p>{{/charts}}
+        <h2>Run durations by script, last hour</h2>
+        <table><thead><tr><th scope="col">Script</th><th scope="col">Runs</th><th scope="col">ok</th><th scope="col">failed</th><th scope="col">dead</th><th scope="col">p50</th><th scope="col">p99</th></tr></thead><tbody>
+        {{#timings}}<tr><td>{{script}}</td><td>{{runs}}</td><td>{{ok}}</td><td>{{failed}}</td><td>{{dead}}</td><td>{{p50}}</td><td>{{p99}}</td></tr>{{/timings}}
+        </tbody></table>
+        <h2>Alert deliveries by channel and outcome</h2>
+        <ul>{{#alerts}}<li>{{label}}: {{count}}</li>{{/alerts}}{{^alerts}}<li>None since start.</li>{{/alerts}}</ul>
+        {{/content}}{{/layout}}
+        """
+}
