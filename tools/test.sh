@@ -6,7 +6,8 @@
 #   tools/test.sh --sanitize=address      the same tests built with AddressSanitizer (and its checks of C code:
 #   tools/test.sh --sanitize=thread       Lua, our shim) or ThreadSanitizer, in a build folder of their own
 #                                         (.build-address, .build-thread); any finding fails the run
-# Other arguments go to `swift test` (e.g. --filter LuaRuntimeTests).
+# Other arguments go to `swift test` (e.g. --filter LuaRuntimeTests); without any, the console's browser tests
+# (tools/browser-test.sh) run after the Swift suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,3 +44,8 @@ trap 'tools/postgres.sh stop "$HOOKLINE_TEST_POSTGRES_DIR"' EXIT
 # of a core, /healthz within a second; CrashRecoveryTests: a kill with work pending) would also measure the
 # other suites' load.
 swift test --skip-build --no-parallel "${build[@]}" "${arguments[@]}"
+# The console in a real browser (Chromium through chromedriver), against the hookline just built; not with a
+# sanitizer build or a --filter of the Swift suites.
+if [ -z "$sanitizer" ] && [ ${#arguments[@]} -eq 0 ]; then
+    tools/browser-test.sh
+fi
