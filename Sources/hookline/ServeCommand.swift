@@ -92,6 +92,7 @@ enum Banner {
             lines.append("               POST \(base)/webhook/\(endpoint.name)\(endpoint.events.map { " (events: \($0.sorted().joined(separator: ", ")))" } ?? "")")
         }
         lines.append("  health       GET  \(base)/healthz    metrics  GET \(base)/metrics")
+        lines.append(ConsoleBanner.line(for: hookline))
         if settings.database != nil {
             lines.append("  journal      PostgreSQL, shared by every node; this node is \(hookline.node.name) (lease \(settings.lease))")
             lines.append("  files        script files in \(settings.outFolder) (every node must write to the same folder)")
