@@ -16,6 +16,7 @@ import tempfile
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -243,8 +244,9 @@ class ConsoleTests:
         body["message"]["call"]["metadata"]["source"] = XSS_IMG
         event_id = self.hookline.post(body)
         self.browser.get_log("browser")  # drop what was logged before
+        searched = "/console/events?text=" + urllib.parse.quote(XSS_IMG)
         for path, container in [(f"/console/events/{event_id}", "payload"), (f"/console/calls/{self.call_id}-xss", "transcript"),
-                                (f"/console/events?call={self.call_id}-xss", "events-table")]:
+                                (f"/console/events?call={self.call_id}-xss", "events-table"), (searched, "events-table")]:
             self.go(path)
             text = self.browser.find_element(By.ID, container).get_attribute("textContent")
             if container != "events-table":
@@ -252,6 +254,11 @@ class ConsoleTests:
             check(not self.browser.find_elements(By.CSS_SELECTOR, f"#{container} img, #{container} script"),
                   f"{path}: no element was made from the texts")
             check(self.browser.execute_script("return window.__xss === undefined"), f"{path}: no script ran")
+        ids = [row.get_attribute("data-id") for row in self.browser.find_elements(By.CSS_SELECTOR, "#events-body tr")]
+        check(ids == [str(event_id)], f"the search for the text in payloads finds that event alone: {ids}")
+        check(XSS_IMG in self.browser.find_element(By.NAME, "text").get_attribute("value"), "the search box keeps the text")
+        self.shot("events-search")
+        self.go(f"/console/events/{event_id}")
         self.shot("event-hostile-texts")
         logs = [entry["message"] for entry in self.browser.get_log("browser")]
         check(not any("__xss" in m or "Content Security Policy" in m or "onerror" in m for m in logs),

@@ -16,7 +16,7 @@ struct LiveEvents: Sendable {
         let resumeFrom = request.headers[.lastEventID].flatMap(EventID.init)
             ?? request.uri.queryParameters["after"].flatMap { EventID(String($0)) } ?? EventID(0)
         let updates = feed.subscribe()
-        let missed = try await journal.events(matching: filter.query(limit: EventsPage.pageSize, after: resumeFrom))
+        let missed = try await matching(filter, try await journal.events(matching: filter.query(limit: EventsPage.pageSize, after: resumeFrom)))
         let body = ResponseBody { writer in
             var sent = resumeFrom
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
@@ -29,7 +29,7 @@ struct LiveEvents: Sendable {
                 case .heartbeat:
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                 case .events(let events):
-                    for event in events where event.id > sent && filter.admits(event) {
+                    for event in try await matching(filter, events.filter { $0.id > sent && filter.admits($0) }) {
                         try await writer.write(Self.message(event))
                         sent = event.id
                     }
@@ -39,6 +39,14 @@ struct LiveEvents: Sendable {
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store",
                                                .xAccelBuffering: "no"], body: body)
+    }
+
+    /// The events whose payload has the filter's text (all of them when it has none).
+    private func matching(_ filter: EventFilter, _ events: [EventSummary]) async throws -> [EventSummary] {
+        guard !filter.text.isEmpty else { return events }
+        var kept: [EventSummary] = []
+        for event in events where try await journal.body(of: event.id).map(filter.payloadMatches) == true { kept.append(event) }
+        return kept
     }
 
     /// One event as an SSE message whose data is a JSON object (one line).

@@ -9,6 +9,7 @@ extension ConsoleTemplates {
         <label>State <select name="state">{{#stateOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/stateOptions}}</select></label>
         <label>Since (UTC) <input name="since" value="{{filter.since}}" placeholder="2026-12-07T12:00"></label>
         <label>Until (UTC) <input name="until" value="{{filter.until}}" placeholder="2026-12-07T13:00"></label>
+        <label>Text in the payload <input name="text" value="{{filter.text}}" placeholder="LFC-P-018842"></label>
         <button type="submit">Filter</button>
         <a href="/console/events">Clear</a>
         </form>
@@ -24,6 +25,7 @@ extension ConsoleTemplates {
         </tbody>
         </table>
         {{#empty}}<p class="empty">No events match.</p>{{/empty}}
+        {{#searched}}<p class="hint" id="searched">{{searched}}</p>{{/searched}}
         <nav class="pager" aria-label="Pages">
         {{#first}}<a href="{{first}}">Newest</a>{{/first}}
         {{#next}}<a href="{{next}}" rel="next">Older</a>{{/next}}
