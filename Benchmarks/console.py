@@ -26,7 +26,8 @@ if not os.path.exists(binary):
     sys.exit("build the release binary first: swift build -c release --product hookline")
 fixtures = os.path.join(root, "Tests/Fixtures/interactly/fixtures")
 kinds = ["status-update-ongoing", "conversation-update-short", "hang", "end-of-call-report", "error-llm"]
-bodies = {k: json.load(open(os.path.join(fixtures, k + ".json"))) for k in kinds}
+bodies = {k: open(os.path.join(fixtures, k + ".json"), "rb").read() for k in kinds}
+fixture_call = b"CA7f3e9b21c04d4a6e8b5f1d2c3a4b5c6d"  # the call id of every fixture
 work = tempfile.mkdtemp(prefix="hookline-console-bench-")
 os.makedirs(os.path.join(work, "scripts"))
 open(os.path.join(work, "scripts", "hang.lua"), "w").write('error("the pager is down")\n')
@@ -75,9 +76,7 @@ sequence_lock = threading.Lock()
 def next_body():
     with sequence_lock:
         n = sequence[0]; sequence[0] += 1
-    body = json.loads(json.dumps(bodies[kinds[n % len(kinds)]]))
-    body["message"]["call"]["id"] = f"CA{n // len(kinds):08d}"
-    return json.dumps(body).encode()
+    return bodies[kinds[n % len(kinds)]].replace(fixture_call, b"CA%032d" % (n // len(kinds)))
 
 
 def load(rate, seconds, threads=16):
@@ -201,7 +200,7 @@ def get(path):
 
 events_page = get("/console/events")
 newest = int(re.search(r'data-id="(\d+)"', events_page).group(1))
-some_call = "CA00000001"  # a call delivered in step 1: five events, with runs
+some_call = "CA%032d" % 1  # a call delivered in step 1: five events, with runs
 pages = [("events, first page", "/console/events"),
          ("events, a page in the middle", f"/console/events?before={newest // 2}"),
          ("events, type hang", "/console/events?type=hang"),

@@ -34,11 +34,13 @@ public struct Console: Service {
     }
 
     public func run() async throws {
-        let router = routes.router(sessionLifetime: configuration.sessionLifetime)
+        let sessions = MemoryPersistDriver()
+        let router = routes.router(sessionLifetime: configuration.sessionLifetime, sessions: sessions)
         let onListening = self.onListening
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [sessions],
             onServerRunning: { channel in onListening(channel.localAddress?.port) },
             logger: logger)
         await withGracefulShutdownHandler {

@@ -11,11 +11,12 @@ struct ConsoleRoutes: Sendable {
     let feed: LiveFeed
     let login: LoginPage
 
-    func router(sessionLifetime: Duration) -> Router<ConsoleContext> {
+    /// `sessions` keeps the sessions; it must run (as a service of the application) to drop expired ones.
+    func router(sessionLifetime: Duration, sessions: MemoryPersistDriver<ContinuousClock>) -> Router<ConsoleContext> {
         let router = Router(context: ConsoleContext.self)
         router.add(middleware: SecurityHeaders())
         router.add(middleware: SessionMiddleware(
-            storage: MemoryPersistDriver(),
+            storage: sessions,
             configuration: .init(sessionCookieParameters: .init(name: "hookline_console", path: ConsolePaths.root, sameSite: .strict),
                                  defaultSessionExpiration: sessionLifetime)))
         router.add(middleware: SignInGate())

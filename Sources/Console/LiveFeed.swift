@@ -70,6 +70,23 @@ final class LiveFeed: Sendable {
         for subscriber in subscribers { subscriber.finish() }
     }
 
+    static let pageSize = 500
+    /// At most this many events a poll (the newest); a view that far behind shows the latest.
+    static let pollLimit = 10_000
+
+    /// The events stored after `last`, oldest first: pages of the newest ones downwards until a page is short.
+    private func arrived(after last: EventID) async throws(JournalError) -> [EventSummary] {
+        var pages: [[EventSummary]] = []
+        var below: EventID?
+        while pages.count * Self.pageSize < Self.pollLimit {
+            let page = try await journal.events(matching: EventQuery(limit: Self.pageSize, before: below, after: last))
+            pages.append(page)
+            guard page.count == Self.pageSize, let oldest = page.last?.id else { break }
+            below = oldest
+        }
+        return pages.joined().reversed()
+    }
+
     private func poll() async {
         var last: EventID? = try? await journal.events(matching: EventQuery(limit: 1)).first?.id
         var sinceHeartbeat = Duration.zero
@@ -82,9 +99,9 @@ final class LiveFeed: Sendable {
             }
             if subscribers.isEmpty { return }
             do {
-                let fresh = try await journal.events(matching: EventQuery(limit: 500, after: last ?? EventID(0)))
-                if let newest = fresh.first?.id { last = newest }
-                if !fresh.isEmpty { for subscriber in subscribers { subscriber.yield(.events(fresh.reversed())) } }
+                let fresh = try await arrived(after: last ?? EventID(0))
+                if let newest = fresh.last?.id { last = newest }
+                if !fresh.isEmpty { for subscriber in subscribers { subscriber.yield(.events(fresh)) } }
             } catch {
                 logger.warning("the console's live view cannot read the journal; it tries again", metadata: ["error": "\(error)"])
             }

@@ -17,6 +17,10 @@ public protocol JournalQueries: Sendable {
     func deadRuns(since: Int64?, limit: Int) async throws(JournalError) -> [RunRecord]
     /// Runs started since `since` (epoch ms), newest first, at most `limit`: outcomes and durations by script.
     func runs(since: Int64, limit: Int) async throws(JournalError) -> [RunRecord]
+    /// The dead runs of events still failed, grouped by script and error, counted in SQL.
+    func deadRunGroups(since: Int64?) async throws(JournalError) -> [DeadRunGroup]
+    /// Events received since `since` (epoch ms) counted by minute and type.
+    func eventCounts(since: Int64) async throws(JournalError) -> [EventCount]
 }
 
 public struct EventQuery: Sendable {

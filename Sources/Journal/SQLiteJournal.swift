@@ -101,6 +101,7 @@ public final class SQLiteJournal: Journal {
             folded INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        consoleIndexes,
     ]
 
     static func migrate(_ db: Database) throws {

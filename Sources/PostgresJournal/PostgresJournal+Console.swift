@@ -38,3 +38,42 @@ extension PostgresJournal {
         }
     }
 }
+
+extension PostgresJournal {
+    public func deadRunGroups(since: Int64?) async throws(JournalError) -> [DeadRunGroup] {
+        let rows = try await perform("group the dead runs") { connection in
+            try await connection.rows("""
+                SELECT r.script, r.error_line, r.error, count(DISTINCT r.event_id)::bigint, max(r.started_at), max(r.event_id)
+                FROM runs r JOIN events e ON e.id = r.event_id AND e.generation = r.generation
+                WHERE r.outcome = 'dead' AND e.state = 'failed' AND r.started_at >= \(since ?? 0)
+                GROUP BY r.script, r.error_line, r.error
+                """)
+        }
+        do {
+            return try rows.map { row in
+                let (script, line, error, events, latestAt, latestEvent) = try row.decode((String, Int?, String?, Int64, Int64, Int64).self)
+                return DeadRunGroup(script: script, errorLine: line, error: error, events: Int(events), latestAt: latestAt,
+                                    latestEvent: EventID(latestEvent))
+            }
+        } catch {
+            throw JournalError(.corrupt, "cannot group the dead runs: \(error)")
+        }
+    }
+
+    public func eventCounts(since: Int64) async throws(JournalError) -> [EventCount] {
+        let rows = try await perform("count the events by minute") { connection in
+            try await connection.rows("""
+                SELECT (received_at / 60000)::bigint, type, count(*)::bigint FROM events WHERE received_at >= \(since)
+                GROUP BY 1, 2
+                """)
+        }
+        do {
+            return try rows.map { row in
+                let (minute, type, count) = try row.decode((Int64, String, Int64).self)
+                return EventCount(minute: minute * 60_000, type: type, count: Int(count))
+            }
+        } catch {
+            throw JournalError(.corrupt, "cannot count the events by minute: \(error)")
+        }
+    }
+}

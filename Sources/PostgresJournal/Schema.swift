@@ -16,7 +16,7 @@ enum Schema {
     static let signalChannel = "hookline_work"
 
     /// Each migration is a list of statements (the extended protocol takes one statement at a time).
-    static let migrations: [[String]] = [first]
+    static let migrations: [[String]] = [first, consoleIndexes]
 
     private static let first = [
         // Events, with their bodies (TOAST keeps large ones out of line and compressed). Ids come from a

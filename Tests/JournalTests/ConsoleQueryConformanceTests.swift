@@ -47,8 +47,29 @@ import Testing
             #expect(latest.count == 4 && latest[0].eventID == fine.id, "every run, newest first")
             #expect(try await journal.runs(since: Base.now, limit: 2).count == 2)
             #expect(try await journal.runs(since: Base.now + 1, limit: 100).isEmpty)
+            #expect(try await journal.deadRunGroups(since: nil) == [
+                DeadRunGroup(script: "a.lua", errorLine: 3, error: "boom", events: 1, latestAt: Base.now, latestEvent: failed.id),
+            ])
+            #expect(try await journal.deadRunGroups(since: Base.now + 1).isEmpty)
             #expect(try await journal.requeue([failed.id]) == 1)
             #expect(try await journal.deadRuns(since: nil, limit: 100).isEmpty, "a replayed event's dead runs are history")
+            #expect(try await journal.deadRunGroups(since: nil).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.all) func eventsAreCountedByMinuteAndType(_ backend: Backend) async throws {
+        try await withJournals(backend) { (journals: Journals) async throws in
+            let journal = journals.first
+            let minute = Base.now / 60_000 * 60_000
+            for (index, offset) in [0, 1_000, 59_999, 60_000, -1].enumerated() {
+                _ = try await Base.stored(journal, Base.event("CA\(index)", "k\(index)", receivedAt: minute + Int64(offset)))
+            }
+            var other = Base.event("CA9", "k9", receivedAt: minute)
+            other.type = "error"
+            _ = try await Base.stored(journal, other)
+            let counts = try await journal.eventCounts(since: minute).sorted { ($0.minute, $0.type) < ($1.minute, $1.type) }
+            #expect(counts == [EventCount(minute: minute, type: "error", count: 1), EventCount(minute: minute, type: "hang", count: 3),
+                               EventCount(minute: minute + 60_000, type: "hang", count: 1)], "the event before `since` is not counted")
         }
     }
 }

@@ -34,23 +34,27 @@ struct FailuresPage: Sendable {
     }
 
     func render(_ request: Request, session: ConsoleSession, renderer: PageRenderer) async throws -> Response {
-        let runs = try await journal.deadRuns(since: nil, limit: Self.runLimit)
-        var byScript: [String: [String: [RunRecord]]] = [:]
-        for run in runs {
-            let error = run.errorLine.map { "\(run.script):\($0): " } ?? ""
-            byScript[run.script, default: [:]][error + (run.error ?? run.errorKind ?? "failed"), default: []].append(run)
-        }
-        let scripts = byScript.keys.sorted().map { script in
-            let groups = byScript[script]!.map { error, runs in
-                Group(script: script, error: error, count: Set(runs.map(\.eventID)).count, latest: ConsoleTime(runs[0].startedAt),
-                      sample: ConsolePaths.event(runs[0].eventID.rawValue), sampleID: runs[0].eventID.rawValue)
-            }.sorted { $0.count > $1.count }
-            let earliest = byScript[script]!.values.flatMap { $0 }.map(\.startedAt).min() ?? 0
-            return ScriptGroup(script: script, groups: groups, total: groups.map(\.count).reduce(0, +),
+        let groups = try await journal.deadRunGroups(since: nil)
+        let scripts = Dictionary(grouping: groups, by: \.script).sorted { $0.key < $1.key }.map { script, groups in
+            let shown = groups.sorted { $0.events > $1.events }.map { group in
+                Group(script: script, error: Self.error(group), count: group.events, latest: ConsoleTime(group.latestAt),
+                      sample: ConsolePaths.event(group.latestEvent.rawValue), sampleID: group.latestEvent.rawValue)
+            }
+            // the form replays from a second before the oldest latest run shown: an operator can move it
+            let earliest = groups.map(\.latestAt).min() ?? 0
+            return ScriptGroup(script: script, groups: shown, total: shown.map(\.count).reduce(0, +),
                                since: String(ConsoleTime(earliest - 1000).iso.prefix(19)))
         }
         let replayed = request.uri.queryParameters["replayed"].map { "\($0) failed events of \(request.uri.queryParameters["script"] ?? "") queued again." } ?? ""
         return renderer.page("failures", View(csrf: session.csrf, scripts: scripts, empty: scripts.isEmpty, replayed: replayed))
+    }
+
+    /// `script:line: message` when the line is known.
+    static func error(_ group: DeadRunGroup) -> String {
+        let location = group.errorLine.map { "\(group.script):\($0)" }
+        let message = group.error ?? "failed"
+        guard let location else { return message }
+        return message.hasPrefix(location + ": ") ? message : location + ": " + message
     }
 
     /// Replays every event where `script` is dead, received since the form's time.

@@ -19,7 +19,7 @@ struct OverviewPage: Sendable {
         let nav = Navigation(overview: true)
         let csrf: String
         let charts: [TypeChart]
-        let sampled: Bool
+        let sampledRuns: Bool
         let accepted: Int
         let duplicates: Int
         let refusals: [Count]
@@ -37,7 +37,7 @@ struct OverviewPage: Sendable {
     func render(session: ConsoleSession, renderer: PageRenderer) async throws -> Response {
         let now = epochMilliseconds()
         let hourAgo = now - 3_600_000
-        async let eventsLastHour = sources.journal.events(matching: EventQuery(since: hourAgo, limit: Self.sampleLimit))
+        async let eventsLastHour = sources.journal.eventCounts(since: hourAgo)
         async let runsLastHour = sources.journal.runs(since: hourAgo, limit: Self.sampleLimit)
         async let statistics = sources.journal.statistics()
         let events = try await eventsLastHour, runs = try await runsLastHour, backlog = try await statistics.pending
@@ -45,7 +45,7 @@ struct OverviewPage: Sendable {
         let sets = sources.scriptSets()
         let problems = sets.flatMap { set in set.errors.map { ScriptsPage.Problem(text: ScriptProblem.text($0, folder: set.folder)) } }
         return renderer.page("overview", View(
-            csrf: session.csrf, charts: Self.charts(events, now: now), sampled: events.count == Self.sampleLimit,
+            csrf: session.csrf, charts: Self.charts(events, now: now), sampledRuns: runs.count == Self.sampleLimit,
             accepted: metrics.total("hookline_events_accepted_total"), duplicates: metrics.total("hookline_events_duplicate_total"),
             refusals: metrics.totals("hookline_events_rejected_total", by: ["reason"]).map { Count(label: $0.key, count: $0.count) },
             backlog: backlog,
@@ -56,13 +56,13 @@ struct OverviewPage: Sendable {
     }
 
     /// Per type, 60 bars of one minute each, the oldest first, heights in 20 steps of the busiest minute.
-    static func charts(_ events: [EventSummary], now: Int64) -> [TypeChart] {
+    static func charts(_ counts: [EventCount], now: Int64) -> [TypeChart] {
         let start = now - 3_600_000
         var minutes: [String: [Int]] = [:]
-        for event in events {
-            let minute = Int((event.receivedAt - start) / 60_000)
+        for count in counts {
+            let minute = Int((count.minute - start) / 60_000)
             guard (0..<60).contains(minute) else { continue }
-            minutes[event.type, default: Array(repeating: 0, count: 60)][minute] += 1
+            minutes[count.type, default: Array(repeating: 0, count: 60)][minute] += count.count
         }
         return minutes.keys.sorted().map { type in
             let counts = minutes[type]!

@@ -13,13 +13,13 @@ extension ConsoleTemplates {
         <h2>Refusals by reason</h2>
         <ul>{{#refusals}}<li>{{label}}: {{count}}</li>{{/refusals}}{{^refusals}}<li>None since start.</li>{{/refusals}}</ul>
         <h2>Events per minute, last hour</h2>
-        {{#sampled}}<p class="hint">Counted over the latest 20,000 events.</p>{{/sampled}}
         {{#charts}}
         <h3>{{type}} ({{total}})</h3>
         <div class="bars" role="img" aria-label="{{type}} events per minute over the last hour">{{#bars}}<span class="h{{level}}" title="{{label}}"></span>{{/bars}}</div>
         {{/charts}}
         {{^charts}}<p>No events in the last hour.</p>{{/charts}}
         <h2>Run durations by script, last hour</h2>
+        {{#sampledRuns}}<p class="hint">Over the latest 20,000 runs.</p>{{/sampledRuns}}
         <table><thead><tr><th scope="col">Script</th><th scope="col">Runs</th><th scope="col">ok</th><th scope="col">failed</th><th scope="col">dead</th><th scope="col">p50</th><th scope="col">p99</th></tr></thead><tbody>
         {{#timings}}<tr><td>{{script}}</td><td>{{runs}}</td><td>{{ok}}</td><td>{{failed}}</td><td>{{dead}}</td><td>{{p50}}</td><td>{{p99}}</td></tr>{{/timings}}
         </tbody></table>
