@@ -64,6 +64,20 @@ def login():
     return r.getheader("Set-Cookie").split(";")[0]
 
 
+def drained(cookie, timeout=300):
+    """Waits until the journal has no pending event (as the overview says), so that pages are timed on a quiet server."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        c = http.client.HTTPConnection("127.0.0.1", console_port, timeout=30)
+        c.request("GET", "/console/overview", headers={"Cookie": cookie})
+        page = c.getresponse().read().decode()
+        backlog = int(re.search(r'<strong id="backlog">(\d+)</strong>', page).group(1))
+        if backlog == 0:
+            return
+        time.sleep(1)
+    sys.exit("the backlog did not drain")
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
@@ -149,7 +163,7 @@ acks, errors = load(rate, seconds)
 time.sleep(1)
 live.close()
 print(f"| {views} | {pct(acks, .5):.2f} | {pct(acks, .99):.2f} | {len(acks)} | {errors} | {live.received} ({live.received / max(1, views):.0f} per view) |")
-time.sleep(3)
+drained(cookie)
 stop(server)
 
 # grow the journal by copying the delivered rows in SQL
@@ -188,6 +202,7 @@ size = sum(os.path.getsize(os.path.join(work, "data", f)) for f in os.listdir(os
 
 server = start()
 cookie = login()
+drained(cookie)
 conn = http.client.HTTPConnection("127.0.0.1", console_port, timeout=120)
 
 

@@ -13,8 +13,14 @@ import Synchronization
 /// ```
 final class LiveFeed: Sendable {
     enum Update: Sendable {
-        case events([EventSummary])
+        case events([LiveEvent])
         case heartbeat
+    }
+
+    /// An event with its Server-Sent Events message, written once for every view.
+    struct LiveEvent: Sendable {
+        let summary: EventSummary
+        let message: String
     }
 
     private struct State {
@@ -101,7 +107,10 @@ final class LiveFeed: Sendable {
             do {
                 let fresh = try await arrived(after: last ?? EventID(0))
                 if let newest = fresh.last?.id { last = newest }
-                if !fresh.isEmpty { for subscriber in subscribers { subscriber.yield(.events(fresh)) } }
+                if !fresh.isEmpty {
+                    let update = Update.events(fresh.map { LiveEvent(summary: $0, message: LiveEvents.message($0)) })
+                    for subscriber in subscribers { subscriber.yield(update) }
+                }
             } catch {
                 logger.warning("the console's live view cannot read the journal; it tries again", metadata: ["error": "\(error)"])
             }

@@ -269,6 +269,14 @@ class ConsoleTests:
         check(self.browser.find_element(By.TAG_NAME, "h1").text == "Overview", "the overview page")
         check(self.browser.find_elements(By.CSS_SELECTOR, ".bars span"), "the per-minute charts are drawn")
         self.shot("overview")
+        self.browser.set_window_size(390, 844)
+        try:
+            self.go("/console/events")
+            width = self.browser.execute_script("return document.documentElement.scrollWidth")
+            check(width <= 390, f"the events page fits a phone's width (scroll width {width})")
+            self.shot("events-phone")
+        finally:
+            self.browser.set_window_size(1280, 900)
 
     def test_i_logout(self):
         self.go("/console/events")
