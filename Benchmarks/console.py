@@ -2,7 +2,7 @@
 """The web console's cost and speed: acknowledgement latency at a fixed rate with and without open live views,
 and how long its pages take with many events in the journal.
 
-    python3 Benchmarks/console.py [RATE=1000] [SECONDS=15] [VIEWS=100] [EVENTS=1000000]
+    [PIN=0] [KEEP=1] python3 Benchmarks/console.py [RATE=1000] [SECONDS=15] [VIEWS=100] [EVENTS=1000000]
 
 Runs the release `hookline` (swift build -c release --product hookline) with a failing and a passing script.
 1. Sends the contract's fixtures (a new call id each, so none is a duplicate) at RATE a second for SECONDS,
@@ -13,6 +13,7 @@ Runs the release `hookline` (swift build -c release --product hookline) with a f
    delivered in step 1 (new ids, calls, times and keys; the bodies stay those the copies point at), 1 in 100 of
    them failed with a dead run, then starts the server again and times each page (median and max of 20 loads,
    over HTTP on loopback, as the browser asks for them).
+By default the server runs on core 0 and this script on core 1 (PIN=0: both anywhere); KEEP=1 keeps the work folder.
 """
 import http.client, os, re, selectors, shutil, socket, sqlite3, subprocess, sys, tempfile, threading, time, json, random
 
@@ -27,7 +28,7 @@ if not os.path.exists(binary):
 fixtures = os.path.join(root, "Tests/Fixtures/interactly/fixtures")
 kinds = ["status-update-ongoing", "conversation-update-short", "hang", "end-of-call-report", "error-llm"]
 bodies = {k: open(os.path.join(fixtures, k + ".json"), "rb").read() for k in kinds}
-fixture_call = b"CA7f3e9b21c04d4a6e8b5f1d2c3a4b5c6d"  # the call id of every fixture
+calls_of = {k: json.loads(bodies[k])["message"]["call"]["id"].encode() for k in kinds}  # replaced by a new id per send
 work = tempfile.mkdtemp(prefix="hookline-console-bench-")
 os.makedirs(os.path.join(work, "scripts"))
 open(os.path.join(work, "scripts", "hang.lua"), "w").write('error("the pager is down")\n')
@@ -35,9 +36,15 @@ open(os.path.join(work, "scripts", "end-of-call-report.lua"), "w").write('log.in
 port, console_port, token = 18290, 18291, "bench-console-token"
 
 
+pinned = os.environ.get("PIN", "1") == "1"
+pin_server = ["taskset", "-c", "0"] if pinned else []
+if pinned:
+    os.sched_setaffinity(0, {1})
+
+
 def start():
     server = subprocess.Popen(
-        [binary, "serve", "--port", str(port), "--console-port", str(console_port), "--console-token", token,
+        [*pin_server, binary, "serve", "--port", str(port), "--console-port", str(console_port), "--console-token", token,
          "--secret", "s3cret", "--data", os.path.join(work, "data"), "--scripts", os.path.join(work, "scripts"),
          "--retries", "0", "--log-level", "error"], stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "serve.log"), "a"))
     for _ in range(300):
@@ -90,7 +97,8 @@ sequence_lock = threading.Lock()
 def next_body():
     with sequence_lock:
         n = sequence[0]; sequence[0] += 1
-    return bodies[kinds[n % len(kinds)]].replace(fixture_call, b"CA%032d" % (n // len(kinds)))
+    kind = kinds[n % len(kinds)]
+    return bodies[kind].replace(calls_of[kind], b"CA%032d" % (n // len(kinds)))
 
 
 def load(rate, seconds, threads=16):
@@ -111,7 +119,7 @@ def load(rate, seconds, threads=16):
             body = next_body()
             try:
                 conn.request("POST", "/webhook", body, {"Content-Type": "application/json", "x-interactly-secret": "s3cret"})
-                r = conn.getresponse(); r.read(); ok = r.status == 200
+                r = conn.getresponse(); answer = r.read(); ok = r.status == 200 and b'"accepted":true' in answer and b"duplicate" not in answer
             except OSError:
                 ok = False; conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             with lock:
@@ -152,8 +160,9 @@ class LiveViews:
 
 server = start()
 cookie = login()
-print(f"rate {rate}/s for {seconds}s, the contract's fixtures, a new call id per 5 events; release build")
-print("| live views open | ack p50 ms | ack p99 ms | acks | errors | events the views received |")
+print(f"rate {rate}/s for {seconds}s, the contract's fixtures, a new call id per 5 events; release build"
+      + (", server pinned to core 0, this script (senders and views) to core 1" if pinned else ", unpinned"))
+print("| live views open | ack p50 ms | ack p99 ms | acks | errors or duplicates | events the views received |")
 print("|---:|---:|---:|---:|---:|---:|")
 acks, errors = load(rate, seconds)
 print(f"| 0 | {pct(acks, .5):.2f} | {pct(acks, .99):.2f} | {len(acks)} | {errors} | - |")
@@ -237,4 +246,7 @@ for name, path in pages:
         t0 = time.monotonic(); get(path); times.append((time.monotonic() - t0) * 1000)
     print(f"| {name} | {pct(times, .5):.1f} | {max(times):.1f} |")
 stop(server)
-shutil.rmtree(work, ignore_errors=True)
+if os.environ.get("KEEP"):
+    print(f"kept {work}")
+else:
+    shutil.rmtree(work, ignore_errors=True)

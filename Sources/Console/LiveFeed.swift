@@ -47,7 +47,9 @@ final class LiveFeed: Sendable {
 
     /// A stream of updates until the view goes away (its stream is dropped) or the console stops.
     func subscribe() -> AsyncStream<Update> {
-        let (stream, continuation) = AsyncStream<Update>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        // updates share their messages with every view, so a long buffer costs little; past it a view that
+        // cannot keep up loses the oldest
+        let (stream, continuation) = AsyncStream<Update>.makeStream(bufferingPolicy: .bufferingNewest(4096))
         let id: Int? = state.withLock { state in
             guard !state.finished else { return nil }
             state.nextID += 1
