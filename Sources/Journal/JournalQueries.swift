@@ -12,6 +12,8 @@ public protocol JournalQueries: Sendable {
     func event(_ id: EventID) async throws(JournalError) -> EventDetail?
     /// Events waiting for processing, and the size of the journal (cheap at any journal size).
     func statistics() async throws(JournalError) -> JournalStatistics
+    /// Pending timers matching the query, the earliest due first.
+    func timers(matching query: TimerQuery) async throws(JournalError) -> [PendingTimer]
 }
 
 public struct EventQuery: Sendable {
