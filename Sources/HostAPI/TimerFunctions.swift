@@ -69,7 +69,7 @@ extension HostLibrary {
                     let now = context.effects.now()
                     let dueAt = now + Int64((seconds * 1000).rounded())
                     context.apply(TimerOperation(name: name, kind: .set(dueAt: dueAt, setAt: now, data: data)), setAt: now)
-                    context.note("timer.set \(name) in \(formatted(seconds)) s (due \(ISO8601.string(fromEpochMilliseconds: dueAt)))")
+                    context.note("timer.set \(name) in \(delayText(seconds)) (due \(ISO8601.string(fromEpochMilliseconds: dueAt)))")
                     return [.integer(dueAt)]
                 }
             },
@@ -100,4 +100,9 @@ extension HostLibrary {
             },
         ]
     }
+}
+
+/// A timer's delay as the run's record and `hookline run` show it: "30 s", "0.2 s".
+public func delayText(_ seconds: Double) -> String {
+    (seconds == seconds.rounded() && abs(seconds) < 1e15 ? String(Int64(seconds)) : String(seconds)) + " s"
 }

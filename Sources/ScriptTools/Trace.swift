@@ -34,8 +34,7 @@ public enum Trace {
             case .timer(let operation):
                 switch operation.kind {
                 case .set(let dueAt, let setAt, let data):
-                    let seconds = Double(dueAt - setAt) / 1000
-                    return "timer.set  \(operation.name) in \(seconds) s (due \(ISO8601.string(fromEpochMilliseconds: dueAt)))"
+                    return "timer.set  \(operation.name) in \(delayText(Double(dueAt - setAt) / 1000)) (due \(ISO8601.string(fromEpochMilliseconds: dueAt)))"
                         + (data.map { "\n            data: \($0)" } ?? "")
                 case .cancel:
                     return "timer.cancel  \(operation.name)"
