@@ -12,7 +12,10 @@ local key = "transcript:" .. call_id
 
 -- The assistant spoke after the user: a hang it recovered from needs no second alert (hang.lua's timer).
 local last = calls.table(messages[#messages])
-if last and last.role == "assistant" then timer.cancel("hang-unresolved") end
+if last and last.role == "assistant" then
+  timer.cancel("hang-unresolved")
+  timer.cancel("hang-still-silent")
+end
 
 local seen = store.get(key)
 if calls.number(seen) and #messages < seen then

@@ -18,8 +18,12 @@ test("a hang nobody recovers raises a critical alert 30 s later, once", function
   expect.alert{ title = "Assistant still silent on call " .. HANG_CALL, severity = "critical",
     text_contains = "Do I need to fast or anything for the X-ray?" }
   expect.no_timer("hang-unresolved")
-  advance(600)
+  advance(58)
   expect.alerts(2)
+  advance(2)  -- a minute after the second alert, the last reminder
+  expect.alert{ title = "Assistant still silent on call " .. HANG_CALL, text_contains = "90 s after a hang" }
+  advance(3600)
+  expect.alerts(3)
 end)
 
 test("an assistant message after the hang cancels the second alert", function()
@@ -28,7 +32,7 @@ test("an assistant message after the hang cancels the second alert", function()
   advance(10)
   run("conversation-update.lua", assistant_reply(HANG_CALL))
   expect.no_timer("hang-unresolved")
-  advance(60)
+  advance(600)
   expect.alerts(1)
 end)
 
@@ -92,4 +96,16 @@ test("a call ongoing for an hour raises an info alert; one that finishes does no
   other.call.status = "finished"
   run("status-update.lua", other)
   expect.no_timer("long-call")
+end)
+
+test("the handler sets the last reminder itself, which an assistant message cancels too", function()
+  mock.time(1778771286068)
+  run("hang.lua", fixture("events/hang.json"))
+  advance(31)
+  expect.alerts(2)
+  expect.timer{ name = "hang-still-silent", due_in = 59 }  -- set at its due time, 30 s after the hang
+  run("conversation-update.lua", assistant_reply(HANG_CALL))
+  expect.no_timer("hang-still-silent")
+  advance(600)
+  expect.alerts(2)
 end)

@@ -83,6 +83,9 @@ public final class Dispatcher: Sendable {
         /// Timer operations of finished successful runs, by call, whose records may not be committed yet: a
         /// timer's run checks them (and the journal) for an operation made before it in the call's order.
         var recentTimerOperations: [CallKey: [(event: EventID, name: String)]] = [:]
+        /// The earliest due time of timers set by runs here since the timer loop last looked (epoch ms): the
+        /// loop wakes for it instead of waiting for its next poll of the journal.
+        var earliestTimerSetHere: Int64?
         var workers: [Task<Void, Never>] = []
     }
 
@@ -323,11 +326,12 @@ public final class Dispatcher: Sendable {
     /// Fires due timers (in a cluster, one node at a time does; each timer fires once), and hands those of
     /// calls this node holds to the work feed as appends do. Sleeps until the next timer is due, at most the
     /// poll interval (a timer set on another node is seen within it), at least a tick (timers due together
-    /// fire in one commit).
+    /// fire in one commit); a timer set by a run here that comes due sooner wakes it (seen within a tick).
     private func timerLoop() async {
         let tick = Duration.milliseconds(20)
         while !Task.isCancelled {
             var wait = min(settings.pollInterval, .seconds(1))
+            state.withLock { $0.earliestTimerSetHere = nil }
             if !state.withLock({ $0.stopping || $0.paused }) {
                 do {
                     let now = epochMilliseconds()
@@ -344,7 +348,13 @@ public final class Dispatcher: Sendable {
                     logger.error("cannot fire due timers; will try again", metadata: ["error": "\(error)"])
                 }
             }
-            try? await Task.sleep(for: max(wait, tick))
+            var wake = ContinuousClock.now + max(wait, tick)
+            while ContinuousClock.now < wake, !Task.isCancelled {
+                try? await Task.sleep(for: min(tick, ContinuousClock.now.duration(to: wake)))
+                if let due = state.withLock({ $0.earliestTimerSetHere }) {
+                    wake = min(wake, ContinuousClock.now + .milliseconds(max(0, due - epochMilliseconds())))
+                }
+            }
         }
     }
 
@@ -541,6 +551,9 @@ public final class Dispatcher: Sendable {
                 var recent = state.recentTimerOperations[job.key.call] ?? []
                 recent += record.timerOperations.map { (record.eventID, $0.name) }
                 state.recentTimerOperations[job.key.call] = Array(recent.suffix(256))
+                for case .set(let dueAt, _, _) in record.timerOperations.map(\.kind) {
+                    state.earliestTimerSetHere = min(state.earliestTimerSetHere ?? dueAt, dueAt)
+                }
             }
             if let finished, let admitted = state.admitted[finished.eventID] {
                 step = complete(finished, type: admitted.event.type, generation: admitted.event.generation, state: &state)

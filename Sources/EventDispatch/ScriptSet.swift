@@ -17,9 +17,13 @@ public struct ScriptFile: Sendable, Equatable {
     /// Whether it handles a timer (`timers/<name>.lua`, `timers/<name>/*.lua`) rather than events.
     public var handlesTimer: Bool { Timers.name(ofEventType: type) != nil }
 
-    /// The source to compile: a timer handler sees its input as `timer`, an event script as `event`.
+    /// The source to compile: a timer handler sees its input as `timer`, an event script as `event`. In a
+    /// handler the fired timer falls back to the `timer` library, so that `timer.data` and `timer.set(...)` both
+    /// work (on the first line, so that line numbers stay the file's own).
     public var compilable: ScriptSource {
-        ScriptSource(name: path, text: source, inputName: handlesTimer ? "timer" : "event")
+        guard handlesTimer else { return ScriptSource(name: path, text: source) }
+        let prologue = "timer = setmetatable(timer or {}, {__index = _ENV.timer}); "
+        return ScriptSource(name: path, text: Array(prologue.utf8) + source, inputName: "timer")
     }
 }
 

@@ -113,6 +113,21 @@ import TestSupport
         }
     }
 
+    @Test func aHandlerSetsTheNextTimerItself() async throws {
+        try await withServer(scripts: [
+            "hang.lua": #"timer.set("step", 0.1, { n = 1 })"#,
+            "timers/step.lua": """
+                file.append("chain.txt", timer.data.n .. " " .. timer.name .. "\\n")
+                if timer.data.n < 3 then timer.set("step", 0.1, { n = timer.data.n + 1 }) end
+                """,
+        ]) { server in
+            #expect(try await server.post(event("fixtures/hang.json", callID: "CHAIN")).status == 200)
+            try await eventually("three steps ran", timeout: .seconds(10)) {
+                server.scratch.read("data/out/chain.txt") == "1 step\n2 step\n3 step\n"
+            }
+        }
+    }
+
     @Test func aFailingHandlerIsRetriedThenDeadWithItsLine() async throws {
         try await withServer(scripts: [
             "hang.lua": #"timer.set("t", 0.2)"#,

@@ -12,3 +12,6 @@ alert{
   key = "hang-unresolved:" .. call_id,
   fields = { call_id = call_id, late_ms = tostring(timer.late_ms), hang_event = ctx.set_by },
 }
+
+-- Ask again in a minute; conversation-update.lua cancels this one too when the assistant speaks.
+timer.set("hang-still-silent", 60, data)
