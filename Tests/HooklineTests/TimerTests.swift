@@ -152,6 +152,7 @@ import TestSupport
     @Test func aCallOverItsTimerLimitGetsAnErrorNamingTheLimit() async throws {
         try await withServer(scripts: [
             "hang.lua": #"for i = 1, 4 do timer.set("t" .. i, 3600) end"#,
+            "error.lua": #"timer.set("far", 8 * 86400)"#,
         ], configure: { settings in
             settings.timersPerCall = 3
             settings.retries = 0
@@ -163,6 +164,12 @@ import TestSupport
             #expect(run.outcome == .dead)
             #expect(run.error?.contains("--timers-per-call") == true, "\(run.error ?? "")")
             #expect(try await server.journal.timers(matching: TimerQuery()).isEmpty, "the failed run set none of them")
+
+            #expect(try await server.post(event("fixtures/error-llm.json", callID: "FAR")).status == 200)
+            try await server.drained()
+            let far = try #require(try await server.journal.events(matching: EventQuery(callID: "FAR")).first?.id)
+            let refused = try #require(try await server.journal.event(far)?.runs.last)
+            #expect(refused.error?.contains("at most 604800 (--timer-max-delay)") == true, "\(refused.error ?? "")")
         }
     }
 
