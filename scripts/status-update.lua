@@ -39,7 +39,8 @@ if status == "ongoing" then
   timer.set("long-call", LONG_CALL_SECONDS, { started_at = event.timestamp })
 elseif status == "finished" or status == "failed" or status == "forwarded" then
   timer.cancel("long-call")
-  if status ~= "failed" then
+  -- end-of-call-report.lua marks the call logged: a report that came before this status needs no waiting for
+  if status ~= "failed" and not store.get("call-logged:" .. call_id) then
     timer.set("report-missing", REPORT_WAIT_SECONDS, { status = status })
   end
 end

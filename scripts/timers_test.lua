@@ -82,6 +82,17 @@ test("the report arriving cancels the warning", function()
   expect.no_alert()
 end)
 
+test("a report that arrives before the finished status leaves nothing to wait for", function()
+  mock.time(1778771286068)
+  local report = fixture("events/end-of-call-report.json")
+  run("end-of-call-report.lua", report)
+  local ended = fixture("events/status-update-ongoing.json")
+  ended.call.id = report.call.id
+  ended.call.status = "finished"
+  run("status-update.lua", ended)
+  expect.no_timer("report-missing")
+end)
+
 test("a call ongoing for an hour raises an info alert; one that finishes does not", function()
   mock.time(1778771286068)
   local ongoing = fixture("events/status-update-ongoing.json")
