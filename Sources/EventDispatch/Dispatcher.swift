@@ -202,6 +202,10 @@ public final class Dispatcher: Sendable {
     /// The calls this node holds now.
     public var callsHeld: Int { state.withLock { $0.book.calls } }
 
+    /// Calls whose recent timer operations are kept in memory (until their records are committed and the call
+    /// is given up): bounded by the calls held, not by the calls seen.
+    public var callsWithTimerOperationsInMemory: Int { state.withLock { $0.recentTimerOperations.count } }
+
     // MARK: intake hand-off
 
     /// Called by intake for each event it stored (on the journal's thread, in commit order): when this node
@@ -298,7 +302,11 @@ public final class Dispatcher: Sendable {
     private func recorded(_ written: [RunRecorder.Written]) {
         apply { state in
             var step = CallBook.Step()
-            for batch in written { step.append(state.book.written(batch)) }
+            for batch in written {
+                // a call given up with its last records has its timer operations in the journal
+                if batch.outcome != .recorded(released: false) { state.recentTimerOperations[batch.claim.call] = nil }
+                step.append(state.book.written(batch))
+            }
             return step
         }
     }

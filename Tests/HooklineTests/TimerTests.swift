@@ -188,6 +188,9 @@ import TestSupport
             try await eventually("10,000 timers are pending") {
                 try await server.journal.timers(matching: TimerQuery(limit: 20_000)).count == 10_000
             }
+            try await eventually("the calls are given up, and their timer operations left to the journal") {
+                server.hookline.dispatcher.callsWithTimerOperationsInMemory == 0
+            }
             let grown = residentBytes() - before
             #expect(grown < 64 << 20, "10,000 pending timers grew the process by \(grown >> 20) MiB")
             let soonest = try #require(try await server.journal.nextTimerDue())
