@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "LuaRuntime", dependencies: ["CLua", "LuaShim", "JSON", "Basics"]),
 
         // The journal: events, runs and the scripts' store, in SQLite (GRDB) behind a protocol.
-        .target(name: "Journal", dependencies: ["JSON", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Journal", dependencies: ["JSON", "Basics", .product(name: "GRDB", package: "GRDB.swift")]),
         // The journal for several nodes on one PostgreSQL database (postgres-nio), passing the same conformance suite.
         .target(name: "PostgresJournal", dependencies: [
             "Journal", "JSON", "Basics", .product(name: "PostgresNIO", package: "postgres-nio"),

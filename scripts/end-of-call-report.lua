@@ -6,6 +6,9 @@
 local calls = require("calls")
 
 local call_id = calls.call_id(event, ctx)
+-- The report came: status-update.lua's "report-missing" timer has nothing to say, and the call is over.
+timer.cancel("report-missing")
+timer.cancel("long-call")
 local logged_key = "call-logged:" .. call_id
 if store.get(logged_key) then
   log.info("end-of-call report already recorded", { call_id = call_id })

@@ -1,4 +1,5 @@
--- Alert when the assistant hangs (no reply 5 s or more after the user spoke).
+-- Alert when the assistant hangs (no reply 5 s or more after the user spoke), and again when it is still
+-- silent 30 s later (the timer "hang-unresolved", see below).
 -- One critical alert per call: later hangs of the same call fold into it (key "hang:<call id>",
 -- for --alert-window, default 10 minutes). Alerts go to the log and to every channel that is set:
 -- --alert-slack, --alert-webhook, --alert-pagerduty.
@@ -23,3 +24,8 @@ alert{
     messages = tostring(#calls.messages(event)),
   },
 }
+
+-- If the assistant is still silent 30 s from now (no conversation update with an assistant message since:
+-- conversation-update.lua cancels this), timers/hang-unresolved.lua raises a second, louder alert.
+-- Another hang of the same call sets it again, 30 s from the later hang.
+timer.set("hang-unresolved", 30, { question = question, assistant = calls.assistant_label(event) })

@@ -191,6 +191,7 @@
 ---@field type string The event type.
 ---@field call_id string The call id (same as event.call.id).
 ---@field warnings string[] What intake flagged about the event (unknown enum values, odd types...).
+---@field set_by? string In a timer handler (scripts/timers/): the id of the event whose run set the timer.
 
 ---The event being handled (the webhook's `message` object).
 ---@type InteractlyEvent
@@ -199,6 +200,19 @@ event = nil
 ---Facts about this run.
 ---@type HooklineContext
 ctx = nil
+
+---@class FiredTimer
+---@field name string
+---@field data any What timer.set was given (nil when nothing).
+---@field set_at integer When it was set, epoch ms.
+---@field due_at integer When it came due, epoch ms.
+---@field late_ms integer How long after its due time this run started (long after a restart).
+---@field set_by integer The id of the event whose run set it.
+
+---In a timer handler (scripts/timers/<name>.lua), `timer` is the timer that came due, with timer.set,
+---timer.cancel and timer.get still reachable through it. Event scripts see only the functions.
+---@type FiredTimer
+timer = nil
 
 -------------------------------------------------------------------------------------------------------
 -- Host functions
@@ -336,6 +350,30 @@ function store.incr(key, by, options) end
 
 ---@param key string
 function store.delete(key) end
+
+---@class PendingTimerInfo
+---@field due_at integer Epoch ms.
+---@field set_at integer Epoch ms.
+---@field data any
+
+---Timers of this event's call: when one comes due and nothing cancelled it, scripts/timers/<name>.lua runs
+---for the call. Operations take effect when the run succeeds, in the order of the events that made them.
+---In a timer handler, `timer` is also the fired timer (its fields beside these functions).
+timer = timer or {}
+
+---@param name string 1 to 64 letters, digits, '-' or '_'.
+---@param seconds number More than 0, at most --timer-max-delay (7 days).
+---@param data? any JSON-able, at most 16 KiB as JSON.
+---@return integer due_at Epoch ms.
+function timer.set(name, seconds, data) end
+
+---@param name string
+---@return boolean was_pending
+function timer.cancel(name) end
+
+---@param name string
+---@return PendingTimerInfo?
+function timer.get(name) end
 
 ---An environment variable, only if the operator allowed it with --allow-env NAME.
 ---@param name string

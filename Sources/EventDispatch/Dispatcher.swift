@@ -26,10 +26,13 @@ public struct DispatchSettings: Sendable {
     public var lease: Duration
     /// How often the journal is asked for waiting work and, without signals, for changes to held calls.
     public var pollInterval: Duration
+    /// What scripts may do with timers.
+    public var timerLimits: TimerLimits
 
     public init(limits: LuaLimits = LuaLimits(), retries: Int = 5, retryBackoff: Duration = .seconds(1),
                 poolSize: Int = ProcessInfo.processInfo.activeProcessorCount, runsPerEngine: Int = 32, window: Int = 1024,
-                reloadInterval: Duration? = .seconds(1), lease: Duration = .seconds(15), pollInterval: Duration = .seconds(1)) {
+                reloadInterval: Duration? = .seconds(1), lease: Duration = .seconds(15), pollInterval: Duration = .seconds(1),
+                timerLimits: TimerLimits = TimerLimits()) {
         self.limits = limits
         self.retries = retries
         self.retryBackoff = retryBackoff
@@ -39,6 +42,7 @@ public struct DispatchSettings: Sendable {
         self.reloadInterval = reloadInterval
         self.lease = lease
         self.pollInterval = pollInterval
+        self.timerLimits = timerLimits
     }
 }
 
@@ -76,6 +80,12 @@ public final class Dispatcher: Sendable {
         var paused = false
         /// Counts successful renewals: a pause timed for an older one does not apply.
         var renewals = 0
+        /// Timer operations of finished successful runs, by call, whose records may not be committed yet: a
+        /// timer's run checks them (and the journal) for an operation made before it in the call's order.
+        var recentTimerOperations: [CallKey: [(event: EventID, name: String)]] = [:]
+        /// The earliest due time of timers set by runs here since the timer loop last looked (epoch ms): the
+        /// loop wakes for it instead of waiting for its next poll of the journal.
+        var earliestTimerSetHere: Int64?
         var workers: [Task<Void, Never>] = []
     }
 
@@ -113,7 +123,7 @@ public final class Dispatcher: Sendable {
         self.defaultFolder = defaultFolder
         folderOfEndpoint = endpointFolders
         pools = ScriptPools(poolSize: settings.poolSize, limits: settings.limits,
-                            functions: HostLibrary.functions(telemetry: telemetry), telemetry: telemetry, logger: logger)
+                            functions: HostLibrary.functions(telemetry: telemetry, timerLimits: settings.timerLimits), telemetry: telemetry, logger: logger)
         executor = RunExecutor(effects: effects, node: node, telemetry: telemetry)
         recorder = RunRecorder(queue: queue, node: node, logger: logger)
         state = Mutex(State(book: CallBook(window: settings.window, page: min(256, settings.window))))
@@ -140,6 +150,7 @@ public final class Dispatcher: Sendable {
         }
         spawn { await self.leaseLoop() }
         spawn { await self.claimLoop() }
+        spawn { await self.timerLoop() }
         spawn { await self.pollLoop(every: self.queue.workSignals(for: self.node) == nil ? self.settings.pollInterval
                                                                                       : self.settings.pollInterval * 5) }
         if let signals = queue.workSignals(for: node) {
@@ -191,6 +202,10 @@ public final class Dispatcher: Sendable {
     /// The calls this node holds now.
     public var callsHeld: Int { state.withLock { $0.book.calls } }
 
+    /// Calls whose recent timer operations are kept in memory (until their records are committed and the call
+    /// is given up): bounded by the calls held, not by the calls seen.
+    public var callsWithTimerOperationsInMemory: Int { state.withLock { $0.recentTimerOperations.count } }
+
     // MARK: intake hand-off
 
     /// Called by intake for each event it stored (on the journal's thread, in commit order): when this node
@@ -219,18 +234,23 @@ public final class Dispatcher: Sendable {
             var next = CallBook.Step()
             for claim in step.drops {
                 state.scheduler.drop(claim.call, upTo: claim.token)
+                state.recentTimerOperations[claim.call] = nil
                 state.admitted = state.admitted.filter { $0.value.claim.call != claim.call || $0.value.claim.token > claim.token }
             }
             actions.loads += step.loads
             for admission in step.admit {
                 let folder = folderOfEndpoint[admission.event.endpoint] ?? defaultFolder
-                let scripts = (state.folders[folder]?.pool.set.scripts(for: admission.event.type) ?? [])
-                    .map(\.path).filter { !admission.progress.finished.contains($0) }
+                let handlers = state.folders[folder]?.pool.set.scripts(for: admission.event.type) ?? []
+                let timer = Timers.name(ofEventType: admission.event.type)
+                if let timer, handlers.isEmpty { unhandled(timer, admission.event, folder: folder) }
+                let scripts = handlers.map(\.path).filter { !admission.progress.finished.contains($0) }
                     .map { (script: $0, attempt: (admission.progress.attempts[$0] ?? 0) + 1) }
                 state.admitted[admission.event.id] = Admitted(event: admission.event, document: admission.document,
                                                               body: admission.body, claim: admission.claim)
+                // a timer's run has the call to itself: its place in the call's order is its due time
                 if let finished = state.scheduler.add(admission.event.id, call: admission.claim.call,
-                                                      token: admission.claim.token, folder: folder, scripts: scripts) {
+                                                      token: admission.claim.token, folder: folder, scripts: scripts,
+                                                      exclusive: timer != nil) {
                     next.append(complete(finished, type: admission.event.type, generation: admission.event.generation,
                                          state: &state))
                 }
@@ -239,6 +259,13 @@ public final class Dispatcher: Sendable {
             step = next
         }
         for folder in folders { actions.wake += assign(&state, folder: folder) }
+    }
+
+    private func unhandled(_ timer: String, _ event: PendingEvent, folder: String) {
+        telemetry.timerUnhandled()
+        logger.warning("a timer came due with no handler; add timers/\(timer).lua to the scripts folder", metadata: [
+            "timer": "\(timer)", "call_id": "\(event.callID)", "endpoint": "\(event.endpoint)", "folder": "\(folder)",
+        ])
     }
 
     /// An event whose scripts all finished: its completion is recorded, with its call's release when the
@@ -275,7 +302,11 @@ public final class Dispatcher: Sendable {
     private func recorded(_ written: [RunRecorder.Written]) {
         apply { state in
             var step = CallBook.Step()
-            for batch in written { step.append(state.book.written(batch)) }
+            for batch in written {
+                // a call given up with its last records has its timer operations in the journal
+                if batch.outcome != .recorded(released: false) { state.recentTimerOperations[batch.claim.call] = nil }
+                step.append(state.book.written(batch))
+            }
             return step
         }
     }
@@ -297,6 +328,41 @@ public final class Dispatcher: Sendable {
                 }
             }
             try? await Task.sleep(for: settings.pollInterval)
+        }
+    }
+
+    /// Fires due timers (in a cluster, one node at a time does; each timer fires once), and hands those of
+    /// calls this node holds to the work feed as appends do. Sleeps until the next timer is due, at most the
+    /// poll interval (a timer set on another node is seen within it), at least a tick (timers due together
+    /// fire in one commit); a timer set by a run here that comes due sooner wakes it (seen within a tick).
+    private func timerLoop() async {
+        let tick = Duration.milliseconds(20)
+        while !Task.isCancelled {
+            var wait = min(settings.pollInterval, .seconds(1))
+            state.withLock { $0.earliestTimerSetHere = nil }
+            if !state.withLock({ $0.stopping || $0.paused }) {
+                do {
+                    let now = epochMilliseconds()
+                    let fired = try await queue.fireDueTimers(now: now, claimant: node, limit: 256)
+                    for timer in fired {
+                        guard let document = try? JSONParser.parse(timer.body, options: RunExecutor.storedBodies) else { continue }
+                        submit(timer.event, document: document, stored: timer.stored)
+                    }
+                    if fired.count == 256 { continue }
+                    if let next = try await queue.nextTimerDue() {
+                        wait = min(wait, .milliseconds(max(0, next - epochMilliseconds())))
+                    }
+                } catch {
+                    logger.error("cannot fire due timers; will try again", metadata: ["error": "\(error)"])
+                }
+            }
+            var wake = ContinuousClock.now + max(wait, tick)
+            while ContinuousClock.now < wake, !Task.isCancelled {
+                try? await Task.sleep(for: min(tick, ContinuousClock.now.duration(to: wake)))
+                if let due = state.withLock({ $0.earliestTimerSetHere }) {
+                    wake = min(wake, ContinuousClock.now + .milliseconds(max(0, due - epochMilliseconds())))
+                }
+            }
         }
     }
 
@@ -436,8 +502,17 @@ public final class Dispatcher: Sendable {
                 state.admitted[job.eventID]?.body = nil
             }
         }
+        let supersededTimer = Timers.name(ofEventType: subject.event.type).map { name in
+            let setBy = document?.root["message"]?["timer"]?["set_by"]?.integer ?? 0
+            return state.withLock { state in
+                (state.recentTimerOperations[job.key.call] ?? []).contains {
+                    $0.name == name && $0.event.rawValue > setBy && $0.event < job.eventID
+                }
+            }
+        } ?? false
         let (result, record) = await executor.run(script: job.key.script, attempt: job.attempt, event: subject.event,
-                                                  document: document, claim: subject.claim, pool: pool, engine: index)
+                                                  document: document, claim: subject.claim, pool: pool, engine: index,
+                                                  supersededTimer: supersededTimer)
         var outcome = Scheduler.Outcome.succeeded
         var retryAfter: Duration?
         var finished = record
@@ -480,6 +555,14 @@ public final class Dispatcher: Sendable {
             var step = CallBook.Step()
             // the run's record goes before the completion it may bring, into the same batch
             if let record { recorder.add(record, completion: nil, claim: claim) }
+            if let record, record.outcome == .ok, !record.timerOperations.isEmpty {
+                var recent = state.recentTimerOperations[job.key.call] ?? []
+                recent += record.timerOperations.map { (record.eventID, $0.name) }
+                state.recentTimerOperations[job.key.call] = Array(recent.suffix(256))
+                for case .set(let dueAt, _, _) in record.timerOperations.map(\.kind) {
+                    state.earliestTimerSetHere = min(state.earliestTimerSetHere ?? dueAt, dueAt)
+                }
+            }
             if let finished, let admitted = state.admitted[finished.eventID] {
                 step = complete(finished, type: admitted.event.type, generation: admitted.event.generation, state: &state)
             }

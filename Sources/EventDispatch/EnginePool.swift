@@ -26,7 +26,7 @@ final class EnginePool: Sendable {
             var scripts: [String: CompiledScript] = [:]
             for script in set.scripts {
                 // the loader already compiled each of these once, so this cannot fail
-                if let compiledScript = try? await engine.compile(ScriptSource(name: script.path, text: script.source)) {
+                if let compiledScript = try? await engine.compile(script.compilable) {
                     scripts[script.path] = compiledScript
                 }
             }

@@ -16,38 +16,89 @@ struct RunExecutor: Sendable {
     /// one back needs neither check again.
     static let storedBodies = JSONParser.Options(rejectDuplicateKeys: false)
 
-    /// Runs `script` for `event` (its parsed body in `document`; nil when the body could not be read).
+    /// Runs `script` for `event` (its parsed body in `document`; nil when the body could not be read). A fired
+    /// timer's handler runs only if the timer still stands at the timer's place in the call's order: an event
+    /// before it whose run cancelled or replaced the timer (`supersededTimer`, known in memory, or seen in the
+    /// journal) made it moot, even when that run was committed after the timer came due.
     func run(script: String, attempt: Int, event: PendingEvent, document: JSONDocument?, claim: CallClaim, pool: EnginePool,
-             engine index: Int) async -> (result: Result<RunReport, ScriptError>, record: RunRecord) {
+             engine index: Int, supersededTimer: Bool = false) async -> (result: Result<RunReport, ScriptError>, record: RunRecord) {
         let startedAt = epochMilliseconds()
         let clock = ContinuousClock.now
         let context = ScriptContext(eventID: event.id.description, endpoint: event.endpoint, type: event.type,
                                     callID: event.callID, script: script, attempt: attempt, effects: effects,
                                     fence: Fence(node: node, claim: claim))
-        let result: Result<RunReport, ScriptError>
-        if let compiled = pool.script(script, on: index), let message = document?.root["message"] {
-            let ctx = RunContext(event, attempt: attempt, script: script)
-            result = await pool.engines[index].run(compiled, event: .json(message), ctx: .table(ctx.table), context: context)
-        } else if document == nil {
-            result = .failure(ScriptError(kind: .runtime, script: script, message: """
-                the event's body could not be read from the journal: its body file is missing or short (a power cut \
-                before the body reached the disk leaves this; such an event was never acknowledged)
-                """))
-        } else {
-            result = .success(RunReport(duration: .zero, hostCalls: 0))  // the script was removed since the event arrived
-        }
+        let result = await outcome(script: script, attempt: attempt, event: event, document: document, pool: pool,
+                                   engine: index, context: context, startedAt: startedAt, supersededTimer: supersededTimer)
         let duration = ContinuousClock.now - clock
         telemetry.runDuration(script: script, duration)
         var record = RunRecord(eventID: event.id, generation: event.generation, script: script,
                                scriptVersion: pool.set.scripts.first { $0.path == script }?.version ?? "removed",
                                attempt: attempt, startedAt: startedAt, durationMicroseconds: duration.wholeMicroseconds,
                                outcome: .ok, hostCalls: context.hostCalls)
-        if case .failure(let error) = result {
+        switch result {
+        case .success:
+            record.timerOperations = context.timerOperations
+            for operation in record.timerOperations {
+                telemetry.timerOperation(operation.kind == .cancel ? "cancel" : "set")
+            }
+        case .failure(let error):
             record.errorKind = error.kind.rawValue
             record.error = error.description
             record.errorLine = error.line
         }
         return (result, record)
+    }
+
+    private func outcome(script: String, attempt: Int, event: PendingEvent, document: JSONDocument?, pool: EnginePool,
+                         engine index: Int, context: ScriptContext, startedAt: Int64,
+                         supersededTimer: Bool) async -> Result<RunReport, ScriptError> {
+        guard let compiled = pool.script(script, on: index), let message = document?.root["message"] else {
+            guard document == nil else { return .success(RunReport(duration: .zero, hostCalls: 0)) }  // the script was removed since
+            return .failure(ScriptError(kind: .runtime, script: script, message: """
+                the event's body could not be read from the journal: its body file is missing or short (a power cut \
+                before the body reached the disk leaves this; such an event was never acknowledged)
+                """))
+        }
+        let ctx = RunContext(event, attempt: attempt, script: script)
+        guard let name = Timers.name(ofEventType: event.type), let timer = message["timer"] else {
+            return await pool.engines[index].run(compiled, event: .json(message), ctx: .table(ctx.table), context: context)
+        }
+        let setBy = EventID(timer["set_by"]?.integer ?? 0)
+        if !supersededTimer {
+            do {
+                let before = EventID(event.id.rawValue - 1)
+                let standing = try await effects.pendingTimers(of: context.call, asOf: before)
+                if standing.contains(where: { $0.name == name && $0.setBy == setBy }) {
+                    if attempt == 1, pool.set.scripts(for: event.type).first?.path == script, let dueAt = timer["due_at"]?.integer {
+                        telemetry.timerFired(late: .milliseconds(max(0, startedAt - dueAt)))
+                    }
+                    return await pool.engines[index].run(compiled, event: .value(Self.timerInput(timer, now: startedAt)),
+                                                         ctx: .table(Self.timerContext(ctx, timer)), context: context)
+                }
+            } catch {
+                return .failure(ScriptError(kind: .runtime, script: script, message: """
+                    cannot tell whether timer \(name) still stands: \(error); the run is retried
+                    """))
+            }
+        }
+        context.note("timer \(name) not run: an event before it in the call's order cancelled or replaced it")
+        return .success(RunReport(duration: .zero, hostCalls: 0))
+    }
+
+    /// A timer handler's `timer`: the fired event's `timer` object (`name`, `data`, `set_at`, `due_at`,
+    /// `set_by`) and `late_ms`, how long after its due time this attempt started.
+    static func timerInput(_ timer: JSONValue, now: Int64) -> LuaValue {
+        guard case .table(var table) = LuaValue(json: timer) else { return LuaValue(json: timer) }
+        if case .integer(let dueAt) = table["due_at"] { table["late_ms"] = .integer(max(0, now - dueAt)) }
+        return .table(table)
+    }
+
+    /// A timer handler's `ctx`: the usual fields (its `event_id` is the fired timer's own entry in the journal)
+    /// and `set_by`, the id of the event whose run set the timer.
+    static func timerContext(_ ctx: RunContext, _ timer: JSONValue) -> LuaTable {
+        var table = ctx.table
+        if let setBy = timer["set_by"]?.integer { table["set_by"] = .string(String(setBy)) }
+        return table
     }
 }
 

@@ -1,9 +1,12 @@
+import Journal
 import LuaRuntime
 
 /// Reads a scripts folder into a `ScriptSet`:
 /// - `<type>.lua` runs for events of that type (`any.lua` for every event);
 /// - every `.lua` in a folder `<type>/` runs for that type too, each on its own;
 /// - `lib/` holds modules for `require` (`lib/team/format.lua` is `require "team.format"`);
+/// - `timers/<name>.lua` and every `.lua` in `timers/<name>/` handle the timer `<name>` when it comes due
+///   (their event type is `timer:<name>`);
 /// - files ending in `_test.lua` are script tests, and names starting with `.` are ignored.
 /// Every script and module is compiled; one that does not compile is reported, and its previous version
 /// (from `previous`) keeps running. A folder or file that cannot be read fails the whole load: a set with
@@ -27,7 +30,7 @@ public enum ScriptLoader {
             let components = relative.split(separator: "/").map(String.init)
             if components.first == "lib" {
                 let name = components.dropFirst().joined(separator: ".").dropLast(4)  // drop ".lua"
-                if let problem = await compileProblem(checker, relative, source) {
+                if let problem = await compileProblem(checker, ScriptSource(name: relative, text: source)) {
                     set.errors.append(problem)
                     if let old = previous?.modules[String(name)] { set.modules[String(name)] = old }
                 } else {
@@ -35,13 +38,20 @@ public enum ScriptLoader {
                 }
                 continue
             }
-            guard components.count <= 2 else { continue }
-            let type = components.count == 1 ? String(components[0].dropLast(4)) : components[0]
-            if let problem = await compileProblem(checker, relative, source) {
+            let type: String
+            if components.first == timersFolder {
+                guard components.count == 2 || components.count == 3 else { continue }
+                type = Timers.eventType(components.count == 2 ? String(components[1].dropLast(4)) : components[1])
+            } else {
+                guard components.count <= 2 else { continue }
+                type = components.count == 1 ? String(components[0].dropLast(4)) : components[0]
+            }
+            let file = ScriptFile(path: relative, type: type, source: source, version: ScriptSet.version(of: source))
+            if let problem = await compileProblem(checker, file.compilable) {
                 set.errors.append(problem)
                 if let old = previous?.scripts.first(where: { $0.path == relative }) { set.scripts.append(old) }
             } else {
-                set.scripts.append(ScriptFile(path: relative, type: type, source: source, version: ScriptSet.version(of: source)))
+                set.scripts.append(file)
             }
         }
         return set
@@ -53,9 +63,12 @@ public enum ScriptLoader {
         try ScriptFolder.files(in: folder)
     }
 
-    private static func compileProblem(_ checker: LuaEngine<Void>, _ name: String, _ source: [UInt8]) async -> ScriptError? {
+    /// The folder of timer handlers, reserved like `lib/`.
+    public static let timersFolder = "timers"
+
+    private static func compileProblem(_ checker: LuaEngine<Void>, _ source: ScriptSource) async -> ScriptError? {
         do {
-            _ = try await checker.compile(ScriptSource(name: name, text: source))
+            _ = try await checker.compile(source)
             return nil
         } catch {
             return error

@@ -1,6 +1,7 @@
 import Basics
 import Crypto
 import Foundation
+import Journal
 import LuaRuntime
 
 /// One script file of a scripts folder, and the event types it runs for.
@@ -12,6 +13,18 @@ public struct ScriptFile: Sendable, Equatable {
     public var source: [UInt8]
     /// Short hash of the source: which version of the script a run used.
     public var version: String
+
+    /// Whether it handles a timer (`timers/<name>.lua`, `timers/<name>/*.lua`) rather than events.
+    public var handlesTimer: Bool { Timers.name(ofEventType: type) != nil }
+
+    /// The source to compile: a timer handler sees its input as `timer`, an event script as `event`. In a
+    /// handler the fired timer falls back to the `timer` library, so that `timer.data` and `timer.set(...)` both
+    /// work (on the first line, so that line numbers stay the file's own).
+    public var compilable: ScriptSource {
+        guard handlesTimer else { return ScriptSource(name: path, text: source) }
+        let prologue = "timer = setmetatable(timer or {}, {__index = _ENV.timer}); "
+        return ScriptSource(name: path, text: Array(prologue.utf8) + source, inputName: "timer")
+    }
 }
 
 /// The scripts of one folder at one moment: what runs for each event type, the modules `require` finds in
@@ -33,9 +46,11 @@ public struct ScriptSet: Sendable {
         self.errors = errors
     }
 
-    /// The scripts an event of `type` runs: those of its type, then those for every type, in path order.
+    /// The scripts an event of `type` runs: those of its type, then those for every type, in path order. A
+    /// fired timer (`timer:<name>`) runs its handlers only.
     public func scripts(for type: String) -> [ScriptFile] {
-        scripts.filter { $0.type == type } + scripts.filter { $0.type == ScriptSet.anyType }
+        let own = scripts.filter { $0.type == type }
+        return Timers.name(ofEventType: type) != nil ? own : own + scripts.filter { $0.type == ScriptSet.anyType }
     }
 
     /// Event types that have scripts, with their script paths.

@@ -68,7 +68,8 @@ public final class Hookline: Sendable {
                                        retries: settings.retries, retryBackoff: settings.retryBackoff, poolSize: settings.workers,
                                        runsPerEngine: settings.runsPerWorker, window: settings.dispatchWindow,
                                        reloadInterval: settings.reloadInterval > .zero ? settings.reloadInterval : nil,
-                                       lease: settings.lease, pollInterval: settings.pollInterval),
+                                       lease: settings.lease, pollInterval: settings.pollInterval,
+                                       timerLimits: TimerLimits(perCall: settings.timersPerCall, maxDelay: settings.timerMaxDelay)),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
         try await dispatcher.start()
         let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,

@@ -70,6 +70,10 @@ public struct SettingDeclarations: Sendable {
                                   help: "Retries of a failed run before it is marked dead.")
     package let retryBackoff = Setting("retry-backoff", .duration, default: .seconds(1),
                                        help: "Delay before the first retry; it doubles for each further one, up to 5 minutes.")
+    package let timersPerCall = Setting("timers-per-call", .number(1...1_000_000, "count", what: "a number of timers"), default: 100,
+                                        help: "Pending timers one call may have; a timer.set beyond it fails the run with an error naming this limit.")
+    package let timerMaxDelay = Setting("timer-max-delay", .duration, default: .seconds(7 * 86400),
+                                        help: "Longest delay timer.set takes.")
     package let workers = Setting("workers", .number(1...Int.max, "count", what: "a number of Lua states"),
                                   default: ProcessInfo.processInfo.activeProcessorCount, shown: "the number of cores",
                                   help: "Lua states per scripts folder.")

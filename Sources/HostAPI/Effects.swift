@@ -1,3 +1,5 @@
+import Journal
+
 /// Every side effect a script can cause goes through one of these, so that a real server (`LiveEffects`),
 /// a dry run (`hookline run`) and script tests with mocks (`hookline test`) swap one implementation.
 /// The async requirements are `nonisolated(nonsending)`: they start on the calling engine's thread, and
@@ -23,6 +25,9 @@ public protocol Effects: Sendable {
     nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws
     nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double
     nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws
+    /// The timers of `call` pending at `event`'s place in its order (`timer.get`, `timer.cancel`, the limit of
+    /// `timer.set`; whether a fired timer still stands when its run starts).
+    nonisolated(nonsending) func pendingTimers(of call: CallKey, asOf event: EventID) async throws -> [PendingTimer]
     func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext)
     /// An environment variable, only if the operator allowed it.
     func environment(_ name: String) -> String?

@@ -5,14 +5,15 @@ import JSON
 import LuaRuntime
 import Observability
 
-/// The globals every script sees beside Lua's own: `print`, `log`, `file`, `http`, `alert`, `store`,
+/// The globals every script sees beside Lua's own: `print`, `log`, `file`, `http`, `alert`, `store`, `timer`,
 /// `env`, `time`, `crypto`, `base64` (and `json` from the runtime). Each checks its arguments (errors name
 /// the function and the argument), notes the call for the run's record, and does its work through the
 /// run's `Effects`.
 public enum HostLibrary {
-    public static func functions(telemetry: Telemetry? = nil) -> [HostFunction<ScriptContext>] {
+    public static func functions(telemetry: Telemetry? = nil, timerLimits: TimerLimits = TimerLimits()) -> [HostFunction<ScriptContext>] {
         let counted = Counted(telemetry: telemetry)
-        return logging() + files(counted) + http(counted) + alerts(counted) + store(counted) + helpers()
+        return logging() + files(counted) + http(counted) + alerts(counted) + store(counted) + timers(timerLimits, counted)
+            + helpers()
     }
 
     // MARK: print, log

@@ -114,6 +114,10 @@ public final class LiveEffects: Effects {
         try await journal.storeDelete(endpoint: context.endpoint, key: key, fence: context.fence)
     }
 
+    public nonisolated(nonsending) func pendingTimers(of call: CallKey, asOf event: EventID) async throws -> [PendingTimer] {
+        try await journal.pendingTimers(of: call, asOf: event)
+    }
+
     public func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {
         var metadata: Logger.Metadata = [
             "event_id": "\(context.eventID)", "script": "\(context.script)", "endpoint": "\(context.endpoint)",

@@ -14,6 +14,7 @@ public final class ScriptContext: Sendable {
     /// The run's claim on its call, which its store writes carry (nil outside the server).
     public let fence: Fence?
     private let calls = Mutex<[String]>([])
+    private let timerState = Mutex<TimerView?>(nil)
 
     public init(eventID: String, endpoint: String, type: String, callID: String, script: String, attempt: Int,
                 effects: any Effects, fence: Fence? = nil) {
@@ -34,4 +35,42 @@ public final class ScriptContext: Sendable {
 
     /// The host calls noted so far.
     public var hostCalls: [String] { calls.withLock { $0 } }
+
+    /// The call this run belongs to.
+    public var call: CallKey { CallKey(endpoint: endpoint, callID: callID) }
+
+    /// The call's timers as this run sees them: the journal's pending ones (read at the first timer call of
+    /// the run), changed by the run's own operations so far.
+    public func timers() async throws -> [String: PendingTimer] {
+        if let view = timerState.withLock({ $0 }) { return view.pending }
+        let pending = try await effects.pendingTimers(of: call, asOf: EventID(eventID) ?? EventID(0))
+        return timerState.withLock { state in
+            if state == nil { state = TimerView(pending: Dictionary(pending.map { ($0.name, $0) }) { $1 }) }
+            return state!.pending
+        }
+    }
+
+    /// Adds an operation to the run's timer operations (applied with its record if the run succeeds).
+    public func apply(_ operation: TimerOperation, setAt: Int64) {
+        timerState.withLock { state in
+            var view = state ?? TimerView(pending: [:])
+            switch operation.kind {
+            case .set(let dueAt, _, let data):
+                view.pending[operation.name] = PendingTimer(call: call, name: operation.name, dueAt: dueAt, setAt: setAt,
+                                                            data: data, setBy: EventID(eventID) ?? EventID(0))
+            case .cancel:
+                view.pending[operation.name] = nil
+            }
+            view.operations.append(operation)
+            state = view
+        }
+    }
+
+    /// The run's timer operations, in the order made.
+    public var timerOperations: [TimerOperation] { timerState.withLock { $0?.operations ?? [] } }
+}
+
+private struct TimerView {
+    var pending: [String: PendingTimer]
+    var operations: [TimerOperation] = []
 }

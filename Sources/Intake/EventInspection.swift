@@ -1,3 +1,4 @@
+import Journal
 import Basics
 import Crypto
 import JSON
@@ -85,6 +86,12 @@ enum Inspector {
         guard let type = typeValue.string else {
             throw IntakeRejection(status: 422, code: "invalid_type",
                                   message: "message.type must be a string, not a \(typeValue.typeName)", pointer: "/message/type")
+        }
+        guard !type.hasPrefix(Timers.typePrefix) else {
+            throw IntakeRejection(status: 422, code: "reserved_type", message: """
+                message.type \(JSONStrings.quoted(String(type.prefix(80)))) is refused: types starting with "timer:" are \
+                Hookline's own, for timers that come due
+                """, pointer: "/message/type")
         }
         guard let call = message["call"], call.kind == .object else {
             throw IntakeRejection(status: 422, code: "missing_call_id", message: "message.call must be an object with an id",

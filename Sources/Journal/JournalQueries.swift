@@ -12,6 +12,8 @@ public protocol JournalQueries: Sendable {
     func event(_ id: EventID) async throws(JournalError) -> EventDetail?
     /// Events waiting for processing, and the size of the journal (cheap at any journal size).
     func statistics() async throws(JournalError) -> JournalStatistics
+    /// Pending timers matching the query, the earliest due first.
+    func timers(matching query: TimerQuery) async throws(JournalError) -> [PendingTimer]
     /// The dead runs of events still failed (their current generation), newest first: what a fix and a replay
     /// would run again.
     func deadRuns(since: Int64?, limit: Int) async throws(JournalError) -> [RunRecord]

@@ -95,10 +95,13 @@ public struct RunRecord: Sendable {
     public var errorLine: Int?
     /// One line per host call the run made, e.g. "http.post https://crm.example/calls -> 201".
     public var hostCalls: [String]
+    /// The run's `timer.set` and `timer.cancel`, in the order made: applied with the record when the run
+    /// succeeded, dropped otherwise (a failed attempt leaves nothing behind).
+    public var timerOperations: [TimerOperation]
 
     public init(eventID: EventID, generation: Int, script: String, scriptVersion: String, attempt: Int, startedAt: Int64,
                 durationMicroseconds: Int64, outcome: RunOutcome, errorKind: String? = nil, error: String? = nil,
-                errorLine: Int? = nil, hostCalls: [String] = []) {
+                errorLine: Int? = nil, hostCalls: [String] = [], timerOperations: [TimerOperation] = []) {
         self.eventID = eventID
         self.generation = generation
         self.script = script
@@ -111,6 +114,7 @@ public struct RunRecord: Sendable {
         self.error = error
         self.errorLine = errorLine
         self.hostCalls = hostCalls
+        self.timerOperations = timerOperations
     }
 }
 

@@ -39,6 +39,11 @@ extension SQLiteJournal {
         return events
     }
 
+    /// Every pending timer.
+    public func exportTimers() async throws(JournalError) -> [PendingTimer] {
+        try await timers(matching: TimerQuery(limit: Int.max))
+    }
+
     /// Every value of the scripts' store, expired ones too (their expiry goes with them).
     public func exportStore() async throws(JournalError) -> [StoreEntry] {
         try await read { db in

@@ -9,8 +9,10 @@ public final class SQLiteJournal: Journal {
     public let path: String
     private let pool: DatabasePool
     private let segments: BodySegments
-    private let writer: GroupCommitWriter
-    private let claims = LocalClaims()
+    let writer: GroupCommitWriter
+    let claims = LocalClaims()
+    /// The earliest pending timer of each call, so that an append knows without a read whether it fires one.
+    let dueTimers = DueTimers()
 
     /// Opens (creating if needed) `journal.sqlite` in `directory`; event bodies go to `bodies/`, in files
     /// of about `bodyFileLimit` bytes.
@@ -40,6 +42,11 @@ public final class SQLiteJournal: Journal {
         segments = try BodySegments(directory: (directory as NSString).appendingPathComponent("bodies"),
                                     segmentLimit: bodyFileLimit)
         writer = GroupCommitWriter(pool: pool, segments: segments)
+        do {
+            try pool.read { db in try dueTimers.load(db) }
+        } catch {
+            throw JournalError(.unavailable, "cannot read the pending timers of the journal at \(path): \(error)")
+        }
     }
 
     /// The schema's versions, in order: a journal at version n runs the migrations after the nth, each in
@@ -101,6 +108,27 @@ public final class SQLiteJournal: Journal {
             folded INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // Timers (see `Timers`). A fired timer's event keeps its small body in its row (`inline_body`, segment
+        // -1): it is written inside the commit that fires it, after the batch's bodies went to their segment.
+        // Cancelled and fired timers stay as tombstones (`op_event` drops older operations) until pruned.
+        """
+        ALTER TABLE events ADD COLUMN inline_body BLOB;
+        CREATE TABLE timers (
+            endpoint TEXT NOT NULL,
+            call_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            state TEXT NOT NULL,
+            due_at INTEGER,
+            set_at INTEGER,
+            data TEXT,
+            set_by INTEGER,
+            op_event INTEGER NOT NULL,
+            fired_event INTEGER,
+            changed_at INTEGER NOT NULL,
+            PRIMARY KEY (endpoint, call_id, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX timers_due ON timers(due_at) WHERE state = 'pending';
+        """,
         consoleIndexes,
     ]
 
@@ -125,7 +153,12 @@ public final class SQLiteJournal: Journal {
         // set by the work on the journal thread, read by `done` after it on the same thread
         nonisolated(unsafe) var outcome = AppendOutcome.duplicate(of: EventID(0))
         let warnings = event.warnings.isEmpty ? nil : encodeStrings(event.warnings)
-        writer.write(body: event.body, { db, location in
+        let call = CallKey(endpoint: event.endpoint, callID: event.callID)
+        // timers of the call that came due before this event are stored before it (see `Timers`)
+        let firesTimers = event.state == .pending && dueTimers.hasDue(call, at: event.receivedAt)
+        nonisolated(unsafe) var fired: [FiredTimer] = []
+        writer.write(body: event.body, { [dueTimers] db, location in
+            if firesTimers { fired = try Self.fireTimers(of: call, now: event.receivedAt, db, dueTimers) }
             let insert = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, segment, offset, size,
                                               warnings, state)
@@ -142,23 +175,25 @@ public final class SQLiteJournal: Journal {
                 outcome = .duplicate(of: EventID(existing))
             }
         }, done: { [claims] result in
-            // the call changes hands in commit order, after the commit (see LocalClaims)
+            // the call changes hands in commit order, after the commit (see LocalClaims); the timers' events count
+            // as work this event's claimant must read (its version moved past them)
+            if case .success = result {
+                for timer in fired { _ = claims.appended(call, claimant: claimant, id: timer.event.id) }
+            }
             if case .success = result, case .stored(let stored) = outcome, event.state == .pending {
-                outcome = .stored(claims.appended(CallKey(endpoint: event.endpoint, callID: event.callID), claimant: claimant,
-                                                  id: stored.id))
+                outcome = .stored(claims.appended(call, claimant: claimant, id: stored.id))
             }
             done(result.map { outcome })
         })
     }
 
     public func body(of id: EventID) async throws(JournalError) -> [UInt8]? {
-        let location = try await read { db in
-            try Row.fetchOne(db, sql: "SELECT segment, offset, size FROM events WHERE id = ?", arguments: [id.rawValue]).map {
-                BodyLocation(segment: $0["segment"], offset: $0["offset"], length: $0["size"])
-            }
+        let place = try await read { db in
+            try Row.fetchOne(db, sql: "SELECT segment, offset, size, inline_body FROM events WHERE id = ?",
+                             arguments: [id.rawValue]).map(BodyPlace.init)
         }
-        guard let location else { return nil }
-        return try segments.read(location)
+        guard let place else { return nil }
+        return try place.read(segments)
     }
 
     // MARK: work
@@ -206,24 +241,24 @@ public final class SQLiteJournal: Journal {
     public func pendingWork(of claim: CallClaim, for node: NodeIdentity, after: EventID?,
                             limit: Int) async throws(JournalError) -> CallWork? {
         guard let version = claims.version(of: claim, for: node) else { return nil }
-        let found: [(PendingEvent, BodyLocation, RunProgress)] = try await read { db in
+        let found: [(PendingEvent, BodyPlace, RunProgress)] = try await read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, received_at, endpoint, type, call_id, warnings, generation, segment, offset, size FROM events
+                SELECT id, received_at, endpoint, type, call_id, warnings, generation, segment, offset, size, inline_body FROM events
                 WHERE endpoint = ? AND call_id = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
                 """, arguments: [claim.call.endpoint, claim.call.callID, after?.rawValue ?? 0, limit])
             let events = rows.map { row in
                 (PendingEvent(id: EventID(row["id"]), receivedAt: row["received_at"], endpoint: row["endpoint"],
                               type: row["type"], callID: row["call_id"], warnings: decodeStrings(row["warnings"]),
                               generation: row["generation"]),
-                 BodyLocation(segment: row["segment"], offset: row["offset"], length: row["size"]))
+                 BodyPlace(row))
             }
             let progress = try Self.progress(of: events.map(\.0), db)
             return events.map { ($0.0, $0.1, progress[$0.0.id] ?? RunProgress()) }
         }
         var items: [WorkItem] = []
         items.reserveCapacity(found.count)
-        for (event, location, progress) in found {
-            items.append(WorkItem(event: event, body: try segments.read(location), progress: progress))
+        for (event, place, progress) in found {
+            items.append(WorkItem(event: event, body: try place.read(segments), progress: progress))
         }
         return CallWork(claim: claim, version: version, items: items)
     }
@@ -252,7 +287,7 @@ public final class SQLiteJournal: Journal {
         nonisolated(unsafe) var outcomes = [RecordOutcome](repeating: .fenced, count: batch.count)
         let claims = self.claims
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, JournalError>, Never>) in
-            writer.write({ db, _ in
+            writer.write({ [dueTimers] db, _ in
                 let insert = try db.cachedStatement(sql: """
                     INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
                                       error_kind, error, error_line, host_calls)
@@ -269,6 +304,9 @@ public final class SQLiteJournal: Journal {
                             run.durationMicroseconds, run.outcome.rawValue, run.errorKind, run.error, run.errorLine,
                             run.hostCalls.isEmpty ? nil : encodeStrings(run.hostCalls),
                         ])
+                        if run.outcome == .ok && !run.timerOperations.isEmpty {
+                            try Self.apply(run.timerOperations, of: records.claim.call, by: run.eventID, db, dueTimers)
+                        }
                     }
                     for completion in records.completions {
                         try finish.execute(arguments: [completion.state.rawValue, completion.finishedAt,
@@ -405,18 +443,17 @@ public final class SQLiteJournal: Journal {
     }
 
     public func event(_ id: EventID) async throws(JournalError) -> EventDetail? {
-        let found: (EventSummary, String, String, BodyLocation, [RunRecord])? = try await read { db in
+        let found: (EventSummary, String, String, BodyPlace, [RunRecord])? = try await read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, size, finished_at,
-                       request_id, dedup_key, segment, offset
+                       request_id, dedup_key, segment, offset, inline_body
                 FROM events WHERE id = ?
                 """, arguments: [id.rawValue]) else { return nil }
             let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue]).map(runRecord)
-            return (summary(row), row["request_id"], row["dedup_key"],
-                    BodyLocation(segment: row["segment"], offset: row["offset"], length: row["size"]), runs)
+            return (summary(row), row["request_id"], row["dedup_key"], BodyPlace(row), runs)
         }
-        guard let (summary, requestID, dedupKey, location, runs) = found else { return nil }
-        return EventDetail(summary: summary, requestID: requestID, dedupKey: dedupKey, body: try segments.read(location), runs: runs)
+        guard let (summary, requestID, dedupKey, place, runs) = found else { return nil }
+        return EventDetail(summary: summary, requestID: requestID, dedupKey: dedupKey, body: try place.read(segments), runs: runs)
     }
 
     public func statistics() async throws(JournalError) -> JournalStatistics {
@@ -439,6 +476,9 @@ public final class SQLiteJournal: Journal {
             return (first, end)
         }
         var report = PruneReport(events: 0, bodyFiles: 0)
+        try await writer.write { db, _ in
+            try db.execute(sql: "DELETE FROM timers WHERE state != 'pending' AND changed_at < ?", arguments: [cutoff])
+        }
         var low = first
         while low < end {
             let high = min(low + 2_000, end)
@@ -456,7 +496,7 @@ public final class SQLiteJournal: Journal {
         nonisolated(unsafe) var removed = 0
         let segments = segments
         try await writer.write { db, _ in
-            let oldest = try Int.fetchOne(db, sql: "SELECT segment FROM events ORDER BY id LIMIT 1") ?? Int.max
+            let oldest = try Int.fetchOne(db, sql: "SELECT segment FROM events WHERE segment >= 0 ORDER BY id LIMIT 1") ?? Int.max
             removed = segments.remove(before: oldest)
         }
         report.bodyFiles = removed

@@ -23,4 +23,8 @@ public protocol ScriptStore: Sendable {
     /// (this one is folded into it); otherwise the alert is to be delivered, and the result is how many were
     /// folded since the last delivered one.
     func foldAlert(key: String, window: Int64, now: Int64) async throws(JournalError) -> Int?
+
+    /// The call's timers pending at `event`'s place in the call's order (see `Timers`): those pending now, and
+    /// those fired into an event that comes after `event` (their runs are still ahead of it).
+    func pendingTimers(of call: CallKey, asOf event: EventID) async throws(JournalError) -> [PendingTimer]
 }

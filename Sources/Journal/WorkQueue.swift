@@ -47,6 +47,14 @@ public protocol WorkQueue: Sendable {
     /// Puts events back to pending under a new generation (every script runs again); returns how many.
     func requeue(_ ids: [EventID]) async throws(JournalError) -> Int
 
+    /// Turns timers due at `now` (epoch ms) or before into events of their calls, each exactly once, at most
+    /// `limit`, the earliest first. Each is stored like an append by `claimant`: the ones whose call `claimant`
+    /// holds after the commit come back (the others' holders learn of them as of any work added elsewhere).
+    func fireDueTimers(now: Int64, claimant: NodeIdentity, limit: Int) async throws(JournalError) -> [FiredTimer]
+
+    /// When the earliest pending timer comes due (epoch ms); nil when none is pending.
+    func nextTimerDue() async throws(JournalError) -> Int64?
+
     /// Calls of `node` that got work elsewhere, as the journal learns of it (LISTEN/NOTIFY); nil when the
     /// backend has no such signals, and the node polls `heldCalls` instead.
     func workSignals(for node: NodeIdentity) -> AsyncStream<CallKey>?

@@ -7,10 +7,13 @@ import LuaShim
 public struct ScriptSource: Sendable {
     public var name: String
     public var text: [UInt8]
+    /// The name the script sees its input under: `event` for event scripts, `timer` for timer handlers.
+    public var inputName: String
 
-    public init(name: String, text: [UInt8]) {
+    public init(name: String, text: [UInt8], inputName: String = "event") {
         self.name = name
         self.text = text
+        self.inputName = inputName
     }
 
     public init(name: String, text: String) {
@@ -77,7 +80,7 @@ public actor LuaEngine<Context: Sendable> {
     /// Compiles a script once. Its body runs per event with `event` and `ctx` in scope.
     public func compile(_ source: ScriptSource) throws(ScriptError) -> CompiledScript {
         let L = core.L
-        let text = Array("local _ENV, event, ctx = ...; ".utf8) + source.text
+        let text = Array("local _ENV, \(source.inputName), ctx = ...; ".utf8) + source.text
         let status = text.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 lshim_load_text(L, $0, buffer.count, "@" + source.name)

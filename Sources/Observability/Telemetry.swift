@@ -114,6 +114,31 @@ public final class Telemetry: Sendable {
         counter("script_reloads", "Script changes picked up, by outcome (loaded, failed)", [("outcome", outcome)]).increment()
     }
 
+    // MARK: timers
+
+    /// A timer operation that took effect with its run's record (`set`, `cancel`).
+    public func timerOperation(_ kind: String) {
+        counter("timer_operations", "Timer operations of successful runs, by kind (set, cancel)", [("kind", kind)]).increment()
+    }
+
+    /// A fired timer whose run is starting here for the first time, and how long after its due time.
+    public func timerFired(late: Duration) {
+        counter("timers_fired", "Timers that came due and started their handler", []).increment()
+        histograms.metric("timer_lateness", []) {
+            registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(namespace: "hookline", metricName: "timer_lateness", unitName: "seconds",
+                                                 helpText: "How long after its due time a timer's handler started"),
+                labels: [],
+                buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                          .seconds(1), .seconds(5), .seconds(60)])
+        }.record(late)
+    }
+
+    /// A timer came due with no handler script in its folder.
+    public func timerUnhandled() {
+        counter("timers_unhandled", "Timers that came due with no script in timers/ to handle them", []).increment()
+    }
+
     // MARK: host API
 
     public func hostCall(_ kind: String, outcome: String) {

@@ -1,7 +1,7 @@
 import Journal
 
 /// Moves the journal of one node (SQLite) into PostgreSQL, for an operator who grows from one node to several:
-/// events with their bodies and runs, in batches, then the scripts' store. Made to be run again: what is there
+/// events with their bodies and runs, in batches, then the scripts' store and the pending timers. Made to be run again: what is there
 /// already is left as it is (events by their deduplication keys, store values by key). Events get new ids in
 /// PostgreSQL, in the same order.
 ///
@@ -18,6 +18,7 @@ public enum JournalCopy {
         /// Read, but there already (copied before).
         public var present: Int { read - copied }
         public var storeValues = 0
+        public var timers = 0
     }
 
     /// A batch holds at most `batchSize` events and about `batchBytes` of bodies; `report` hears after each.
@@ -44,6 +45,7 @@ public enum JournalCopy {
             report(progress)
         }
         progress.storeValues = try await target.importStore(try await source.exportStore())
+        progress.timers = try await target.importTimers(try await source.exportTimers())
         return progress
     }
 

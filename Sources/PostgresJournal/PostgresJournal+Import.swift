@@ -40,6 +40,30 @@ extension PostgresJournal {
     }
 }
 
+extension PostgresJournal {
+    /// Stores pending timers; a call's timer of the same name that is here already is left as it is. Event ids
+    /// do not carry over, so each counts as set before every event here (by event 0): any later operation on it
+    /// applies. Returns how many were stored.
+    public func importTimers(_ timers: [PendingTimer]) async throws(JournalError) -> Int {
+        guard !timers.isEmpty else { return 0 }
+        let (endpoints, calls, names) = (timers.map(\.call.endpoint), timers.map(\.call.callID), timers.map(\.name))
+        let (dues, sets, data) = (timers.map(\.dueAt), timers.map(\.setAt), timers.map { $0.data ?? "null" })
+        return try await perform("copy the timers", writes: true, within: .seconds(300)) { connection in
+            try await connection.rows("""
+                WITH stored AS (
+                    INSERT INTO timers (endpoint, call_id, name, state, due_at, set_at, data, set_by, op_event, changed_at)
+                    SELECT endpoint, call_id, name, 'pending', due_at, set_at, data, 0, 0, set_at
+                    FROM unnest(\(endpoints)::text[], \(calls)::text[], \(names)::text[], \(dues)::bigint[], \(sets)::bigint[],
+                                \(data)::text[]) AS t(endpoint, call_id, name, due_at, set_at, data)
+                    ON CONFLICT (endpoint, call_id, name) DO NOTHING
+                    RETURNING 1
+                )
+                SELECT count(*) FROM stored
+                """).first?.decode(Int.self) ?? 0
+        }
+    }
+}
+
 /// The events as JSON (all but their bodies) and their bodies as an array of bytea, matched by position.
 struct ImportStatement: PostgresPreparedStatement {
     static let sql = """

@@ -58,6 +58,7 @@ extension PostgresJournal {
         try await connection.query("DELETE FROM nodes WHERE expires_at < now() - interval '1 hour'", logger: logger)
         try await connection.query("DELETE FROM store WHERE expires_at < \(cutoff)", logger: logger)
         try await connection.query("DELETE FROM alert_folds WHERE delivered_at < \(cutoff)", logger: logger)
+        try await connection.query("DELETE FROM timers WHERE state <> 'pending' AND changed_at < \(cutoff)", logger: logger)
         return deleted
     }
 

@@ -78,7 +78,7 @@ extension PostgresJournal {
     }
 
     /// Hookline's tables (their indexes and TOAST count with them).
-    static let tables = ["events", "runs", "calls", "nodes", "store", "alert_folds", "schema_migrations"]
+    static let tables = ["events", "runs", "calls", "nodes", "store", "alert_folds", "timers", "schema_migrations"]
 
     static let summaryColumns = "id, received_at, endpoint, type, call_id, state, generation, warnings, size, finished_at"
 

@@ -43,7 +43,7 @@ extension PostgresJournal {
 
     public func record(_ batch: [CallRecords], for node: NodeIdentity) async throws(JournalError) -> [RecordOutcome] {
         guard !batch.isEmpty else { return [] }
-        let statement = RecordStatement(node: node.incarnation, batch: RecordBatch.json(batch))
+        let statement = RecordStatement(node: node.incarnation, batch: RecordBatch.json(batch), now: epochMilliseconds())
         let outcomes = try await perform("record runs", writes: true) { connection in try await connection.rows(statement) }
         guard outcomes.count == batch.count else {
             throw JournalError(.corrupt, "cannot record runs: the database answered \(outcomes.count) outcomes for \(batch.count) calls")
@@ -142,16 +142,18 @@ struct PendingWorkStatement: PostgresPreparedStatement {
 }
 
 struct RecordStatement: PostgresPreparedStatement {
-    static let sql = "SELECT hookline_record FROM hookline_record($1, $2::jsonb)"
+    static let sql = "SELECT r FROM hookline_record_with_timers($1, $2::jsonb, $3) r"
     typealias Row = String
 
     var node: String
     var batch: String
+    var now: Int64
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
+        var bindings = PostgresBindings(capacity: 3)
         bindings.append(node)
         bindings.append(batch)
+        bindings.append(now)
         return bindings
     }
 }

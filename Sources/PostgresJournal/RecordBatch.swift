@@ -25,6 +25,15 @@ enum RecordBatch {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 out += Array(#"{"event":\#(completion.eventID.rawValue),"generation":\#(completion.generation),"state":"\#(completion.state.rawValue)","finished":\#(completion.finishedAt)}"#.utf8)
             }
+            out += Array(#"],"timers":["#.utf8)
+            var first = true
+            for run in records.runs where run.outcome == .ok {
+                for operation in run.timerOperations {
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    append(operation, of: run.eventID, to: &out)
+                }
+            }
             out += Array("]}".utf8)
         }
         out.append(UInt8(ascii: "]"))
@@ -47,6 +56,20 @@ enum RecordBatch {
             JSONStrings.appendQuoted(storable(call), to: &out)
         }
         out += Array("]}".utf8)
+    }
+
+    /// One timer operation (applied by hookline_apply_timers); `data` is JSON text, carried as a string.
+    static func append(_ operation: TimerOperation, of event: EventID, to out: inout [UInt8]) {
+        out += Array(#"{"event":\#(event.rawValue),"name":"#.utf8)
+        JSONStrings.appendQuoted(operation.name, to: &out)
+        switch operation.kind {
+        case .set(let dueAt, let setAt, let data):
+            out += Array(#","op":"set","due":\#(dueAt),"set_at":\#(setAt),"data":"#.utf8)
+            appendOptional(data, to: &out)
+        case .cancel:
+            out += Array(#","op":"cancel""#.utf8)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     private static func appendOptional(_ text: String?, to out: inout [UInt8]) {

@@ -16,7 +16,10 @@ enum Schema {
     static let signalChannel = "hookline_work"
 
     /// Each migration is a list of statements (the extended protocol takes one statement at a time).
-    static let migrations: [[String]] = [first, consoleIndexes]
+    static let migrations: [[String]] = [first, timers, consoleIndexes]
+
+    /// The key of the advisory lock that one node at a time fires due timers under.
+    static let timerLock: Int64 = 0x686F_6F6B_6C69_6E67
 
     private static let first = [
         // Events, with their bodies (TOAST keeps large ones out of line and compressed). Ids come from a
@@ -397,6 +400,226 @@ enum Schema {
                 IF FOUND THEN
                     RETURN 0;
                 END IF;
+            END LOOP;
+        END
+        $$
+        """,
+    ]
+
+    /// Timers (see `Timers` in the Journal module): a table of each call's timers by name, changed by the
+    /// records of successful runs (in the order of the events that made each change) and fired into events of
+    /// their call, exactly once, by the first append of the call after their due time or by a node's timer loop.
+    private static let timers = [
+        """
+        CREATE TABLE timers (
+            endpoint text NOT NULL,
+            call_id text NOT NULL,
+            name text NOT NULL,
+            state text NOT NULL,
+            due_at bigint,
+            set_at bigint,
+            data text,
+            set_by bigint,
+            op_event bigint NOT NULL,
+            fired_event bigint,
+            changed_at bigint NOT NULL,
+            PRIMARY KEY (endpoint, call_id, name)
+        )
+        """,
+        "CREATE INDEX timers_due ON timers (due_at) WHERE state = 'pending'",
+        // Gives a call (its row locked by the caller) the work of p_count pending events just stored, the first
+        // with id p_first: its version grows by p_count, and p_claimant gets it unless a live node holds it (that
+        // node is signalled). What hookline_append did for one event, for the timers' events too.
+        """
+        CREATE FUNCTION hookline_add_work(p_claimant text, p_endpoint text, p_call_id text, p_first bigint, p_count integer,
+                                          OUT claim_token bigint, OUT call_version bigint, OUT inherited boolean)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            held calls;
+        BEGIN
+            SELECT * INTO held FROM calls WHERE endpoint = p_endpoint AND call_id = p_call_id;
+            inherited := false;
+            call_version := held.version + p_count;
+            IF held.holder = p_claimant THEN
+                claim_token := held.token;
+                inherited := held.has_pending;
+            ELSIF held.holder IS NULL OR NOT hookline_node_is_live(held.holder) THEN
+                inherited := held.has_pending;
+                held.holder := p_claimant;
+                held.token := nextval('claim_tokens');
+                claim_token := held.token;
+            ELSE
+                PERFORM hookline_signal(held.holder, p_endpoint, p_call_id);
+            END IF;
+            UPDATE calls SET holder = held.holder, token = held.token, version = call_version, has_pending = true,
+                             oldest_pending = CASE WHEN held.has_pending THEN least(held.oldest_pending, p_first)
+                                                   ELSE p_first END
+            WHERE endpoint = p_endpoint AND call_id = p_call_id;
+        END
+        $$
+        """,
+        // Turns the call's timers due at p_now into events of the call (its row locked by the caller), in due
+        // order, and gives the call their work. Returns the events stored, with what hookline_add_work said.
+        """
+        CREATE FUNCTION hookline_fire_call(p_claimant text, p_endpoint text, p_call_id text, p_now bigint)
+        RETURNS TABLE (event_id bigint, name text, due_at bigint, set_at bigint, data text, set_by bigint, body bytea,
+                       claim_token bigint, call_version bigint, inherited boolean)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            t timers;
+            stored bigint;
+            fired bigint[] := '{}';
+            work record;
+        BEGIN
+            FOR t IN SELECT * FROM timers x WHERE x.endpoint = p_endpoint AND x.call_id = p_call_id AND x.state = 'pending'
+                                             AND x.due_at <= p_now ORDER BY x.due_at, x.name
+            LOOP
+                UPDATE timers x SET state = 'fired', changed_at = p_now
+                WHERE x.endpoint = p_endpoint AND x.call_id = p_call_id AND x.name = t.name;
+                INSERT INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, body, size, state)
+                SELECT p_now, p_endpoint, 'timer:' || t.name, p_call_id,
+                       'timer|' || t.name || '|' || t.due_at || '|' || t.set_by, 'timer', b.body, octet_length(b.body), 'pending'
+                FROM (SELECT convert_to(json_build_object('message', json_build_object(
+                          'type', 'timer:' || t.name, 'call', json_build_object('id', p_call_id),
+                          'timer', json_build_object('name', t.name, 'set_at', t.set_at, 'due_at', t.due_at,
+                                                     'set_by', t.set_by, 'data', t.data::json)))::text, 'UTF8') AS body) b
+                ON CONFLICT (endpoint, dedup_key) DO NOTHING
+                RETURNING id INTO stored;
+                IF stored IS NOT NULL THEN
+                    fired := fired || stored;
+                    UPDATE timers x SET fired_event = stored
+                    WHERE x.endpoint = p_endpoint AND x.call_id = p_call_id AND x.name = t.name;
+                END IF;
+            END LOOP;
+            IF cardinality(fired) = 0 THEN
+                RETURN;
+            END IF;
+            work := hookline_add_work(p_claimant, p_endpoint, p_call_id, fired[1], cardinality(fired));
+            RETURN QUERY
+                SELECT e.id, x.name, x.due_at, x.set_at, x.data, x.set_by, e.body, work.claim_token, work.call_version,
+                       work.inherited
+                FROM events e JOIN timers x ON x.endpoint = e.endpoint AND x.call_id = e.call_id
+                                          AND e.type = 'timer:' || x.name
+                WHERE e.id = ANY(fired) ORDER BY e.id;
+        END
+        $$
+        """,
+        // An append fires the call's timers that came due before the event, so that they are stored before it.
+        """
+        CREATE OR REPLACE FUNCTION hookline_append(
+            p_claimant text, p_received_at bigint, p_endpoint text, p_type text, p_call_id text, p_dedup_key text,
+            p_request_id text, p_body bytea, p_warnings text[], p_state text,
+            OUT event_id bigint, OUT duplicate boolean, OUT claim_token bigint, OUT call_version bigint,
+            OUT inherited boolean
+        ) LANGUAGE plpgsql AS $$
+        DECLARE
+            work record;
+        BEGIN
+            duplicate := false;
+            inherited := false;
+            call_version := 0;
+            IF p_state = 'pending' THEN
+                PERFORM hookline_lock_call(p_endpoint, p_call_id);
+                IF EXISTS (SELECT 1 FROM timers t WHERE t.endpoint = p_endpoint AND t.call_id = p_call_id
+                                                    AND t.state = 'pending' AND t.due_at <= p_received_at) THEN
+                    PERFORM hookline_fire_call(p_claimant, p_endpoint, p_call_id, p_received_at);
+                END IF;
+            END IF;
+            LOOP
+                INSERT INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, body, size, warnings, state)
+                VALUES (p_received_at, p_endpoint, p_type, p_call_id, p_dedup_key, p_request_id, p_body,
+                        octet_length(p_body), p_warnings, p_state)
+                ON CONFLICT (endpoint, dedup_key) DO NOTHING
+                RETURNING id INTO event_id;
+                EXIT WHEN event_id IS NOT NULL;
+                SELECT id INTO event_id FROM events WHERE endpoint = p_endpoint AND dedup_key = p_dedup_key;
+                IF FOUND THEN
+                    duplicate := true;
+                    RETURN;
+                END IF;
+                -- the stored one was pruned meanwhile: store this one
+            END LOOP;
+            IF p_state <> 'pending' THEN
+                RETURN;
+            END IF;
+            work := hookline_add_work(p_claimant, p_endpoint, p_call_id, event_id, 1);
+            claim_token := work.claim_token;
+            call_version := work.call_version;
+            inherited := work.inherited;
+        END
+        $$
+        """,
+        // The timer loop of one node at a time: fires the timers due at p_now of at most p_limit calls, the
+        // earliest first, locking the calls' rows in key order as hookline_record does.
+        """
+        CREATE FUNCTION hookline_fire_due(p_node text, p_now bigint, p_limit bigint)
+        RETURNS TABLE (event_id bigint, endpoint text, call_id text, name text, due_at bigint, set_at bigint, data text,
+                       set_by bigint, body bytea, claim_token bigint, call_version bigint, inherited boolean)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            k record;
+        BEGIN
+            IF NOT pg_try_advisory_xact_lock(\(timerLock)) THEN
+                RETURN;
+            END IF;
+            FOR k IN
+                SELECT d.endpoint, d.call_id FROM (
+                    SELECT t.endpoint, t.call_id FROM timers t WHERE t.state = 'pending' AND t.due_at <= p_now
+                    GROUP BY t.endpoint, t.call_id ORDER BY min(t.due_at) LIMIT p_limit
+                ) d ORDER BY d.endpoint, d.call_id
+            LOOP
+                PERFORM hookline_lock_call(k.endpoint, k.call_id);
+                RETURN QUERY SELECT f.event_id, k.endpoint, k.call_id, f.name, f.due_at, f.set_at, f.data, f.set_by, f.body,
+                                    f.claim_token, f.call_version, f.inherited
+                             FROM hookline_fire_call(p_node, k.endpoint, k.call_id, p_now) f;
+            END LOOP;
+        END
+        $$
+        """,
+        // hookline_record, then the timer operations of each call whose records were written (its row is still
+        // locked): the batch's element for a call carries them in `timers`, those of its successful runs.
+        """
+        CREATE FUNCTION hookline_record_with_timers(p_node text, p_batch jsonb, p_now bigint)
+        RETURNS SETOF text LANGUAGE plpgsql AS $$
+        DECLARE
+            outcome text;
+            position integer := 0;
+        BEGIN
+            FOR outcome IN SELECT r FROM hookline_record(p_node, p_batch) r LOOP
+                IF outcome <> 'fenced' AND jsonb_array_length(coalesce(p_batch->position->'timers', '[]')) > 0 THEN
+                    PERFORM hookline_apply_timers(p_batch->position->>'endpoint', p_batch->position->>'call',
+                                                  p_batch->position->'timers', p_now);
+                END IF;
+                position := position + 1;
+                RETURN NEXT outcome;
+            END LOOP;
+        END
+        $$
+        """,
+        // Applies a successful run's timer operations (under its call's locked row): each unless the timer was
+        // changed for a later event.
+        """
+        CREATE FUNCTION hookline_apply_timers(p_endpoint text, p_call_id text, p_operations jsonb, p_now bigint)
+        RETURNS void LANGUAGE plpgsql AS $$
+        DECLARE
+            op record;
+            changed_for bigint;
+        BEGIN
+            FOR op IN SELECT o.* FROM jsonb_array_elements(p_operations) WITH ORDINALITY j
+                      CROSS JOIN LATERAL jsonb_to_record(j.value) AS o(event bigint, name text, op text, due bigint,
+                                                                        set_at bigint, data text)
+                      ORDER BY j.ordinality
+            LOOP
+                SELECT t.op_event INTO changed_for FROM timers t
+                WHERE t.endpoint = p_endpoint AND t.call_id = p_call_id AND t.name = op.name;
+                CONTINUE WHEN FOUND AND changed_for > op.event;
+                INSERT INTO timers AS t (endpoint, call_id, name, state, due_at, set_at, data, set_by, op_event, changed_at)
+                VALUES (p_endpoint, p_call_id, op.name, CASE WHEN op.op = 'set' THEN 'pending' ELSE 'cancelled' END,
+                        op.due, op.set_at, op.data, CASE WHEN op.op = 'set' THEN op.event END, op.event, p_now)
+                ON CONFLICT (endpoint, call_id, name) DO UPDATE SET
+                    state = EXCLUDED.state, due_at = EXCLUDED.due_at, set_at = EXCLUDED.set_at, data = EXCLUDED.data,
+                    set_by = EXCLUDED.set_by, op_event = EXCLUDED.op_event, changed_at = EXCLUDED.changed_at,
+                    fired_event = NULL;
             END LOOP;
         END
         $$

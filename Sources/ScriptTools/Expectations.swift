@@ -1,11 +1,12 @@
 import Foundation
 import HostAPI
 import JSON
+import Journal
 import LuaRuntime
 
 /// `mock.*`, `expect.*` and the accessors of script tests, over the current test's recorded world.
 enum Expectations {
-    static var functions: [HostFunction<Harness>] { mocks + accessors + checks }
+    static var functions: [HostFunction<Harness>] { mocks + accessors + checks + timerChecks }
 
     // MARK: mocks
 
@@ -52,6 +53,10 @@ enum Expectations {
         .sync("logs") { call in [.table(LuaTable(array: try logs(call), isArray: true))] },
         .sync("read_file") { call in
             [try call.context.world().file(try call.string(1, "path")).map(LuaValue.bytes) ?? .nil]
+        },
+        .sync("timers") { call in
+            let world = try call.context.world()
+            return [.table(LuaTable(array: world.pendingTimers.map { timerValue($0, now: world.now()) }, isArray: true))]
         },
         .sync("store_value") { call in
             guard let text = try call.context.world().storedValue(try call.string(1, "key")) else { return [.nil] }
@@ -147,6 +152,50 @@ enum Expectations {
             return []
         },
     ]
+
+    /// `expect.timer{name = ..., due_in = seconds, call_id = ..., data = {...}}` (due_in within a second, the
+    /// rest as other expectations match) and `expect.no_timer(name)`, over the pending timers of every call.
+    static let timerChecks: [HostFunction<Harness>] = [
+        .sync("expect.timer") { call in
+            var spec = try call.table(1, "timer")
+            let world = try call.context.world()
+            let timers = world.pendingTimers.map { timerValue($0, now: world.now()) }
+            let dueIn = spec["due_in"]
+            spec["due_in"] = .nil
+            guard timers.contains(where: { timer in
+                guard matches(timer, spec) else { return false }
+                guard case .table(let fields) = timer, let expected = dueIn.numberValue else { return dueIn.isNil }
+                return abs((fields["due_in"].numberValue ?? .infinity) - expected) < 1
+            }) else {
+                if !dueIn.isNil { spec["due_in"] = dueIn }
+                throw failure("expected a pending timer matching \(ValueMatching.literal(.table(spec)))", got: timers, noun: "timers")
+            }
+            return []
+        },
+        .sync("expect.no_timer") { call in
+            let name = try call.string(1, "name")
+            let world = try call.context.world()
+            let found = world.pendingTimers.filter { $0.name == name }
+            guard found.isEmpty else {
+                throw failure("expected no pending timer \(ValueMatching.literal(.string(name)))",
+                              got: found.map { timerValue($0, now: world.now()) }, noun: "timers")
+            }
+            return []
+        },
+    ]
+
+    private static func timerValue(_ timer: PendingTimer, now: Int64) -> LuaValue {
+        var table = LuaTable()
+        table["name"] = .string(timer.name)
+        table["call_id"] = .string(timer.call.callID)
+        table["due_at"] = .integer(timer.dueAt)
+        table["set_at"] = .integer(timer.setAt)
+        table["due_in"] = .number(Double(timer.dueAt - now) / 1000)
+        if let data = timer.data, let document = try? JSONParser.parse(Array(data.utf8), options: .init(maxDepth: 128)) {
+            table["data"] = LuaValue(json: document.root)
+        }
+        return .table(table)
+    }
 
     private static func expectHTTP(_ call: HostCall<Harness>, method: String?) throws -> [LuaValue] {
         var spec = try call.table(1, "request")

@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import HostAPI
 import JSON
+import Journal
 import LuaRuntime
 import Synchronization
 
@@ -15,6 +16,8 @@ public final class RecordingEffects: Effects {
         case alert(Alert, delivered: Bool)
         case store(operation: String, key: String, value: String?)
         case log(ScriptLogLevel, message: String, fields: [String: String])
+        /// A timer operation of a finished run, as the journal would apply it.
+        case timer(TimerOperation)
     }
 
     public struct HTTPMock: Sendable {
@@ -44,6 +47,7 @@ public final class RecordingEffects: Effects {
         var environment: [String: String] = [:]
         var store: [String: (json: String, expiresAt: Int64?)] = [:]
         var fixedNow: Int64?
+        var timers: [CallKey: [String: PendingTimer]] = [:]
     }
 
     /// Where `file.*` writes, a folder of its own.
@@ -73,6 +77,39 @@ public final class RecordingEffects: Effects {
     public func mockEnvironment(_ values: [String: String]) { state.withLock { $0.environment.merge(values) { $1 } } }
     public func mockStore(_ key: String, json: String) { state.withLock { $0.store[key] = (json, nil) } }
     public func mockTime(_ milliseconds: Int64) { state.withLock { $0.fixedNow = milliseconds } }
+
+    // MARK: timers
+
+    /// Applies a successful run's timer operations, as the journal applies them with its record.
+    public func applyTimers(_ operations: [TimerOperation], call: CallKey, setBy: EventID) {
+        state.withLock { state in
+            for operation in operations {
+                switch operation.kind {
+                case .set(let dueAt, let setAt, let data):
+                    state.timers[call, default: [:]][operation.name] = PendingTimer(call: call, name: operation.name, dueAt: dueAt,
+                                                                                    setAt: setAt, data: data, setBy: setBy)
+                case .cancel:
+                    state.timers[call]?[operation.name] = nil
+                }
+                state.entries.append(.timer(operation))
+            }
+        }
+    }
+
+    /// Every pending timer, the earliest due first.
+    public var pendingTimers: [PendingTimer] {
+        state.withLock { $0.timers.values.flatMap(\.values) }.sorted { ($0.dueAt, $0.name) < ($1.dueAt, $1.name) }
+    }
+
+    /// Takes the earliest timer due at `now` or before out of the pending ones (it fires).
+    public func takeDueTimer(at now: Int64) -> PendingTimer? {
+        state.withLock { state in
+            let due = state.timers.values.flatMap(\.values).filter { $0.dueAt <= now }
+            guard let first = due.min(by: { ($0.dueAt, $0.name) < ($1.dueAt, $1.name) }) else { return nil }
+            state.timers[first.call]?[first.name] = nil
+            return first
+        }
+    }
 
     // MARK: Effects
 
@@ -147,6 +184,10 @@ public final class RecordingEffects: Effects {
     public nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws {
         state.withLock { _ = $0.store.removeValue(forKey: key) }
         record(.store(operation: "delete", key: key, value: nil))
+    }
+
+    public nonisolated(nonsending) func pendingTimers(of call: CallKey, asOf event: EventID) async throws -> [PendingTimer] {
+        state.withLock { Array(($0.timers[call] ?? [:]).values) }  // one run at a time: now is every event's place
     }
 
     public func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {

@@ -2,6 +2,7 @@ import EventDispatch
 import Foundation
 import HostAPI
 import JSON
+import Journal
 import LuaRuntime
 import Synchronization
 
@@ -40,7 +41,7 @@ public enum ScriptTests {
     /// The scripts folder a test file belongs to: its own folder, or above a `<type>/` or `lib/` folder.
     static func scriptsFolder(of testFile: String) -> String {
         var folder = (testFile as NSString).deletingLastPathComponent
-        let nested: Set<String> = ["lib", "any", "status-update", "conversation-update", "end-of-call-report", "hang", "error"]
+        let nested: Set<String> = ["lib", "any", "timers", "status-update", "conversation-update", "end-of-call-report", "hang", "error"]
         while nested.contains((folder as NSString).lastPathComponent) {
             folder = (folder as NSString).deletingLastPathComponent
         }
@@ -161,7 +162,42 @@ final class Harness: Sendable {
                     return []
                 }
             },
+            .async("advance") { call in
+                let seconds = try call.number(1, "seconds")
+                guard seconds >= 0 else { throw HostError("advance: seconds must not be negative (got \(seconds))") }
+                let world = try call.context.world()
+                let workbench = call.context.workbench
+                return {
+                    try await Self.advance(world, by: seconds, workbench: workbench)
+                    return []
+                }
+            },
         ] + Expectations.functions
+    }
+
+    /// Moves the test's clock forward and runs the handlers of every timer that comes due on the way, each at
+    /// its due time, in due order (a handler may set timers that come due within the same advance).
+    static func advance(_ world: RecordingEffects, by seconds: Double, workbench: ScriptWorkbench) async throws {
+        let target = world.now() + Int64((seconds * 1000).rounded())
+        while let timer = world.takeDueTimer(at: target) {
+            world.mockTime(max(world.now(), timer.dueAt))
+            let type = Timers.eventType(timer.name)
+            let input = LuaValue.table(LuaTable(fields: [
+                "name": .string(timer.name), "due_at": .integer(timer.dueAt), "set_at": .integer(timer.setAt),
+                "late_ms": .integer(world.now() - timer.dueAt), "set_by": .integer(timer.setBy.rawValue),
+                "data": timer.data.flatMap { try? JSONParser.parse(Array($0.utf8), options: .init(maxDepth: 128)) }
+                    .map { LuaValue(json: $0.root) } ?? .nil,
+            ]))
+            var ctx = RunContext(eventID: String(timer.setBy.rawValue + 1), endpoint: timer.call.endpoint, type: type,
+                                 callID: timer.call.callID, receivedAt: world.now(), attempt: 1, script: "", warnings: []).table
+            ctx["set_by"] = .string(String(timer.setBy.rawValue))
+            for script in workbench.set.scripts(for: type) {
+                if case .failure(let error) = await workbench.run(script.path, event: .value(input), ctx: ctx, effects: world) {
+                    throw HostError("advance: the handler of timer \(timer.name) failed: \(error.description)")
+                }
+            }
+        }
+        world.mockTime(target)
     }
 }
 

@@ -3,6 +3,7 @@ import EventDispatch
 import Foundation
 import HostAPI
 import JSON
+import Journal
 import LuaRuntime
 
 /// The scripts of one folder compiled into one engine, to run outside the server (`hookline run` and
@@ -23,7 +24,7 @@ public final class ScriptWorkbench: Sendable {
         let engine = LuaEngine<ScriptContext>(limits: limits, functions: HostLibrary.functions(), modules: set.moduleLoader)
         var compiled: [String: CompiledScript] = [:]
         for script in set.scripts {
-            compiled[script.path] = try? await engine.compile(ScriptSource(name: script.path, text: script.source))
+            compiled[script.path] = try? await engine.compile(script.compilable)
         }
         return ScriptWorkbench(set: set, engine: engine, compiled: compiled)
     }
@@ -40,7 +41,12 @@ public final class ScriptWorkbench: Sendable {
                                     script: path, attempt: Int(ctx["attempt"].integerValue ?? 1), effects: effects)
         var ctx = ctx
         ctx["script"] = .string(path)
-        return await engine.run(script, event: event, ctx: .table(ctx), context: context)
+        let result = await engine.run(script, event: event, ctx: .table(ctx), context: context)
+        // as the server applies a successful run's timer operations with its record
+        if case .success = result, let recording = effects as? RecordingEffects {
+            recording.applyTimers(context.timerOperations, call: context.call, setBy: EventID(context.eventID) ?? EventID(1))
+        }
+        return result
     }
 
     /// The `ctx` a server run would see for this event.
@@ -59,6 +65,14 @@ public final class ScriptWorkbench: Sendable {
 }
 
 extension LuaValue {
+    var numberValue: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
+
     var integerValue: Int64? {
         switch self {
         case .integer(let value): value

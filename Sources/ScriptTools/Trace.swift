@@ -1,3 +1,4 @@
+import Basics
 import HostAPI
 import JSON
 
@@ -30,6 +31,14 @@ public enum Trace {
                 return "file.\(operation)  \(path) (\(bytes) bytes) -> \(outputFolder)/\(path)"
             case .store(let operation, let key, let value):
                 return "store.\(operation)  \(key)\(value.map { " = \($0)" } ?? "")"
+            case .timer(let operation):
+                switch operation.kind {
+                case .set(let dueAt, let setAt, let data):
+                    return "timer.set  \(operation.name) in \(delayText(Double(dueAt - setAt) / 1000)) (due \(ISO8601.string(fromEpochMilliseconds: dueAt)))"
+                        + (data.map { "\n            data: \($0)" } ?? "")
+                case .cancel:
+                    return "timer.cancel  \(operation.name)"
+                }
             }
         }
     }

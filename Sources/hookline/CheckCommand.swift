@@ -9,7 +9,8 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Compile every script (and the config file) and list which scripts run for each event type.",
         discussion: """
             Problems are printed as path:line: message, like a compiler, and the exit status is non-zero when there \
-            is any: run it in CI for your own scripts.
+            is any: run it in CI for your own scripts. A timer.set with a literal name that no timers/<name>.lua \
+            handles is a warning (it does not change the exit status).
 
             Examples:
               hookline check
@@ -59,6 +60,12 @@ struct CheckCommand: AsyncParsableCommand {
             print("\(folder):")
             if set.scripts.isEmpty { print("  no scripts (add hang.lua, any.lua, ...)") }
             for (type, paths) in set.byType { print("  \(type): \(paths.joined(separator: ", "))") }
+            for missing in set.timersWithoutHandler {
+                print("""
+                    \((folder as NSString).appendingPathComponent(missing.path)):\(missing.line): warning: timer.set("\(missing.name)") \
+                    has no handler; add timers/\(missing.name).lua, or the timer will come due and do nothing
+                    """)
+            }
             if !set.modules.isEmpty { print("  modules: \(set.modules.keys.sorted().joined(separator: ", "))") }
         }
         if problems > 0 {

@@ -79,6 +79,8 @@ struct EventsCommand: AsyncParsableCommand {
             guard let eventID = EventID(id) else { throw ValidationError("'\(id)' is not an event id") }
             let journal = try await journalLocation.open()
             let detail = try await journal.event(eventID)
+            var timers: CallTimers?
+            if let detail { timers = try await CallTimers.read(detail.summary, from: journal) }
             await journal.close()
             guard let detail else {
                 print("no event \(id)")
@@ -94,7 +96,7 @@ struct EventsCommand: AsyncParsableCommand {
                         + "\"duration_us\":\(run.durationMicroseconds),\"error\":\(run.error.map(JSONStrings.quoted) ?? "null"),"
                         + "\"line\":\(run.errorLine.map(String.init) ?? "null"),\"host_calls\":[\(run.hostCalls.map(JSONStrings.quoted).joined(separator: ","))]}"
                 }.joined(separator: ",")
-                out += "],\"body\":\(String(decoding: detail.body, as: UTF8.self))}"
+                out += "],\"timers\":\(timers?.json ?? "{}"),\"body\":\(String(decoding: detail.body, as: UTF8.self))}"
                 print(out)
                 return
             }
@@ -111,9 +113,37 @@ struct EventsCommand: AsyncParsableCommand {
                 if let error = run.error { print("            \(error)") }
                 for call in run.hostCalls { print("            \(call)") }
             }
+            timers?.print()
             print("  body")
             print(String(decoding: detail.body, as: UTF8.self))
         }
+    }
+}
+
+/// The timers of an event's call, for `events show`: those pending, and those that came due (as events of
+/// the call, with their state).
+struct CallTimers {
+    var pending: [PendingTimer]
+    var fired: [EventSummary]
+
+    static func read(_ event: EventSummary, from journal: any Journal) async throws -> CallTimers {
+        let pending = try await journal.timers(matching: TimerQuery(callID: event.callID, endpoint: event.endpoint))
+        let fired = try await journal.events(matching: EventQuery(callID: event.callID, endpoint: event.endpoint, limit: 500))
+            .filter { Timers.name(ofEventType: $0.type) != nil }
+        return CallTimers(pending: pending, fired: fired.reversed())
+    }
+
+    func print() {
+        for timer in pending {
+            Swift.print("  timer     \(timer.name) pending, due \(ISO8601.string(fromEpochMilliseconds: timer.dueAt)) (set by event \(timer.setBy))")
+        }
+        for event in fired {
+            Swift.print("  timer     \(event.type.dropFirst(Timers.typePrefix.count)) came due: event \(event.id), \(event.state.rawValue)")
+        }
+    }
+
+    var json: String {
+        "{\"pending\":[\(pending.map(timerJSON).joined(separator: ","))],\"fired\":[\(fired.map(eventJSON).joined(separator: ","))]}"
     }
 }
 

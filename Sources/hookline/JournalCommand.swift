@@ -13,7 +13,7 @@ struct JournalCommand: AsyncParsableCommand {
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "copy",
-            abstract: "Copy a node's SQLite journal (events with their bodies, runs, the scripts' store) into PostgreSQL.",
+            abstract: "Copy a node's SQLite journal (events with their bodies, runs, the scripts' store, pending timers) into PostgreSQL.",
             discussion: """
                 For growing from one node to several: stop `hookline serve` on the node, copy, then start the nodes \
                 on the database. The schema is created if the database has none.
@@ -22,7 +22,8 @@ struct JournalCommand: AsyncParsableCommand {
                 over); their deduplication keys are kept, so a re-delivery of a copied event is still a duplicate. \
                 Running the copy again copies nothing twice: events already there (by their keys) and store values \
                 already there (by key) are left as they are. Pending events become work for the first node that \
-                asks. Alert-folding state is not copied (it only spans minutes).
+                asks. Pending timers are copied (a call's timer already there by name is left as it is) and come due \
+                as they would have. Alert-folding state is not copied (it only spans minutes).
 
                 Examples:
                   hookline journal copy --from ./data --to postgres://hookline@db.internal/hookline --password-file /run/secrets/db
@@ -73,7 +74,7 @@ struct JournalCommand: AsyncParsableCommand {
                 print("""
                     done in \(seconds(started.duration(to: .now))): \
                     \(done.copied) events and \(done.runs) runs copied, \(done.present) events there already, \
-                    \(done.storeValues) store values copied
+                    \(done.storeValues) store values and \(done.timers) pending timers copied
                     """)
             } catch {
                 await source.close()

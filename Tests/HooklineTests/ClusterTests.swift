@@ -227,6 +227,39 @@ extension ClusterTests {
         }
     }
 
+    /// Timers set on three nodes come due once each, wherever their call is, and a node killed with timers of
+    /// its calls pending hands them over: every one fires once, on one node.
+    @Test func timersFireOnceAcrossNodesAndSurviveANodeKilled() async throws {
+        try await Self.withCluster(3, scripts: [
+            "hang.lua": #"timer.set("t", 2)"#,
+            "timers/t.lua": #"file.append("fired.txt", ctx.call_id .. "\n")"#,
+        ]) { cluster in
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            for call in 0..<30 {
+                var request = HTTPClientRequest(url: cluster.nodes[call % 3].base + "/webhook")
+                request.method = .POST
+                request.headers.add(name: "x-interactly-secret", value: "s3cret")
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: event("fixtures/hang.json", callID: "TIMER\(call)")))
+                let response = try await client.execute(request, timeout: .seconds(10))
+                #expect(response.status == .ok)
+            }
+            try await client.shutdown()
+            try await eventually("30 timers are pending", interval: .milliseconds(100)) {
+                try cluster.database.value("SELECT count(*) FROM timers WHERE state = 'pending'") == "30"
+            }
+            cluster.nodes[0].kill()  // its calls' timers come due while it is dead
+            try await eventually("every timer fired and ran", timeout: .seconds(60), interval: .milliseconds(200)) {
+                try cluster.database.value("SELECT count(*) FROM events WHERE type = 'timer:t' AND state = 'done'") == "30"
+            }
+            try await cluster.drained()
+            let fired = (cluster.scratch.read("out/fired.txt") ?? "").split(separator: "\n").map(String.init)
+            #expect(fired.count == 30, "each timer's handler ran once: \(fired.count) runs")
+            #expect(Set(fired) == Set((0..<30).map { "TIMER\($0)" }))
+            #expect(try cluster.database.value("SELECT count(*) FROM timers WHERE state = 'pending'") == "0")
+        }
+    }
+
     /// A re-delivery to another node is a duplicate; `store.incr` from runs on three nodes adds up exactly; an
     /// alert key alerted on one node folds the same key on the others.
     @Test func deduplicationTheStoreAndAlertFoldingHoldAcrossNodes() async throws {

@@ -133,8 +133,42 @@ import TestSupport
         }
     }
 
+    @Test func timersAndEventsShowListACallsTimers() async throws {
+        let scratch = Scratch()
+        let hang = try await withServer(scripts: [
+            "hang.lua": #"timer.set("hang-unresolved", 3600, { question = "X-ray?" }) timer.set("soon", 0.2)"#,
+            "timers/soon.lua": #"log.info("soon")"#,
+        ], scratch: scratch) { server in
+            let hang = try #require(try await server.post(event("fixtures/hang.json", callID: "CA-timers")).json?["id"]?.string)
+            try await eventually("the short timer came due and ran") {
+                try await server.journal.events(matching: EventQuery(type: "timer:soon", states: [.done])).count == 1
+            }
+            return hang
+        }
+        let data = scratch.path + "/data"
+        let list = try HooklineBinary.run(["timers", "--data", data])
+        #expect(list.status == 0, "\(list.text)")
+        #expect(list.text.contains("hang-unresolved") && list.text.contains("CA-timers") && list.text.contains(hang), "\(list.text)")
+        #expect(!list.text.contains("soon"), "a timer that came due is no longer pending")
+        let json = try HooklineBinary.run(["timers", "--json", "--call", "CA-timers", "--data", data])
+        let timer = try #require(try? JSONParser.parse(Array(json.text.utf8)).root)
+        #expect(timer["name"]?.string == "hang-unresolved" && timer["data"]?["question"]?.string == "X-ray?")
+        #expect(try HooklineBinary.run(["timers", "--due-before", "10m", "--data", data]).text.contains("no pending timers"))
+        #expect(try HooklineBinary.run(["timers", "--due-before", "tomorrow", "--data", data]).status != 0)
+
+        let show = try HooklineBinary.run(["events", "show", hang, "--data", data])
+        #expect(show.text.contains("timer.set hang-unresolved in 3600 s"), "the run's host calls name its timers: \(show.text)")
+        #expect(show.text.contains("timer     hang-unresolved pending"), "\(show.text)")
+        #expect(show.text.contains("timer     soon came due: event"), "\(show.text)")
+
+        let check = try HooklineBinary.run(["check", "--scripts", scratch.path + "/scripts"])
+        #expect(check.status == 0, "a timer without a handler is a warning, not a problem")
+        #expect(check.text.contains("hang.lua:1: warning: timer.set(\"hang-unresolved\") has no handler"), "\(check.text)")
+        #expect(check.text.contains("timer:soon: timers/soon.lua"))
+    }
+
     @Test func everyVerbExplainsItselfWithAnExample() throws {
-        for verb in ["serve", "check", "run", "test", "send", "events", "replay"] {
+        for verb in ["serve", "check", "run", "test", "send", "events", "timers", "replay"] {
             let help = try HooklineBinary.run([verb, "--help"])
             #expect(help.status == 0, "\(verb)")
             #expect(help.text.contains("Example"), "hookline \(verb) --help shows an example")

@@ -39,6 +39,10 @@ final class LateReads: WorkQueue {
         try await base.record(batch, for: node)
     }
     func requeue(_ ids: [EventID]) async throws(JournalError) -> Int { try await base.requeue(ids) }
+    func fireDueTimers(now: Int64, claimant: NodeIdentity, limit: Int) async throws(JournalError) -> [FiredTimer] {
+        try await base.fireDueTimers(now: now, claimant: claimant, limit: limit)
+    }
+    func nextTimerDue() async throws(JournalError) -> Int64? { try await base.nextTimerDue() }
     func workSignals(for node: NodeIdentity) -> AsyncStream<CallKey>? { nil }
 }
 

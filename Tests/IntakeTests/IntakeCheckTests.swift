@@ -54,6 +54,14 @@ import TestSupport
         }
     }
 
+    /// Fired timers are events of type `timer:<name>` that run `timers/<name>.lua`: a delivery may not pose as one.
+    @Test func aDeliveryCannotPoseAsAFiredTimer() {
+        let body = Array(#"{"message":{"type":"timer:hang-unresolved","call":{"id":"CA1"},"timer":{"name":"x"}}}"#.utf8)
+        #expect(Intake.check(body, receivedAt: Self.receivedAt).failureCode == "reserved_type")
+        let lookalike = Array(#"{"message":{"type":"timers","call":{"id":"CA1"}}}"#.utf8)
+        #expect(Intake.check(lookalike, receivedAt: Self.receivedAt).failureCode == nil, "only the prefix is reserved")
+    }
+
     /// Bodies nest at most `JSONParser.Options.eventMaxDepth` levels deep.
     @Test func theDepthLimitIsTheParsersDefault() throws {
         func nested(_ depth: Int) -> [UInt8] {

@@ -48,6 +48,12 @@ import Testing
         }
         try await sqlite.storeSet(endpoint: "default", key: "greeting", value: #""hello""#, expiresAt: nil, fence: nil)
         try await sqlite.storeSet(endpoint: "clinic", key: "hangs", value: "3", expiresAt: Self.now + 60_000, fence: nil)
+        // the first event's run left a timer pending
+        var setting = RunRecord(eventID: stored[0].1.id, generation: 0, script: "hang.lua", scriptVersion: "v0", attempt: 1,
+                                startedAt: Self.now, durationMicroseconds: 5, outcome: .ok)
+        setting.timerOperations = [TimerOperation(name: "report-missing", kind: .set(dueAt: Self.now + 600_000, setAt: Self.now,
+                                                                                      data: #"{"status":"finished"}"#))]
+        _ = try await sqlite.record([CallRecords(claim: try #require(stored[0].1.claim), runs: [setting])], for: Self.node)
 
         let configuration = try await TestDatabase.create()
         let postgres: PostgresJournal
@@ -61,7 +67,10 @@ import Testing
             var reports: [JournalCopy.Progress] = []
             let first = try await JournalCopy.run(from: sqlite, to: postgres, batchSize: 3) { reports.append($0) }
             #expect(first.total == files.count && first.read == files.count && first.copied == files.count)
-            #expect(first.runs == 4 && first.storeValues == 2)
+            #expect(first.runs == 5 && first.storeValues == 2 && first.timers == 1)
+            let timer = try #require(try await postgres.timers(matching: TimerQuery()).first)
+            #expect(timer.name == "report-missing" && timer.call == CallKey(endpoint: stored[0].0.endpoint, callID: stored[0].0.callID))
+            #expect(timer.dueAt == Self.now + 600_000 && timer.data == #"{"status":"finished"}"#)
             #expect(reports.map(\.read) == Array(stride(from: 3, to: files.count, by: 3)) + [files.count], "a report per batch of 3")
 
             let copied = try await postgres.events(matching: EventQuery(limit: 1_000)).reversed()
@@ -98,7 +107,7 @@ import Testing
 
             let again = try await JournalCopy.run(from: sqlite, to: postgres)
             #expect(again.read == files.count && again.copied == 0 && again.present == files.count)
-            #expect(again.runs == 0 && again.storeValues == 0)
+            #expect(again.runs == 0 && again.storeValues == 0 && again.timers == 0)
             #expect(try await postgres.events(matching: EventQuery(limit: 1_000)).count == files.count)
         } catch {
             await postgres.close()

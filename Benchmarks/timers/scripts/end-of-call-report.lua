@@ -1,0 +1,1 @@
+../../latency/scripts/end-of-call-report.lua
