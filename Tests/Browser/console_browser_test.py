@@ -68,6 +68,9 @@ class Hookline:
         os.makedirs(self.scripts)
         self.write_script("conversation-update.lua", FAILING)
         self.write_script("end-of-call-report.lua", 'log.info("report")\n')
+        self.write_script("status-update.lua", 'timer.set("follow-up", 3600, { note = "<b>call back</b>" })\n')
+        os.makedirs(os.path.join(self.scripts, "timers"))
+        self.write_script("timers/follow-up.lua", 'log.info("follow up")\n')
         self.port, self.console_port = free_port(), free_port()
         self.log = open(os.path.join(self.folder, "serve.log"), "w")
         self.process = subprocess.Popen(
@@ -181,6 +184,8 @@ class ConsoleTests:
         check("message-user" in messages[1].get_attribute("class"), "the caller's messages are marked as the user's")
         summary = self.browser.find_element(By.ID, "report-summary").text
         check("Marcus Delgado" in summary, f"the report's summary: {summary!r}")
+        timers = wait_for("the call's pending timer", lambda: self.refreshed_text("#timers-heading + table"))
+        check("follow-up" in timers and '"<b>call back</b>"' in timers, f"the timer the status update set, its data as text: {timers!r}")
         self.shot("call")
 
     def test_e_a_fixed_script_is_replayed_from_failures(self):
@@ -211,6 +216,10 @@ class ConsoleTests:
     def refreshed_state(self):
         self.browser.refresh()
         return self.browser.find_element(By.ID, "event-state").text
+
+    def refreshed_text(self, selector):
+        self.browser.refresh()
+        return self.browser.find_element(By.CSS_SELECTOR, selector).text
 
     def reloaded_scripts_show(self, text):
         self.browser.refresh()

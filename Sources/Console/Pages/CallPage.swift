@@ -2,7 +2,7 @@ import Hummingbird
 import JSON
 import Journal
 
-/// Everything of one call on one timeline (each event with the runs it caused), the transcript as a
+/// Everything of one call on one timeline (each event with the runs it caused, its pending timers), the transcript as a
 /// conversation from the latest conversation update (or the end-of-call report), and the report's summary,
 /// cost and recording.
 struct CallPage: Sendable {
@@ -31,11 +31,21 @@ struct CallPage: Sendable {
         let hasRecording: Bool
     }
 
+    struct Timer {
+        let name: String
+        let due: ConsoleTime
+        let setBy: String
+        let setByID: Int64
+        let data: String
+    }
+
     struct View {
         let title: String
         let nav = Navigation(events: true)
         let csrf: String
         let callID: String
+        let timers: [Timer]
+        let hasTimers: Bool
         let entries: [Entry]
         let transcript: [Message]
         let hasTranscript: Bool
@@ -62,7 +72,12 @@ struct CallPage: Sendable {
             }
             if summary.type == "end-of-call-report", let message { report = Self.report(message) }
         }
-        return renderer.page("call", View(title: "Call \(callID)", csrf: session.csrf, callID: callID, entries: entries,
+        let timers = try await sources.journal.timers(matching: TimerQuery(callID: callID, limit: 100)).map { timer in
+            Timer(name: timer.name, due: ConsoleTime(timer.dueAt), setBy: ConsolePaths.event(timer.setBy.rawValue),
+                  setByID: timer.setBy.rawValue, data: timer.data ?? "")
+        }
+        return renderer.page("call", View(title: "Call \(callID)", csrf: session.csrf, callID: callID, timers: timers,
+                                          hasTimers: !timers.isEmpty, entries: entries,
                                           transcript: transcript, hasTranscript: !transcript.isEmpty, report: report,
                                           truncated: summaries.count == Self.eventLimit))
     }

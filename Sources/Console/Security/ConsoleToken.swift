@@ -19,6 +19,9 @@ public enum ConsoleToken {
             return stored
         }
         let token = randomHex(bytes: 32)
+        // with --database nothing else may have made the data folder yet; it is owner-only like the rest of it
+        try? FileManager.default.createDirectory(atPath: dataFolder, withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
         guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
                                              attributes: [.posixPermissions: 0o600]) else {
             throw ConsoleError("cannot store the generated console token in \(path): is the data folder writable?")

@@ -22,6 +22,14 @@ extension ConsoleTemplates {
         {{/transcript}}
         </div>
         </section>
+        {{#hasTimers}}
+        <section aria-labelledby="timers-heading">
+        <h2 id="timers-heading">Pending timers</h2>
+        <table><thead><tr><th scope="col">Timer</th><th scope="col">Due</th><th scope="col">Set by</th><th scope="col">Data</th></tr></thead><tbody>
+        {{#timers}}<tr><td>{{name}}</td><td><time datetime="{{due.iso}}" title="{{due.iso}}">{{due.iso}}</time></td><td><a href="{{setBy}}">event {{setByID}}</a></td><td><code>{{data}}</code></td></tr>{{/timers}}
+        </tbody></table>
+        </section>
+        {{/hasTimers}}
         <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">Timeline</h2>
         <ol class="timeline">
