@@ -10,7 +10,8 @@ import ServiceLifecycle
 ///
 /// ```swift
 /// let console = try Console(configuration: ConsoleConfiguration(port: 8081, token: token), tokenFile: path,
-///                           sources: ConsoleSources(journal: journal, scriptSets: { dispatcher.scriptSets }, telemetry: telemetry),
+///                           sources: ConsoleSources(journal: journal, scriptSets: { dispatcher.scriptSets },
+///                                                   telemetry: telemetry, node: node.incarnation),
 ///                           logger: logger) { port in print("console on \(port)") }
 /// ```
 public struct Console: Service {

@@ -6,16 +6,20 @@ import Observability
 /// and this process's counters.
 ///
 /// ```swift
-/// let sources = ConsoleSources(journal: journal, scriptSets: { dispatcher.scriptSets }, telemetry: telemetry)
+/// let sources = ConsoleSources(journal: journal, scriptSets: { dispatcher.scriptSets }, telemetry: telemetry,
+///                              node: node.incarnation)
 /// ```
 public struct ConsoleSources: Sendable {
     public let journal: any Journal
     public let scriptSets: @Sendable () -> [ScriptSet]
     public let telemetry: Telemetry
+    /// This process's incarnation as a node of the journal (how the journal's nodes table knows it).
+    public let node: String
 
-    public init(journal: any Journal, scriptSets: @escaping @Sendable () -> [ScriptSet], telemetry: Telemetry) {
+    public init(journal: any Journal, scriptSets: @escaping @Sendable () -> [ScriptSet], telemetry: Telemetry, node: String) {
         self.journal = journal
         self.scriptSets = scriptSets
         self.telemetry = telemetry
+        self.node = node
     }
 }

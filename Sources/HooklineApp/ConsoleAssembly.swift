@@ -8,7 +8,8 @@ import Observability
 /// port + 1 by default; a free one when that is 0), logging in with `--console-token` or the token kept in the
 /// data folder.
 enum ConsoleAssembly {
-    static func make(_ settings: Settings, journal: any Journal, dispatcher: Dispatcher, telemetry: Telemetry, logger: Logger,
+    static func make(_ settings: Settings, journal: any Journal, node: NodeIdentity, dispatcher: Dispatcher, telemetry: Telemetry,
+                     logger: Logger,
                      onListening: @escaping @Sendable (Int?) -> Void) throws -> Console? {
         guard !settings.noConsole else { return nil }
         let port = settings.consolePort ?? (settings.port == 0 ? 0 : settings.port + 1)
@@ -19,7 +20,8 @@ enum ConsoleAssembly {
         let tokenFile = settings.consoleToken == nil ? settings.data + "/" + ConsoleToken.fileName : "the --console-token setting"
         return try Console(configuration: ConsoleConfiguration(host: settings.consoleHost, port: port, token: token),
                            tokenFile: tokenFile,
-                           sources: ConsoleSources(journal: journal, scriptSets: { dispatcher.scriptSets }, telemetry: telemetry),
+                           sources: ConsoleSources(journal: journal, scriptSets: { dispatcher.scriptSets }, telemetry: telemetry,
+                                                   node: node.incarnation),
                            logger: logger, onListening: onListening)
     }
 }

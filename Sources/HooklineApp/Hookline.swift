@@ -96,7 +96,8 @@ public final class Hookline: Sendable {
             boundContinuation.finish()
         }
         let (consoleBound, consoleBoundContinuation) = AsyncStream<Int?>.makeStream()
-        let console = try ConsoleAssembly.make(settings, journal: journal, dispatcher: dispatcher, telemetry: telemetry, logger: logger) { port in
+        let console = try ConsoleAssembly.make(settings, journal: journal, node: node, dispatcher: dispatcher, telemetry: telemetry,
+                                               logger: logger) { port in
             consoleBoundContinuation.yield(port)
             consoleBoundContinuation.finish()
         }

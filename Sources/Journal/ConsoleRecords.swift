@@ -34,3 +34,22 @@ public struct EventCount: Sendable, Equatable {
         self.count = count
     }
 }
+
+/// A node of a shared journal as its heartbeats left it.
+public struct NodeStatus: Sendable, Equatable {
+    public var name: String
+    public var incarnation: String
+    /// Epoch ms.
+    public var startedAt: Int64
+    public var heartbeatAt: Int64
+    /// When its lease ends without another heartbeat.
+    public var expiresAt: Int64
+
+    public init(name: String, incarnation: String, startedAt: Int64, heartbeatAt: Int64, expiresAt: Int64) {
+        self.name = name
+        self.incarnation = incarnation
+        self.startedAt = startedAt
+        self.heartbeatAt = heartbeatAt
+        self.expiresAt = expiresAt
+    }
+}

@@ -23,6 +23,9 @@ public protocol JournalQueries: Sendable {
     func deadRunGroups(since: Int64?) async throws(JournalError) -> [DeadRunGroup]
     /// Events received since `since` (epoch ms) counted by minute and type.
     func eventCounts(since: Int64) async throws(JournalError) -> [EventCount]
+    /// The nodes that share this journal with their last heartbeat, the latest first; empty for a journal that
+    /// only its own process uses (SQLite).
+    func sharingNodes() async throws(JournalError) -> [NodeStatus]
 }
 
 public struct EventQuery: Sendable {

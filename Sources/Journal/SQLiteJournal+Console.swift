@@ -48,3 +48,8 @@ extension SQLiteJournal {
         }
     }
 }
+
+extension SQLiteJournal {
+    /// One process owns an SQLite journal: no other node shares it.
+    public func sharingNodes() async throws(JournalError) -> [NodeStatus] { [] }
+}

@@ -77,3 +77,23 @@ extension PostgresJournal {
         }
     }
 }
+
+extension PostgresJournal {
+    public func sharingNodes() async throws(JournalError) -> [NodeStatus] {
+        let rows = try await perform("list the nodes") { connection in
+            try await connection.rows("""
+                SELECT name, incarnation, (extract(epoch FROM started_at) * 1000)::bigint,
+                       (extract(epoch FROM heartbeat_at) * 1000)::bigint, (extract(epoch FROM expires_at) * 1000)::bigint
+                FROM nodes ORDER BY heartbeat_at DESC LIMIT 100
+                """)
+        }
+        do {
+            return try rows.map { row in
+                let (name, incarnation, started, heartbeat, expires) = try row.decode((String, String, Int64, Int64, Int64).self)
+                return NodeStatus(name: name, incarnation: incarnation, startedAt: started, heartbeatAt: heartbeat, expiresAt: expires)
+            }
+        } catch {
+            throw JournalError(.corrupt, "cannot list the nodes: \(error)")
+        }
+    }
+}

@@ -72,4 +72,22 @@ import Testing
                                EventCount(minute: minute + 60_000, type: "hang", count: 1)], "the event before `since` is not counted")
         }
     }
+
+    @Test(arguments: Backend.all) func theNodesSharingTheJournalAreListedWithTheirHeartbeats(_ backend: Backend) async throws {
+        try await withJournals(backend) { (journals: Journals) async throws in
+            try await journals.first.heartbeat(Base.nodeA, lease: Base.lease)
+            try await journals.second.heartbeat(Base.nodeB, lease: Base.lease)
+            let nodes = try await journals.first.sharingNodes()
+            if backend.name == "SQLite" {
+                #expect(nodes.isEmpty, "one process owns an SQLite journal")
+            } else {
+                #expect(Set(nodes.map(\.name)) == ["a", "b"] && Set(nodes.map(\.incarnation)) == ["a/1", "b/1"])
+                for node in nodes {
+                    #expect(node.startedAt <= node.heartbeatAt && node.expiresAt - node.heartbeatAt == Base.lease.components.seconds * 1000)
+                }
+                try await journals.second.leave(Base.nodeB)
+                #expect(try await journals.first.sharingNodes().map(\.name) == ["a"], "a node that leaves is gone")
+            }
+        }
+    }
 }

@@ -1,11 +1,13 @@
 import Basics
+import Crypto
+import EventDispatch
 import Foundation
 import Hummingbird
 import Journal
 
 /// The state of things at a glance: events per minute by type over the last hour, what intake accepted and
 /// refused (since this process started), the backlog, runs and their p50/p99 duration per script over the
-/// last hour, alert deliveries, and whether the scripts' last edit compiled.
+/// last hour, alert deliveries, whether the scripts' last edit compiled, and the nodes sharing the journal.
 struct OverviewPage: Sendable {
     static let sampleLimit = 20_000
     let sources: ConsoleSources
@@ -14,6 +16,7 @@ struct OverviewPage: Sendable {
     struct Bar { let level: Int; let label: String }
     struct TypeChart { let type: String; let total: Int; let bars: [Bar] }
     struct Timing { let script: String; let runs: Int; let ok: Int; let failed: Int; let dead: Int; let p50: String; let p99: String }
+    struct Node { let name: String; let thisNode: Bool; let started: ConsoleTime; let heartbeat: ConsoleTime; let alive: Bool }
     struct View {
         let title = "Overview"
         let nav = Navigation(overview: true)
@@ -32,6 +35,9 @@ struct OverviewPage: Sendable {
         let problems: [ScriptsPage.Problem]
         let hasProblems: Bool
         let scriptCount: Int
+        let scriptsVersion: String
+        let nodes: [Node]
+        let hasNodes: Bool
     }
 
     func render(session: ConsoleSession, renderer: PageRenderer) async throws -> Response {
@@ -40,7 +46,12 @@ struct OverviewPage: Sendable {
         async let eventsLastHour = sources.journal.eventCounts(since: hourAgo)
         async let runsLastHour = sources.journal.runs(since: hourAgo, limit: Self.sampleLimit)
         async let statistics = sources.journal.statistics()
+        async let sharing = sources.journal.sharingNodes()
         let events = try await eventsLastHour, runs = try await runsLastHour, backlog = try await statistics.pending
+        let nodes = try await sharing.map { node in
+            Node(name: node.name, thisNode: node.incarnation == sources.node, started: ConsoleTime(node.startedAt),
+                 heartbeat: ConsoleTime(node.heartbeatAt), alive: node.expiresAt > now)
+        }
         let metrics = MetricsText(String(decoding: sources.telemetry.render(), as: UTF8.self))
         let sets = sources.scriptSets()
         let problems = sets.flatMap { set in set.errors.map { ScriptsPage.Problem(text: ScriptProblem.text($0, folder: set.folder)) } }
@@ -52,7 +63,8 @@ struct OverviewPage: Sendable {
             runsOK: runs.filter { $0.outcome == .ok }.count, runsFailed: runs.filter { $0.outcome == .failed }.count,
             runsDead: runs.filter { $0.outcome == .dead }.count, timings: Self.timings(runs),
             alerts: metrics.totals("hookline_alert_deliveries_total", by: ["channel", "outcome"]).map { Count(label: $0.key, count: $0.count) },
-            problems: problems, hasProblems: !problems.isEmpty, scriptCount: sets.map(\.scripts.count).reduce(0, +)))
+            problems: problems, hasProblems: !problems.isEmpty, scriptCount: sets.map(\.scripts.count).reduce(0, +),
+            scriptsVersion: Self.version(of: sets), nodes: nodes, hasNodes: !nodes.isEmpty))
     }
 
     /// Per type, 60 bars of one minute each, the oldest first, heights in 20 steps of the busiest minute.
@@ -71,6 +83,12 @@ struct OverviewPage: Sendable {
                 Bar(level: count == 0 ? 0 : max(1, count * 20 / peak), label: "\(60 - index) min ago: \(count)")
             })
         }
+    }
+
+    /// One short hash of every loaded script's version: equal on two nodes when they run the same scripts.
+    static func version(of sets: [ScriptSet]) -> String {
+        let lines = sets.flatMap { set in set.scripts.map { "\(set.folder)/\($0.path)@\($0.version)" } }.sorted()
+        return SHA256.hash(data: Data(lines.joined(separator: "\n").utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
     static func timings(_ runs: [RunRecord]) -> [Timing] {

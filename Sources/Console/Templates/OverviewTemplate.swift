@@ -4,6 +4,7 @@ extension ConsoleTemplates {
         <h1>Overview</h1>
         {{#hasProblems}}<div class="problem" role="alert"><p>The scripts' last edit does not compile (the previous version keeps running):</p><ul>{{#problems}}<li><code>{{text}}</code></li>{{/problems}}</ul></div>{{/hasProblems}}
         {{^hasProblems}}<p class="notice">Scripts: {{scriptCount}} loaded, the last edit compiled.</p>{{/hasProblems}}
+        <p class="hint">This node's scripts' version: <code id="scripts-version">{{scriptsVersion}}</code></p>
         <div class="cards">
         <div class="card"><span>Accepted</span><strong>{{accepted}}</strong><span class="hint">since start</span></div>
         <div class="card"><span>Duplicates</span><strong>{{duplicates}}</strong><span class="hint">since start</span></div>
@@ -23,6 +24,13 @@ extension ConsoleTemplates {
         <table><thead><tr><th scope="col">Script</th><th scope="col">Runs</th><th scope="col">ok</th><th scope="col">failed</th><th scope="col">dead</th><th scope="col">p50</th><th scope="col">p99</th></tr></thead><tbody>
         {{#timings}}<tr><td>{{script}}</td><td>{{runs}}</td><td>{{ok}}</td><td>{{failed}}</td><td>{{dead}}</td><td>{{p50}}</td><td>{{p99}}</td></tr>{{/timings}}
         </tbody></table>
+        {{#hasNodes}}
+        <h2>Nodes</h2>
+        <table><thead><tr><th scope="col">Node</th><th scope="col">Started</th><th scope="col">Last heartbeat</th><th scope="col">Lease</th></tr></thead><tbody>
+        {{#nodes}}<tr><td>{{name}}{{#thisNode}} (this node, scripts {{scriptsVersion}}){{/thisNode}}</td><td><time datetime="{{started.iso}}" title="{{started.iso}}">{{started.iso}}</time></td><td><time datetime="{{heartbeat.iso}}" title="{{heartbeat.iso}}">{{heartbeat.iso}}</time></td><td>{{#alive}}held{{/alive}}{{^alive}}ended: its calls go to the others{{/alive}}</td></tr>{{/nodes}}
+        </tbody></table>
+        <p class="hint">Each node shows its own scripts' version on its own console.</p>
+        {{/hasNodes}}
         <h2>Alert deliveries by channel and outcome</h2>
         <ul>{{#alerts}}<li>{{label}}: {{count}}</li>{{/alerts}}{{^alerts}}<li>None since start.</li>{{/alerts}}</ul>
         {{/content}}{{/layout}}
