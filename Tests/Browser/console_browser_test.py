@@ -202,6 +202,8 @@ class ConsoleTests:
         self.hookline.write_script("conversation-update.lua", FIXED)
         self.go("/console/scripts")
         wait_for("the fixed script to be loaded", lambda: self.reloaded_scripts_show("pushed to the crm"))
+        strings = [e.get_attribute("textContent") for e in self.browser.find_elements(By.CSS_SELECTOR, "pre.source .lua-string")]
+        check('"pushed to the crm"' in strings, f"the source is highlighted (its strings): {strings}")
         self.shot("scripts")
         self.go("/console/failures")
         self.browser.find_element(By.CSS_SELECTOR, "button.replay-script[data-script='conversation-update.lua']").click()

@@ -46,6 +46,11 @@ extension ConsoleAssets {
         .json-string { color: #1e7b34; overflow-wrap: anywhere; }
         .json-number { color: #b35900; }
         .json-bool, .json-null { color: #1f5fbf; }
+        .lua-keyword { color: #6f42c1; font-weight: 600; }
+        .lua-string { color: #1e7b34; }
+        .lua-comment { color: #5b6470; font-style: italic; }
+        .lua-number { color: #b35900; }
+        .json-redacted { color: #fff; background: #5b6470; padding: 0 4px; border-radius: 3px; }
         .conversation { display: flex; flex-direction: column; gap: 6px; max-width: 760px; }
         .message { padding: 6px 10px; border-radius: 10px; max-width: 80%; background: #fff; border: 1px solid var(--line); }
         .message .role { display: block; font-size: 0.75rem; color: var(--muted); }
@@ -88,7 +93,7 @@ extension ConsoleAssets {
         .card strong { font-size: 1.4rem; display: block; }
         pre.source { background: #fff; border: 1px solid var(--line); padding: 0; overflow-x: auto; counter-reset: line; }
         pre.source code { display: block; }
-        pre.source .line { display: block; padding: 0 10px; }
+        pre.source .line { display: block; padding: 0 10px; min-height: 1.2em; }
         pre.source .line::before { counter-increment: line; content: counter(line); display: inline-block; width: 3em; color: var(--muted); margin-right: 10px; text-align: right; }
         @media (max-width: 700px) {
           main { padding: 8px; }

@@ -14,6 +14,8 @@ struct JSONNode: Sendable {
     let scalarClass: String
 
     static let openDepth = 3
+    /// What intake stores in place of a credential an event echoed back.
+    static let redacted = "[redacted]"
 
     init(_ value: JSONValue, key: String? = nil, depth: Int = 0) {
         hasKey = key != nil
@@ -43,7 +45,8 @@ struct JSONNode: Sendable {
     }
 
     private static func scalar(_ value: JSONValue) -> (String, String) {
-        if let string = value.string { return ("\"" + string + "\"", "json-string") }
+        let redacted = Self.redacted
+        if let string = value.string { return ("\"" + string + "\"", string == redacted ? "json-redacted" : "json-string") }
         if let integer = value.integer { return (String(integer), "json-number") }
         if let number = value.number { return (String(number), "json-number") }
         if let bool = value.bool { return (String(bool), "json-bool") }

@@ -15,7 +15,7 @@ struct ScriptsPage: Sendable {
         let path: String
         let type: String
         let version: String
-        let lines: [String]
+        let lines: [LuaHighlighter.Line]
         let runs: Int
         let failed: Int
         let failureRate: String
@@ -50,7 +50,7 @@ struct ScriptsPage: Sendable {
                 let runs = byScript[file.path] ?? []
                 let failed = runs.filter { $0.outcome != .ok }.count
                 return Script(path: file.path, type: file.type, version: file.version,
-                              lines: String(decoding: file.source, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+                              lines: LuaHighlighter.lines(String(decoding: file.source, as: UTF8.self)),
                               runs: runs.count, failed: failed,
                               failureRate: runs.isEmpty ? "no runs" : String(format: "%.1f%%", Double(failed) * 100 / Double(runs.count)),
                               recent: runs.prefix(10).map { RunView($0, scripts: lookup) }, hasRecent: !runs.isEmpty)

@@ -35,7 +35,7 @@ extension ConsoleTemplates {
         <ol class="timeline">
         {{#entries}}
         <li><time datetime="{{event.time.iso}}" title="{{event.time.iso}}">{{event.time.iso}}</time> <a href="{{event.href}}">{{event.type}} #{{event.id}}</a> <span class="state state-{{event.state}}">{{event.state}}</span> {{detail}}
-        {{#hasRuns}}<ul>{{#runs}}<li class="run-{{outcome}}">{{script}} attempt {{attempt}}: <span class="outcome">{{outcome}}</span> {{duration}}{{#hasError}} <span class="error">{{location}} {{error}}</span>{{/hasError}}</li>{{/runs}}</ul>{{/hasRuns}}
+        {{#hasRuns}}<ul>{{#runs}}<li class="run-{{outcome}}">{{script}} attempt {{attempt}}: <span class="outcome">{{outcome}}</span> {{duration}}{{#hasError}} <span class="error">{{location}} {{error}}</span>{{/hasError}}{{#hasHostCalls}}<ul class="host-calls">{{#hostCalls}}<li><code>{{.}}</code></li>{{/hostCalls}}</ul>{{/hasHostCalls}}</li>{{/runs}}</ul>{{/hasRuns}}
         </li>
         {{/entries}}
         </ol>

@@ -14,7 +14,7 @@ extension ConsoleTemplates {
         <article class="run">
         <h3 id="script-{{path}}">{{path}}</h3>
         <p class="run-facts">for {{type}} · version {{version}} · {{runs}} runs, {{failed}} failed ({{failureRate}})</p>
-        <details><summary>Source</summary><pre class="source"><code>{{#lines}}<span class="line">{{.}}</span>{{/lines}}</code></pre></details>
+        <details><summary>Source</summary><pre class="source"><code>{{#lines}}<span class="line">{{#tokens}}<span class="lua-{{kind}}">{{text}}</span>{{/tokens}}</span>{{/lines}}</code></pre></details>
         {{#hasRecent}}<details><summary>Recent runs</summary><ul>{{#recent}}<li>attempt {{attempt}} <span class="outcome">{{outcome}}</span> {{duration}} <time datetime="{{started.iso}}" title="{{started.iso}}">{{started.iso}}</time>{{#hasError}} <span class="error">{{location}} {{error}}</span>{{/hasError}}</li>{{/recent}}</ul></details>{{/hasRecent}}
         </article>
         {{/scripts}}
