@@ -62,6 +62,8 @@ import Testing
                 let signedIn = String(try #require(right.headers.first(name: "Set-Cookie")).prefix { $0 != ";" })
                 #expect(signedIn != session, "a login gets a new session id")
                 #expect(try await client.get(console, "/console/events", cookie: signedIn).status == 200)
+                let missing = try await client.get(console, "/console/no-such-page", cookie: signedIn)
+                #expect(missing.status == 404 && missing.text.contains("the console has no page at /console/no-such-page"))
                 #expect(try await client.get(console, "/console/events", cookie: session).status == 302,
                         "the session from before the login is not signed in")
             }

@@ -2,7 +2,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 
-/// Headers on every console response: a Content-Security-Policy that allows only the console's own script and
+/// Refusals as JSON naming the problem (also a path the console does not have), and headers on every console
+/// response: a Content-Security-Policy that allows only the console's own script and
 /// stylesheet (no inline script, no other origin, no framing), nosniff, no referrer, no caching of pages; and the
 /// session cookie marked `Secure` when the request came over TLS through a proxy (`X-Forwarded-Proto: https`).
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
@@ -15,6 +16,12 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
+        } catch let error as HTTPError {
+            // the router's own 404 (no route) has no message: say which path
+            let message = error.body ?? (error.status == .notFound ? "the console has no page at \(request.uri.path.prefix(100))"
+                                                                   : error.status.reasonPhrase)
+            response = ConsoleRejection.response(error.status, code: error.status == .notFound ? "not_found" : "bad_request",
+                                                 message: message)
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         }
