@@ -278,7 +278,10 @@ class ConsoleTests:
     def test_h_overview(self):
         self.go("/console/overview")
         check(self.browser.find_element(By.TAG_NAME, "h1").text == "Overview", "the overview page")
-        check(self.browser.find_elements(By.CSS_SELECTOR, ".bars span"), "the per-minute charts are drawn")
+        charts = self.browser.find_elements(By.CSS_SELECTOR, ".bars")
+        check(charts and len(charts) % 2 == 0, f"a chart per type for the last hour and one for the last day ({len(charts)})")
+        check(len(charts[0].find_elements(By.TAG_NAME, "span")) == 60 and len(charts[-1].find_elements(By.TAG_NAME, "span")) == 48,
+              "60 bars of a minute, 48 of half an hour")
         self.shot("overview")
         self.browser.set_window_size(390, 844)
         try:

@@ -5,7 +5,8 @@ import Foundation
 import Hummingbird
 import Journal
 
-/// The state of things at a glance: events per minute by type over the last hour, what intake accepted and
+/// The state of things at a glance: events by type per minute over the last hour and per half hour over the
+/// last day, what intake accepted and
 /// refused (since this process started), the backlog, runs and their p50/p99 duration per script over the
 /// last hour, alert deliveries, whether the scripts' last edit compiled, and the nodes sharing the journal.
 struct OverviewPage: Sendable {
@@ -22,6 +23,7 @@ struct OverviewPage: Sendable {
         let nav = Navigation(overview: true)
         let csrf: String
         let charts: [TypeChart]
+        let dayCharts: [TypeChart]
         let sampledRuns: Bool
         let accepted: Int
         let duplicates: Int
@@ -43,11 +45,11 @@ struct OverviewPage: Sendable {
     func render(session: ConsoleSession, renderer: PageRenderer) async throws -> Response {
         let now = epochMilliseconds()
         let hourAgo = now - 3_600_000
-        async let eventsLastHour = sources.journal.eventCounts(since: hourAgo)
+        async let eventsLastDay = sources.journal.eventCounts(since: now - 86_400_000)
         async let runsLastHour = sources.journal.runs(since: hourAgo, limit: Self.sampleLimit)
         async let statistics = sources.journal.statistics()
         async let sharing = sources.journal.sharingNodes()
-        let events = try await eventsLastHour, runs = try await runsLastHour, backlog = try await statistics.pending
+        let events = try await eventsLastDay, runs = try await runsLastHour, backlog = try await statistics.pending
         let nodes = try await sharing.map { node in
             Node(name: node.name, thisNode: node.incarnation == sources.node, started: ConsoleTime(node.startedAt),
                  heartbeat: ConsoleTime(node.heartbeatAt), alive: node.expiresAt > now)
@@ -56,7 +58,8 @@ struct OverviewPage: Sendable {
         let sets = sources.scriptSets()
         let problems = sets.flatMap { set in set.errors.map { ScriptsPage.Problem(text: ScriptProblem.text($0, folder: set.folder)) } }
         return renderer.page("overview", View(
-            csrf: session.csrf, charts: Self.charts(events, now: now), sampledRuns: runs.count == Self.sampleLimit,
+            csrf: session.csrf, charts: Self.charts(events, now: now, span: 3_600_000, bucket: 60_000),
+            dayCharts: Self.charts(events, now: now, span: 86_400_000, bucket: 1_800_000), sampledRuns: runs.count == Self.sampleLimit,
             accepted: metrics.total("hookline_events_accepted_total"), duplicates: metrics.total("hookline_events_duplicate_total"),
             refusals: metrics.totals("hookline_events_rejected_total", by: ["reason"]).map { Count(label: $0.key, count: $0.count) },
             backlog: backlog,
@@ -67,20 +70,23 @@ struct OverviewPage: Sendable {
             scriptsVersion: Self.version(of: sets), nodes: nodes, hasNodes: !nodes.isEmpty))
     }
 
-    /// Per type, 60 bars of one minute each, the oldest first, heights in 20 steps of the busiest minute.
-    static func charts(_ counts: [EventCount], now: Int64) -> [TypeChart] {
-        let start = now - 3_600_000
-        var minutes: [String: [Int]] = [:]
-        for count in counts {
-            let minute = Int((count.minute - start) / 60_000)
-            guard (0..<60).contains(minute) else { continue }
-            minutes[count.type, default: Array(repeating: 0, count: 60)][minute] += count.count
+    /// Per type, the `span` before `now` in bars of `bucket` ms, the oldest first, heights in 20 steps of the
+    /// busiest bar.
+    static func charts(_ counts: [EventCount], now: Int64, span: Int64, bucket: Int64) -> [TypeChart] {
+        let start = now - span
+        let bars = Int(span / bucket)
+        var buckets: [String: [Int]] = [:]
+        for count in counts where count.minute >= start {
+            let index = Int((count.minute - start) / bucket)
+            guard index < bars else { continue }
+            buckets[count.type, default: Array(repeating: 0, count: bars)][index] += count.count
         }
-        return minutes.keys.sorted().map { type in
-            let counts = minutes[type]!
+        let minutes = bucket / 60_000
+        return buckets.keys.sorted().map { type in
+            let counts = buckets[type]!
             let peak = max(counts.max() ?? 1, 1)
             return TypeChart(type: type, total: counts.reduce(0, +), bars: counts.enumerated().map { index, count in
-                Bar(level: count == 0 ? 0 : max(1, count * 20 / peak), label: "\(60 - index) min ago: \(count)")
+                Bar(level: count == 0 ? 0 : max(1, count * 20 / peak), label: "\(Int64(bars - index) * minutes) min ago: \(count)")
             })
         }
     }

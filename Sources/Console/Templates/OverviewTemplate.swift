@@ -19,6 +19,12 @@ extension ConsoleTemplates {
         <div class="bars" role="img" aria-label="{{type}} events per minute over the last hour">{{#bars}}<span class="h{{level}}" title="{{label}}"></span>{{/bars}}</div>
         {{/charts}}
         {{^charts}}<p>No events in the last hour.</p>{{/charts}}
+        <h2>Events per half hour, last day</h2>
+        {{#dayCharts}}
+        <h3>{{type}} ({{total}})</h3>
+        <div class="bars" role="img" aria-label="{{type}} events per half hour over the last day">{{#bars}}<span class="h{{level}}" title="{{label}}"></span>{{/bars}}</div>
+        {{/dayCharts}}
+        {{^dayCharts}}<p>No events in the last day.</p>{{/dayCharts}}
         <h2>Run durations by script, last hour</h2>
         {{#sampledRuns}}<p class="hint">Over the latest 20,000 runs.</p>{{/sampledRuns}}
         <table><thead><tr><th scope="col">Script</th><th scope="col">Runs</th><th scope="col">ok</th><th scope="col">failed</th><th scope="col">dead</th><th scope="col">p50</th><th scope="col">p99</th></tr></thead><tbody>
