@@ -16,17 +16,18 @@ struct RunExecutor: Sendable {
     /// one back needs neither check again.
     static let storedBodies = JSONParser.Options(rejectDuplicateKeys: false)
 
-    /// Runs `script` for `event` (its parsed body in `document`; nil when the body could not be read). A fired
+    /// Runs `script` for `event` (its parsed body in `document`; nil when the body could not be read); the host
+    /// calls that match `earlierEffects` (what the attempt before this one did) return its results. A fired
     /// timer's handler runs only if the timer still stands at the timer's place in the call's order: an event
     /// before it whose run cancelled or replaced the timer (`supersededTimer`, known in memory, or seen in the
     /// journal) made it moot, even when that run was committed after the timer came due.
     func run(script: String, attempt: Int, event: PendingEvent, document: JSONDocument?, claim: CallClaim, pool: EnginePool,
-             engine index: Int, supersededTimer: Bool = false) async -> (result: Result<RunReport, ScriptError>, record: RunRecord) {
+             engine index: Int, supersededTimer: Bool = false, earlierEffects: EffectRecord? = nil) async -> (result: Result<RunReport, ScriptError>, record: RunRecord) {
         let startedAt = epochMilliseconds()
         let clock = ContinuousClock.now
         let context = ScriptContext(eventID: event.id.description, endpoint: event.endpoint, type: event.type,
                                     callID: event.callID, script: script, attempt: attempt, effects: effects,
-                                    fence: Fence(node: node, claim: claim))
+                                    fence: Fence(node: node, claim: claim), earlierEffects: earlierEffects)
         let result = await outcome(script: script, attempt: attempt, event: event, document: document, pool: pool,
                                    engine: index, context: context, startedAt: startedAt, supersededTimer: supersededTimer)
         let duration = ContinuousClock.now - clock
@@ -34,7 +35,7 @@ struct RunExecutor: Sendable {
         var record = RunRecord(eventID: event.id, generation: event.generation, script: script,
                                scriptVersion: pool.set.scripts.first { $0.path == script }?.version ?? "removed",
                                attempt: attempt, startedAt: startedAt, durationMicroseconds: duration.wholeMicroseconds,
-                               outcome: .ok, hostCalls: context.hostCalls)
+                               outcome: .ok, effects: context.effectLog.record)
         switch result {
         case .success:
             record.timerOperations = context.timerOperations

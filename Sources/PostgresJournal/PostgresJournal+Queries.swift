@@ -35,7 +35,7 @@ extension PostgresJournal {
                 """)
             async let runs = connection.rows("""
                 SELECT generation, script, script_version, attempt, started_at, duration_us, outcome, error_kind, error,
-                       error_line, host_calls
+                       error_line, host_calls, effects
                 FROM runs WHERE event_id = \(id.rawValue) ORDER BY id
                 """)
             return try await (event, runs)
@@ -48,11 +48,12 @@ extension PostgresJournal {
             let body = try cells["body"].decode(ByteBuffer.self)
             return EventDetail(summary: try Self.summary(row), requestID: requestID, dedupKey: dedupKey,
                                body: Array(body.readableBytesView), runs: try runs.map { run in
-                let (generation, script, version, attempt, started, duration, outcome, kind, error, line, calls) = try run.decode(
-                    (Int, String, String, Int, Int64, Int64, String, String?, String?, Int?, [String]).self)
+                let (generation, script, version, attempt, started, duration, outcome, kind, error, line, calls, effects) = try run.decode(
+                    (Int, String, String, Int, Int64, Int64, String, String?, String?, Int?, [String], String?).self)
                 return RunRecord(eventID: id, generation: generation, script: script, scriptVersion: version, attempt: attempt,
                                  startedAt: started, durationMicroseconds: duration, outcome: RunOutcome(rawValue: outcome) ?? .failed,
-                                 errorKind: kind, error: error, errorLine: line, hostCalls: calls)
+                                 errorKind: kind, error: error, errorLine: line,
+                                 effects: effects.flatMap(EffectRecord.init(json:)) ?? EffectRecord(notes: calls))
             })
         } catch {
             throw JournalError(.corrupt, "cannot read event \(id): \(error)")
