@@ -7,7 +7,8 @@ report headline (events compared, seconds, events/s) and its wall-clock time.
     swift build -c release
     python3 Benchmarks/shadow.py [EVENTS=20000] [WORKERS=cores]
 
-HOOKLINE=path/to/hookline picks another binary (default .build/release/hookline); SHOW=1 prints each report.
+HOOKLINE=path/to/hookline picks another binary (default .build/release/hookline); SHOW=1 prints each report,
+KEEP=1 keeps the journal and the folders (for a profiler).
 """
 import glob
 import http.client
@@ -117,7 +118,10 @@ def main():
             if os.environ.get("SHOW"):
                 print(result.stdout + result.stderr)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if os.environ.get("KEEP"):
+            print(f"kept: {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

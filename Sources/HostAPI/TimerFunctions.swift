@@ -71,7 +71,7 @@ extension HostLibrary {
                     context.apply(TimerOperation(name: name, kind: .set(dueAt: dueAt, setAt: now, data: data)), setAt: now)
                     var arguments = [EffectField("name", .text(name)), EffectField("seconds", .number(seconds))]
                     if let data { arguments.append(EffectField("data", EffectValues.json(data).value)) }
-                    context.effectLog.note("timer.set", arguments, result: .text(ISO8601.string(fromEpochMilliseconds: dueAt)))
+                    context.effectLog.note("timer.set", arguments, result: .integer(dueAt))
                     return [.integer(dueAt)]
                 }
             },

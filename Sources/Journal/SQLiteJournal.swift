@@ -463,16 +463,43 @@ public final class SQLiteJournal: Journal {
                        request_id, dedup_key, segment, offset, inline_body
                 FROM events WHERE id = ?
                 """, arguments: [id.rawValue]) else { return nil }
-            let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue]).map { run in
-                RunRecord(eventID: id, generation: run["generation"], script: run["script"], scriptVersion: run["script_version"],
-                          attempt: run["attempt"], startedAt: run["started_at"], durationMicroseconds: run["duration_us"],
-                          outcome: RunOutcome(rawValue: run["outcome"]) ?? .failed, errorKind: run["error_kind"],
-                          error: run["error"], errorLine: run["error_line"], effects: effectRecord(run) ?? EffectRecord())
-            }
+            let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue])
+                .map(runRecord)
             return (summary(row), row["request_id"], row["dedup_key"], BodyPlace(row), runs)
         }
         guard let (summary, requestID, dedupKey, place, runs) = found else { return nil }
         return EventDetail(summary: summary, requestID: requestID, dedupKey: dedupKey, body: try place.read(segments), runs: runs)
+    }
+
+    /// Several events in full in two queries (events, then their runs), however many.
+    public func events(_ ids: [EventID]) async throws(JournalError) -> [EventDetail] {
+        guard !ids.isEmpty else { return [] }
+        let found: [(EventSummary, String, String, BodyPlace, [RunRecord])] = try await read { db in
+            let list = ids.map { _ in "?" }.joined(separator: ",")
+            let arguments = StatementArguments(ids.map(\.rawValue))
+            var runs: [Int64: [RunRecord]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id IN (\(list)) ORDER BY id", arguments: arguments) {
+                runs[row["event_id"], default: []].append(runRecord(row))
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, size, finished_at,
+                       request_id, dedup_key, segment, offset, inline_body
+                FROM events WHERE id IN (\(list))
+                """, arguments: arguments)
+            let byID = Dictionary(rows.map { ($0["id"] as Int64, $0) }) { a, _ in a }
+            return ids.compactMap { id in
+                byID[id.rawValue].map { row in
+                    (summary(row), row["request_id"], row["dedup_key"], BodyPlace(row), runs[id.rawValue] ?? [])
+                }
+            }
+        }
+        var details: [EventDetail] = []
+        details.reserveCapacity(found.count)
+        for (summary, requestID, dedupKey, place, runs) in found {
+            details.append(EventDetail(summary: summary, requestID: requestID, dedupKey: dedupKey, body: try place.read(segments),
+                                       runs: runs))
+        }
+        return details
     }
 
     public func statistics() async throws(JournalError) -> JournalStatistics {
@@ -574,6 +601,14 @@ private func encodeStrings(_ strings: [String]) -> String {
 private func decodeStrings(_ text: String?) -> [String] {
     guard let text, let document = try? JSONParser.parse(Array(text.utf8)) else { return [] }
     return document.root.elements.compactMap(\.string)
+}
+
+private func runRecord(_ run: Row) -> RunRecord {
+    RunRecord(eventID: EventID(run["event_id"] as Int64), generation: run["generation"], script: run["script"],
+              scriptVersion: run["script_version"], attempt: run["attempt"], startedAt: run["started_at"],
+              durationMicroseconds: run["duration_us"], outcome: RunOutcome(rawValue: run["outcome"]) ?? .failed,
+              errorKind: run["error_kind"], error: run["error"], errorLine: run["error_line"],
+              effects: effectRecord(run) ?? EffectRecord())
 }
 
 /// A run's effect record, or the host-call lines of a run recorded before effects were kept.

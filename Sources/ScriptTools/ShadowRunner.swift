@@ -20,6 +20,10 @@ public final class ShadowRunner: Sendable {
     private let current: [ScriptWorkbench]
     private let candidate: [ScriptWorkbench]
     private let store: (any ScriptStore)?
+    /// Scripts the same in both folders, with the same `lib/`: the same code given the same inputs in the same
+    /// harness, so whatever the candidate's run would differ by from the live record, the current one's would too,
+    /// and it is all noise. They are identical without being run.
+    public let unchanged: Set<String>
 
     private init(currentFolder: String, candidateFolder: String, current: [ScriptWorkbench], candidate: [ScriptWorkbench],
                  store: (any ScriptStore)?) {
@@ -28,6 +32,10 @@ public final class ShadowRunner: Sendable {
         self.current = current
         self.candidate = candidate
         self.store = store
+        let before = current[0].set, after = candidate[0].set
+        let versions = Dictionary(before.scripts.map { ($0.path, $0.version) }) { a, _ in a }
+        unchanged = before.modules.mapValues(\.text) != after.modules.mapValues(\.text) || !after.errors.isEmpty ? []
+            : Set(after.scripts.filter { versions[$0.path] == $0.version }.map(\.path))
     }
 
     /// `states` Lua states for each folder; `store`: the journal whose store reads answer what no live run read.
@@ -47,10 +55,25 @@ public final class ShadowRunner: Sendable {
     /// Scripts of the candidate folder that do not compile, as `path:line: message`.
     public var candidateErrors: [String] { candidate[0].set.errors.map(\.description) }
 
+    /// The outcome of an event all of whose scripts are unchanged (nothing to run or read); nil when one must run.
+    public func withoutRunning(_ event: EventSummary) -> ShadowEvent? {
+        guard Timers.name(ofEventType: event.type) == nil else { return ShadowEvent(summary: event, skipped: "timer event") }
+        var paths = current[0].set.scripts(for: event.type).map(\.path)
+        for path in candidate[0].set.scripts(for: event.type).map(\.path) where !paths.contains(path) { paths.append(path) }
+        guard paths.allSatisfy(unchanged.contains) else { return nil }
+        return ShadowEvent(summary: event, scripts: paths.map { ShadowOutcome(script: $0, status: .identical) })
+    }
+
     /// One event through both folders' scripts of its type, on Lua state `slot`.
     public func compare(_ detail: EventDetail, on slot: Int) async -> ShadowEvent {
         let event = detail.summary
         guard Timers.name(ofEventType: event.type) == nil else { return ShadowEvent(summary: event, skipped: "timer event") }
+        let currentBench = current[slot % current.count], candidateBench = candidate[slot % candidate.count]
+        var paths = currentBench.set.scripts(for: event.type).map(\.path)
+        for path in candidateBench.set.scripts(for: event.type).map(\.path) where !paths.contains(path) { paths.append(path) }
+        if paths.allSatisfy(unchanged.contains) {
+            return ShadowEvent(summary: event, scripts: paths.map { ShadowOutcome(script: $0, status: .identical) })
+        }
         guard let document = try? JSONParser.parse(detail.body, options: .init(rejectDuplicateKeys: false)),
               let message = document.root["message"] else {
             return ShadowEvent(summary: event, skipped: "body unreadable")
@@ -58,12 +81,13 @@ public final class ShadowRunner: Sendable {
         var lastRun: [String: RunRecord] = [:]
         for run in detail.runs where run.generation == event.generation { lastRun[run.script] = run }
         let liveEntries = lastRun.values.flatMap(\.effects.entries)
-        let currentBench = current[slot % current.count], candidateBench = candidate[slot % candidate.count]
-        var paths = currentBench.set.scripts(for: event.type).map(\.path)
-        for path in candidateBench.set.scripts(for: event.type).map(\.path) where !paths.contains(path) { paths.append(path) }
 
         var outcomes: [ShadowOutcome] = []
         for path in paths {
+            if unchanged.contains(path) {
+                outcomes.append(ShadowOutcome(script: path, status: .identical))
+                continue
+            }
             let live = lastRun[path]
             if let live, !live.effects.entries.isEmpty, live.effects.entries.allSatisfy({ $0.call == "note" }) {
                 outcomes.append(ShadowOutcome(script: path, status: .unrecorded))  // recorded before effects were kept

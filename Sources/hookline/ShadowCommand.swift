@@ -69,16 +69,21 @@ struct ShadowCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         var report = ShadowReport(current: current, candidate: scripts)
         do {
-            let ids = try await journal.events(matching: query).map(\.id).reversed() as [EventID]
-            let batch = 512
-            var next = ids.count > 0 ? Task { try await Self.read(Array(ids.prefix(batch)), from: journal) } : nil
-            var offset = 0
-            while let reading = next {
-                let details = try await reading.value
-                offset += batch
-                let following = Array(ids.dropFirst(offset).prefix(batch))
-                next = following.isEmpty ? nil : Task { try await Self.read(following, from: journal) }
-                for event in await Self.compare(details, runner) {
+            // oldest first; an event whose scripts are all unchanged needs neither a read nor a run; the next
+            // batch is read while this one runs
+            let summaries = try await journal.events(matching: query).reversed() as [EventSummary]
+            let batches = stride(from: 0, to: summaries.count, by: 512).map { Array(summaries[$0..<min($0 + 512, summaries.count)]) }
+            func read(_ batch: [EventSummary]) -> Task<[EventDetail], any Error> {
+                let ids = batch.filter { runner.withoutRunning($0) == nil }.map(\.id)
+                return Task { try await Self.read(ids, from: journal) }
+            }
+            var reading = batches.first.map(read)
+            for (index, batch) in batches.enumerated() {
+                let details = try await reading!.value
+                reading = index + 1 < batches.count ? read(batches[index + 1]) : nil
+                let ran = Dictionary(await Self.compare(details, runner).map { ($0.summary.id, $0) }) { a, _ in a }
+                for summary in batch {
+                    guard let event = runner.withoutRunning(summary) ?? ran[summary.id] else { continue }  // pruned meanwhile
                     if json { print(ShadowReport.json(event)) }
                     report.add(event)
                 }
@@ -92,14 +97,9 @@ struct ShadowCommand: AsyncParsableCommand {
         if report.anythingChanged { throw ExitCode(1) }
     }
 
-    /// Events in full, read concurrently.
+    /// Events in full, in one read.
     static func read(_ ids: [EventID], from journal: any Journal) async throws -> [EventDetail] {
-        try await withThrowingTaskGroup(of: (Int, EventDetail?).self) { group in
-            for (index, id) in ids.enumerated() { group.addTask { (index, try await journal.event(id)) } }
-            var details = [EventDetail?](repeating: nil, count: ids.count)
-            for try await (index, detail) in group { details[index] = detail }
-            return details.compactMap { $0 }
-        }
+        try await journal.events(ids)
     }
 
     /// Each event compared on one of the runner's Lua states, several at a time on each; in event order.
