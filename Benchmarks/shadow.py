@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """How fast `hookline shadow` compares: a journal of N events (the fixtures' mix, each of a call of its own) run
-live by `hookline serve` with the shipped scripts, then shadowed twice with --last N: the shipped scripts as the
-candidate (nothing changes), and a candidate whose hang alert is a warning instead of critical. Prints each run's
-report headline (events compared, seconds, events/s) and its wall-clock time.
+live by `hookline serve` with the shipped scripts, then shadowed with --last N three times: the shipped scripts as
+the candidate (nothing runs: unchanged scripts are identical by construction), a candidate whose hang alert is a
+warning instead of critical (hang.lua runs, current and candidate, for the hang events), and the same with a comment
+added to lib/calls.lua (every script runs for every event: the worst case). Prints each run's report headline
+(events compared, seconds, events/s) and its wall-clock time.
 
     swift build -c release
     python3 Benchmarks/shadow.py [EVENTS=20000] [WORKERS=cores]
@@ -107,7 +109,13 @@ def main():
         hang = os.path.join(candidate, "hang.lua")
         source = open(hang).read()
         open(hang, "w").write(source.replace('severity = "critical"', 'severity = "warning"'))
-        for name, folder_under_test in (("the shipped scripts as candidate", scripts), ("hang severity changed", candidate)):
+        # a comment in lib/ as well: every script runs, current and candidate, for every event (the worst case)
+        everything = os.path.join(folder, "candidate-lib")
+        shutil.copytree(candidate, everything)
+        with open(os.path.join(everything, "lib", "calls.lua"), "a") as lib:
+            lib.write("\n-- reviewed\n")
+        for name, folder_under_test in (("the shipped scripts as candidate", scripts), ("hang severity changed", candidate),
+                                        ("hang severity changed and lib/ touched: every script runs", everything)):
             started = time.time()
             result = subprocess.run([BINARY, "shadow", "--scripts", folder_under_test, "--current", scripts,
                                      "--data", os.path.join(folder, "data"), "--last", str(events), "--workers", workers],
