@@ -117,4 +117,37 @@ import TestSupport
             #expect(Set(keys).count == 1 && keys.first?.hasSuffix("-hang.lua-1") == true, "\(keys)")
         }
     }
+
+    /// `hookline replay` performs the effects again; `--reuse-effects` returns the recorded ones.
+    @Test func aReplayPerformsEffectsUnlessItReusesThem() async throws {
+        try await withReceiver { crm in
+            try await withServer(scripts: [
+                "hang.lua": """
+                    http.post("\(crm.url)/calls", {call = event.call.id})
+                    file.append("runs.txt", "run\\n")
+                    """,
+            ]) { server in
+                let id = try #require(try await server.post(fixture: "fixtures/hang.json").json?["id"]?.string)
+                try await server.drained()
+                #expect(crm.requests.count == 1)
+                let data = server.scratch.path + "/data"
+
+                let reusing = try HooklineBinary.run(["replay", id, "--reuse-effects", "--data", data])
+                #expect(reusing.status == 0, "\(reusing.text)")
+                try await eventually("the replay reusing effects ran") {
+                    (try await server.journal.event(EventID(id)!))?.runs.count == 2
+                }
+                try await server.drained()
+                #expect(crm.requests.count == 1, "nothing sent again")
+                #expect(server.scratch.read("data/out/runs.txt") == "run\n", "nothing appended again")
+                let replayed = try #require(try await server.journal.event(EventID(id)!)?.runs.last)
+                #expect(replayed.effects.entries.count == 2 && replayed.effects.entries.allSatisfy { $0.reused })
+
+                let performing = try HooklineBinary.run(["replay", id, "--data", data])
+                #expect(performing.status == 0, "\(performing.text)")
+                _ = try await crm.waitForRequests(2)
+                try await eventually("the plain replay ran") { server.scratch.read("data/out/runs.txt") == "run\nrun\n" }
+            }
+        }
+    }
 }
