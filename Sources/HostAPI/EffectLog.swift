@@ -7,8 +7,10 @@ import Synchronization
 
 /// The host calls of one run attempt, as they happen: each is recorded with its arguments and outcome (the
 /// run's `EffectRecord`), and, when the attempt retries one that recorded earlier, the calls that match that
-/// record in order (same function, same arguments) return its results instead of being performed again. The
-/// first call that differs, and every call after it, is performed.
+/// record in order (same function, same arguments) return its results instead of being performed again. A call
+/// that failed before, or whose result was not kept whole, is performed again, and when it comes out as before
+/// the calls after it are still matched. The first call that differs (in its arguments, or in what it returned),
+/// and every call after it, is performed.
 ///
 /// ```swift
 /// let log = EffectLog(earlier: recordOfTheFailedAttempt)
@@ -46,14 +48,18 @@ public final class EffectLog: Sendable {
     /// can a retry return it); `replay` turns a kept result back into the call's result.
     public func perform<T: Sendable>(_ call: String, _ arguments: [EffectField], replay: (EffectValue) -> T?,
                            live: () async throws -> T, recorded: (T) -> (EffectValue, Bool)) async throws -> T {
-        if let value = reuse(call, arguments, replay) { return value }
+        let expected: EffectEntry?
+        switch reuse(call, arguments, replay) {
+        case .reused(let value): return value
+        case .perform(let earlier): expected = earlier
+        }
         do {
             let value = try await live()
             let (result, whole) = recorded(value)
-            keep(EffectEntry(call: call, arguments: arguments, result: result, replayable: whole))
+            keep(EffectEntry(call: call, arguments: arguments, result: result, replayable: whole), expected: expected)
             return value
         } catch {
-            keep(EffectEntry(call: call, arguments: arguments, error: "\(error)"))
+            keep(EffectEntry(call: call, arguments: arguments, error: "\(error)"), expected: expected)
             throw error
         }
     }
@@ -61,9 +67,13 @@ public final class EffectLog: Sendable {
     /// `perform` for a call that does not wait (`time.now`).
     public func performNow<T: Sendable>(_ call: String, _ arguments: [EffectField], replay: (EffectValue) -> T?, live: () -> T,
                               recorded: (T) -> EffectValue) -> T {
-        if let value = reuse(call, arguments, replay) { return value }
+        let expected: EffectEntry?
+        switch reuse(call, arguments, replay) {
+        case .reused(let value): return value
+        case .perform(let earlier): expected = earlier
+        }
         let value = live()
-        keep(EffectEntry(call: call, arguments: arguments, result: recorded(value), replayable: true))
+        keep(EffectEntry(call: call, arguments: arguments, result: recorded(value), replayable: true), expected: expected)
         return value
     }
 
@@ -76,22 +86,36 @@ public final class EffectLog: Sendable {
         }
     }
 
-    /// The earlier attempt's result of this call, recorded as reused; nil (and from here on, always nil) when
-    /// the call must be performed.
-    private func reuse<T: Sendable>(_ call: String, _ arguments: [EffectField], _ replay: (EffectValue) -> T?) -> T? {
+    private enum Reuse<T: Sendable>: Sendable {
+        case reused(T)
+        /// The call must be performed; `expected` is the earlier attempt's call at its place when it has the same
+        /// arguments (it failed, or its result was not kept whole).
+        case perform(expected: EffectEntry?)
+    }
+
+    /// The earlier attempt's result of this call, recorded as reused; or that the call must be performed (and,
+    /// when it differs from the earlier attempt's, every call after it).
+    private func reuse<T: Sendable>(_ call: String, _ arguments: [EffectField], _ replay: (EffectValue) -> T?) -> Reuse<T> {
         state.withLock { state in
-            guard let entry = state.match(call, arguments), entry.replayable, entry.error == nil, let result = entry.result,
-                  let value = replay(result) else {
+            guard let entry = state.match(call, arguments) else {
                 state.diverged = true
-                return nil
+                return .perform(expected: nil)
+            }
+            guard entry.replayable, entry.error == nil, let result = entry.result, let value = replay(result) else {
+                return .perform(expected: entry)
             }
             state.record.append(EffectEntry(call: call, arguments: arguments, result: result, replayable: true, reused: true))
-            return value
+            return .reused(value)
         }
     }
 
-    private func keep(_ entry: EffectEntry) {
-        state.withLock { $0.record.append(entry) }
+    /// Records a performed call. One performed again that came out as before (the same error, the same result)
+    /// leaves the run on its earlier course: the calls after it may still be reused.
+    private func keep(_ entry: EffectEntry, expected: EffectEntry?) {
+        state.withLock { state in
+            if expected?.result != entry.result || expected?.error != entry.error || expected == nil { state.diverged = true }
+            state.record.append(entry)
+        }
     }
 }
 

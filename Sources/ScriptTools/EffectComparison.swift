@@ -53,9 +53,9 @@ public enum EffectComparison {
     public static func compare(live: EffectRecord, current: EffectRecord, candidate: EffectRecord) -> [Change] {
         let live = live.entries.filter(isEffect), current = current.entries.filter(isEffect)
         let candidate = candidate.entries.filter(isEffect)
-        let toCandidate = pairs(live, candidate)
-        let toCurrent = Dictionary(pairs(live, current).compactMap { pair in pair.0.map { ($0, pair.1) } }) { a, _ in a }
-        let currentUnpaired = pairs(live, current).compactMap { $0.0 == nil ? $0.1.map { current[$0] } : nil }
+        let toCandidate = pairs(live, candidate), withCurrent = pairs(live, current)
+        let toCurrent = Dictionary(withCurrent.compactMap { pair in pair.0.map { ($0, pair.1) } }) { a, _ in a }
+        let currentUnpaired = withCurrent.compactMap { $0.0 == nil ? $0.1.map { current[$0] } : nil }
         var changes: [Change] = []
         for (l, c) in toCandidate {
             switch (l, c) {

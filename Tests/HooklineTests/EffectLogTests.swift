@@ -64,6 +64,26 @@ import TestSupport
         }
     }
 
+    /// A call that failed (a refused connection, caught by the script) is made again on the retry; it fails the
+    /// same way, so the POST after it is still the earlier attempt's, not sent again.
+    @Test func aCallThatFailsAgainTheSameWayKeepsTheRestReused() async throws {
+        try await withReceiver { crm in
+            let closed = freePort()
+            try await withServer(scripts: [
+                "hang.lua": """
+                    local ok = pcall(http.get, "http://127.0.0.1:\(closed)/down")
+                    http.post("\(crm.url)/calls", {reachable = ok})
+                    if ctx.attempt < 3 then error("not yet") end
+                    file.append("done.txt", "done\\n")
+                    """,
+            ]) { server in
+                _ = try await server.post(fixture: "fixtures/hang.json")
+                try await eventually("the third attempt finishes") { server.scratch.read("data/out/done.txt") != nil }
+                #expect(crm.requests.count == 1, "one POST over three attempts: \(crm.requests.count)")
+            }
+        }
+    }
+
     /// A script edited between two attempts so that its request changes: the retry sends the new request.
     @Test func anEditedRequestIsSentOnTheRetry() async throws {
         try await withReceiver { crm in
