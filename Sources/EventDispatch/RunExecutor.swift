@@ -73,8 +73,8 @@ struct RunExecutor: Sendable {
                     if attempt == 1, pool.set.scripts(for: event.type).first?.path == script, let dueAt = timer["due_at"]?.integer {
                         telemetry.timerFired(late: .milliseconds(max(0, startedAt - dueAt)))
                     }
-                    return await pool.engines[index].run(compiled, event: .value(Self.timerInput(timer, now: startedAt)),
-                                                         ctx: .table(Self.timerContext(ctx, timer)), context: context)
+                    return await pool.engines[index].run(compiled, event: .value(TimerHandlerInput.timer(timer, now: startedAt)),
+                                                         ctx: .table(TimerHandlerInput.context(ctx, timer)), context: context)
                 }
             } catch {
                 return .failure(ScriptError(kind: .runtime, script: script, message: """
@@ -84,22 +84,6 @@ struct RunExecutor: Sendable {
         }
         context.note("timer \(name) not run: an event before it in the call's order cancelled or replaced it")
         return .success(RunReport(duration: .zero, hostCalls: 0))
-    }
-
-    /// A timer handler's `timer`: the fired event's `timer` object (`name`, `data`, `set_at`, `due_at`,
-    /// `set_by`) and `late_ms`, how long after its due time this attempt started.
-    static func timerInput(_ timer: JSONValue, now: Int64) -> LuaValue {
-        guard case .table(var table) = LuaValue(json: timer) else { return LuaValue(json: timer) }
-        if case .integer(let dueAt) = table["due_at"] { table["late_ms"] = .integer(max(0, now - dueAt)) }
-        return .table(table)
-    }
-
-    /// A timer handler's `ctx`: the usual fields (its `event_id` is the fired timer's own entry in the journal)
-    /// and `set_by`, the id of the event whose run set the timer.
-    static func timerContext(_ ctx: RunContext, _ timer: JSONValue) -> LuaTable {
-        var table = ctx.table
-        if let setBy = timer["set_by"]?.integer { table["set_by"] = .string(String(setBy)) }
-        return table
     }
 }
 

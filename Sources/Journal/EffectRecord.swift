@@ -67,10 +67,13 @@ public struct EffectRecord: Sendable, Equatable {
         self.init(entries: entries, dropped: Int(document.root["dropped"]?.integer ?? 0))
     }
 
-    /// A record of runs written before effects were kept: their one-line notes.
+    /// A record of runs written before effects were kept: their host-call lines (calls named `line`).
     public init(notes: [String]) {
-        self.init(entries: notes.map { EffectEntry(call: "note", arguments: [EffectField("text", .text($0))]) })
+        self.init(entries: notes.map { EffectEntry(call: "line", arguments: [EffectField("text", .text($0))]) })
     }
+
+    /// Whether this is the record of a run written before effects were kept.
+    public var isLines: Bool { !entries.isEmpty && entries.allSatisfy { $0.call == "line" } }
 
     /// One readable line per call, numbered as the calls were made.
     public var lines: [String] {
@@ -108,7 +111,7 @@ public struct EffectEntry: Sendable, Equatable {
     /// bodies shortened to their first 120 characters with their size unless `whole`.
     public func summary(whole: Bool = false) -> String {
         var text = call
-        if call == "note", let note = arguments.first?.value.text { return note }
+        if call == "note" || call == "line", let note = arguments.first?.value.text { return note }
         text += "{" + arguments.map { "\(luaKey($0.name)) = \($0.value.lua(whole: whole))" }.joined(separator: ", ") + "}"
         if let error {
             text += " -> error: " + error

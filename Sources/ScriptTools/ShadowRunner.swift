@@ -57,7 +57,6 @@ public final class ShadowRunner: Sendable {
 
     /// The outcome of an event all of whose scripts are unchanged (nothing to run or read); nil when one must run.
     public func withoutRunning(_ event: EventSummary) -> ShadowEvent? {
-        guard Timers.name(ofEventType: event.type) == nil else { return ShadowEvent(summary: event, skipped: "timer event") }
         var paths = current[0].set.scripts(for: event.type).map(\.path)
         for path in candidate[0].set.scripts(for: event.type).map(\.path) where !paths.contains(path) { paths.append(path) }
         guard paths.allSatisfy(unchanged.contains) else { return nil }
@@ -67,7 +66,6 @@ public final class ShadowRunner: Sendable {
     /// One event through both folders' scripts of its type, on Lua state `slot`.
     public func compare(_ detail: EventDetail, on slot: Int) async -> ShadowEvent {
         let event = detail.summary
-        guard Timers.name(ofEventType: event.type) == nil else { return ShadowEvent(summary: event, skipped: "timer event") }
         let currentBench = current[slot % current.count], candidateBench = candidate[slot % candidate.count]
         var paths = currentBench.set.scripts(for: event.type).map(\.path)
         for path in candidateBench.set.scripts(for: event.type).map(\.path) where !paths.contains(path) { paths.append(path) }
@@ -89,19 +87,23 @@ public final class ShadowRunner: Sendable {
                 continue
             }
             let live = lastRun[path]
-            if let live, !live.effects.entries.isEmpty, live.effects.entries.allSatisfy({ $0.call == "note" }) {
+            if let live, live.effects.isLines {
                 outcomes.append(ShadowOutcome(script: path, status: .unrecorded))  // recorded before effects were kept
                 continue
             }
-            let ctx = RunContext(eventID: event.id.description, endpoint: event.endpoint, type: event.type, callID: event.callID,
-                                 receivedAt: event.receivedAt, attempt: 1, script: path, warnings: event.warnings).table
+            let context = RunContext(eventID: event.id.description, endpoint: event.endpoint, type: event.type,
+                                     callID: event.callID, receivedAt: event.receivedAt, attempt: 1, script: path,
+                                     warnings: event.warnings)
+            // a fired timer's handler gets the timer, as the server gives it (`late_ms` as of the fire)
+            let timer = Timers.name(ofEventType: event.type) != nil ? message["timer"] : nil
+            let input: ScriptInput = timer.map { .value(TimerHandlerInput.timer($0, now: event.receivedAt)) } ?? .json(message)
+            let ctx = timer.map { TimerHandlerInput.context(context, $0) } ?? context.table
             let effects = ShadowEffects(live: liveEntries, ownLive: live?.effects.entries ?? [], receivedAt: event.receivedAt,
                                         store: store)
             let inCurrent = currentBench.set.scripts.contains { $0.path == path }
             let inCandidate = candidateBench.set.scripts.contains { $0.path == path }
-            let currentRun = inCurrent ? await currentBench.runRecorded(path, event: .json(message), ctx: ctx, effects: effects) : nil
-            let candidateRun = inCandidate
-                ? await candidateBench.runRecorded(path, event: .json(message), ctx: ctx, effects: effects) : nil
+            let currentRun = inCurrent ? await currentBench.runRecorded(path, event: input, ctx: ctx, effects: effects) : nil
+            let candidateRun = inCandidate ? await candidateBench.runRecorded(path, event: input, ctx: ctx, effects: effects) : nil
             // without a live run (a script added since, an event still pending), the current script's shadow stands in
             let liveRecord = live?.effects ?? currentRun?.effects ?? EffectRecord()
             let liveFailure = live.map { $0.outcome == .ok ? nil : liveError($0) } ?? currentRun.flatMap { failure($0.result, currentFolder) }

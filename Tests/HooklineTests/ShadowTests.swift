@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Journal
 import Testing
 import TestSupport
 
@@ -79,6 +80,39 @@ import TestSupport
         let count = journal.ids(ofType: "status-update").count
         #expect(output.text.contains("status-update.lua: \(count) events: added http.post"), "\(output.text)")
         #expect(output.text.contains("+ http.post{method = \"POST\", url = \"https://crm.example/status\""), "\(output.text)")
+    }
+}
+
+/// A timer's handler in a shadow run: its fired events compared like any other.
+@Suite struct ShadowTimerTests {
+    @Test func aChangedTimerHandlerReportsItsFiredEvents() async throws {
+        let scratch = Scratch()
+        scratch.write("scripts/hang.lua", "timer.set(\"still-silent\", 0.2, {question = \"hello?\"})\n")
+        scratch.write("scripts/timers/still-silent.lua", """
+            alert{title = "Still silent on " .. ctx.call_id, text = timer.data.question, severity = "warning"}
+            """)
+        var timerEvents: [String] = []
+        try await withServer(scratch: scratch) { server in
+            for index in 0..<3 { _ = try await server.post(event("fixtures/hang.json", callID: "TIMER\(index)")) }
+            try await eventually("the three timers fired and ran") {
+                let fired = try await server.journal.events(matching: EventQuery(type: "timer:still-silent", states: [.done]))
+                timerEvents = fired.map(\.id.description)
+                return fired.count == 3
+            }
+            try await server.drained()
+        }
+        let candidate = scratch.path + "/candidate"
+        try FileManager.default.copyItem(atPath: scratch.path + "/scripts", toPath: candidate)
+        try edit(candidate + "/timers/still-silent.lua", replacing: "severity = \"warning\"", with: "severity = \"critical\"")
+        let output = try HooklineBinary.run(["shadow", "--scripts", candidate, "--current", scratch.path + "/scripts",
+                                             "--data", scratch.path + "/data", "--since", "1h", "--json"])
+        #expect(output.status == 1, "\(output.text)")
+        let events = output.text.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)).root }
+        let changed = events.filter { $0["scripts"]?.elements.contains { $0["status"]?.string == "changed" } == true }
+        #expect(Set(changed.compactMap { $0["event"]?.string }) == Set(timerEvents), "\(output.text)")
+        let identical = try HooklineBinary.run(["shadow", "--scripts", scratch.path + "/scripts", "--current", scratch.path + "/scripts",
+                                                "--data", scratch.path + "/data", "--since", "1h"])
+        #expect(identical.status == 0 && identical.text.contains("Shadow run: 6 events compared"), "\(identical.text)")
     }
 }
 
