@@ -138,33 +138,39 @@ import TestSupport
         }
     }
 
-    /// `hookline replay` performs the effects again; `--reuse-effects` returns the recorded ones.
+    /// `hookline replay` performs the effects again; `--reuse-effects` returns the recorded ones. Each replay is
+    /// made while the server is stopped, and runs when it starts again.
     @Test func aReplayPerformsEffectsUnlessItReusesThem() async throws {
         try await withReceiver { crm in
-            try await withServer(scripts: [
-                "hang.lua": """
-                    http.post("\(crm.url)/calls", {call = event.call.id})
-                    file.append("runs.txt", "run\\n")
-                    """,
-            ]) { server in
+            let scratch = Scratch()
+            let scripts = ["hang.lua": """
+                http.post("\(crm.url)/calls", {call = event.call.id})
+                file.append("runs.txt", "run\\n")
+                """]
+            let id = try await withServer(scripts: scripts, scratch: scratch) { server in
                 let id = try #require(try await server.post(fixture: "fixtures/hang.json").json?["id"]?.string)
                 try await server.drained()
-                #expect(crm.requests.count == 1)
-                let data = server.scratch.path + "/data"
+                return id
+            }
+            #expect(crm.requests.count == 1)
+            let data = scratch.path + "/data"
 
-                let reusing = try HooklineBinary.run(["replay", id, "--reuse-effects", "--data", data])
-                #expect(reusing.status == 0, "\(reusing.text)")
+            let reusing = try HooklineBinary.run(["replay", id, "--reuse-effects", "--data", data])
+            #expect(reusing.status == 0, "\(reusing.text)")
+            try await withServer(scripts: scripts, scratch: scratch) { server in
                 try await eventually("the replay reusing effects ran") {
                     (try await server.journal.event(EventID(id)!))?.runs.count == 2
                 }
                 try await server.drained()
-                #expect(crm.requests.count == 1, "nothing sent again")
-                #expect(server.scratch.read("data/out/runs.txt") == "run\n", "nothing appended again")
                 let replayed = try #require(try await server.journal.event(EventID(id)!)?.runs.last)
                 #expect(replayed.effects.entries.count == 2 && replayed.effects.entries.allSatisfy { $0.reused })
+            }
+            #expect(crm.requests.count == 1, "nothing sent again")
+            #expect(scratch.read("data/out/runs.txt") == "run\n", "nothing appended again")
 
-                let performing = try HooklineBinary.run(["replay", id, "--data", data])
-                #expect(performing.status == 0, "\(performing.text)")
+            let performing = try HooklineBinary.run(["replay", id, "--data", data])
+            #expect(performing.status == 0, "\(performing.text)")
+            try await withServer(scripts: scripts, scratch: scratch) { server in
                 _ = try await crm.waitForRequests(2)
                 try await eventually("the plain replay ran") { server.scratch.read("data/out/runs.txt") == "run\nrun\n" }
             }
