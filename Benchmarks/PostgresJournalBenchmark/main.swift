@@ -117,7 +117,7 @@ func records(_ journal: any Journal, _ options: Options, claims: [CallKey: CallC
                         let id = item.event.id
                         let run = RunRecord(eventID: id, generation: 0, script: "status-update.lua", scriptVersion: "v1", attempt: 1,
                                             startedAt: 1_764_000_000_000, durationMicroseconds: 300, outcome: .ok,
-                                            hostCalls: ["http.post https://crm.example/calls -> 201"])
+                                            effects: EffectRecord(notes: ["http.post https://crm.example/calls -> 201"]))
                         let completion = EventCompletion(eventID: id, generation: 0, state: .done, finishedAt: 1_764_000_000_100)
                         let last = index == work.items.count - 1
                         let sent = ContinuousClock.now

@@ -28,11 +28,13 @@ public struct DispatchSettings: Sendable {
     public var pollInterval: Duration
     /// What scripts may do with timers.
     public var timerLimits: TimerLimits
+    /// The header each HTTP request of a script carries, `<event id>-<script>-<call index>` (nil: none).
+    public var idempotencyHeader: String?
 
     public init(limits: LuaLimits = LuaLimits(), retries: Int = 5, retryBackoff: Duration = .seconds(1),
                 poolSize: Int = ProcessInfo.processInfo.activeProcessorCount, runsPerEngine: Int = 32, window: Int = 1024,
                 reloadInterval: Duration? = .seconds(1), lease: Duration = .seconds(15), pollInterval: Duration = .seconds(1),
-                timerLimits: TimerLimits = TimerLimits()) {
+                timerLimits: TimerLimits = TimerLimits(), idempotencyHeader: String? = "Idempotency-Key") {
         self.limits = limits
         self.retries = retries
         self.retryBackoff = retryBackoff
@@ -43,6 +45,7 @@ public struct DispatchSettings: Sendable {
         self.lease = lease
         self.pollInterval = pollInterval
         self.timerLimits = timerLimits
+        self.idempotencyHeader = idempotencyHeader
     }
 }
 
@@ -80,6 +83,9 @@ public final class Dispatcher: Sendable {
         var paused = false
         /// Counts successful renewals: a pause timed for an older one does not apply.
         var renewals = 0
+            /// What the latest failed attempt of each script of an event in memory did (from the journal when the event
+        /// was read, then from this node's attempts): its retry returns those results for the calls that match.
+        var earlierEffects: [EventID: [String: EffectRecord]] = [:]
         /// Timer operations of finished successful runs, by call, whose records may not be committed yet: a
         /// timer's run checks them (and the journal) for an operation made before it in the call's order.
         var recentTimerOperations: [CallKey: [(event: EventID, name: String)]] = [:]
@@ -123,7 +129,8 @@ public final class Dispatcher: Sendable {
         self.defaultFolder = defaultFolder
         folderOfEndpoint = endpointFolders
         pools = ScriptPools(poolSize: settings.poolSize, limits: settings.limits,
-                            functions: HostLibrary.functions(telemetry: telemetry, timerLimits: settings.timerLimits), telemetry: telemetry, logger: logger)
+                            functions: HostLibrary.functions(telemetry: telemetry, timerLimits: settings.timerLimits,
+                                                             idempotencyHeader: settings.idempotencyHeader), telemetry: telemetry, logger: logger)
         executor = RunExecutor(effects: effects, node: node, telemetry: telemetry)
         recorder = RunRecorder(queue: queue, node: node, logger: logger)
         state = Mutex(State(book: CallBook(window: settings.window, page: min(256, settings.window))))
@@ -236,6 +243,8 @@ public final class Dispatcher: Sendable {
                 state.scheduler.drop(claim.call, upTo: claim.token)
                 state.recentTimerOperations[claim.call] = nil
                 state.admitted = state.admitted.filter { $0.value.claim.call != claim.call || $0.value.claim.token > claim.token }
+                let admitted = state.admitted
+                state.earlierEffects = state.earlierEffects.filter { admitted[$0.key] != nil }
             }
             actions.loads += step.loads
             for admission in step.admit {
@@ -245,6 +254,7 @@ public final class Dispatcher: Sendable {
                 if let timer, handlers.isEmpty { unhandled(timer, admission.event, folder: folder) }
                 let scripts = handlers.map(\.path).filter { !admission.progress.finished.contains($0) }
                     .map { (script: $0, attempt: (admission.progress.attempts[$0] ?? 0) + 1) }
+                if !admission.progress.effects.isEmpty { state.earlierEffects[admission.event.id] = admission.progress.effects }
                 state.admitted[admission.event.id] = Admitted(event: admission.event, document: admission.document,
                                                               body: admission.body, claim: admission.claim)
                 // a timer's run has the call to itself: its place in the call's order is its due time
@@ -272,6 +282,7 @@ public final class Dispatcher: Sendable {
     /// call is idle now.
     private func complete(_ finished: Scheduler.Finished, type: String, generation: Int, state: inout State) -> CallBook.Step {
         state.admitted[finished.eventID] = nil
+        state.earlierEffects[finished.eventID] = nil
         let claim = CallClaim(call: finished.call, token: finished.token)
         let (releaseAt, step) = state.book.finished(finished.eventID, of: claim)
         let outcome: EventState = finished.failed ? .failed : .done
@@ -510,9 +521,10 @@ public final class Dispatcher: Sendable {
                 }
             }
         } ?? false
+        let earlierEffects = state.withLock { $0.earlierEffects[job.eventID]?[job.key.script] }
         let (result, record) = await executor.run(script: job.key.script, attempt: job.attempt, event: subject.event,
                                                   document: document, claim: subject.claim, pool: pool, engine: index,
-                                                  supersededTimer: supersededTimer)
+                                                  supersededTimer: supersededTimer, earlierEffects: earlierEffects)
         var outcome = Scheduler.Outcome.succeeded
         var retryAfter: Duration?
         var finished = record
@@ -555,6 +567,9 @@ public final class Dispatcher: Sendable {
             var step = CallBook.Step()
             // the run's record goes before the completion it may bring, into the same batch
             if let record { recorder.add(record, completion: nil, claim: claim) }
+            if let record, record.outcome == .failed, state.admitted[record.eventID] != nil {
+                state.earlierEffects[record.eventID, default: [:]][record.script] = record.effects
+            }
             if let record, record.outcome == .ok, !record.timerOperations.isEmpty {
                 var recent = state.recentTimerOperations[job.key.call] ?? []
                 recent += record.timerOperations.map { (record.eventID, $0.name) }

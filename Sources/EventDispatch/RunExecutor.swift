@@ -16,17 +16,18 @@ struct RunExecutor: Sendable {
     /// one back needs neither check again.
     static let storedBodies = JSONParser.Options(rejectDuplicateKeys: false)
 
-    /// Runs `script` for `event` (its parsed body in `document`; nil when the body could not be read). A fired
+    /// Runs `script` for `event` (its parsed body in `document`; nil when the body could not be read); the host
+    /// calls that match `earlierEffects` (what the attempt before this one did) return its results. A fired
     /// timer's handler runs only if the timer still stands at the timer's place in the call's order: an event
     /// before it whose run cancelled or replaced the timer (`supersededTimer`, known in memory, or seen in the
     /// journal) made it moot, even when that run was committed after the timer came due.
     func run(script: String, attempt: Int, event: PendingEvent, document: JSONDocument?, claim: CallClaim, pool: EnginePool,
-             engine index: Int, supersededTimer: Bool = false) async -> (result: Result<RunReport, ScriptError>, record: RunRecord) {
+             engine index: Int, supersededTimer: Bool = false, earlierEffects: EffectRecord? = nil) async -> (result: Result<RunReport, ScriptError>, record: RunRecord) {
         let startedAt = epochMilliseconds()
         let clock = ContinuousClock.now
         let context = ScriptContext(eventID: event.id.description, endpoint: event.endpoint, type: event.type,
                                     callID: event.callID, script: script, attempt: attempt, effects: effects,
-                                    fence: Fence(node: node, claim: claim))
+                                    fence: Fence(node: node, claim: claim), earlierEffects: earlierEffects)
         let result = await outcome(script: script, attempt: attempt, event: event, document: document, pool: pool,
                                    engine: index, context: context, startedAt: startedAt, supersededTimer: supersededTimer)
         let duration = ContinuousClock.now - clock
@@ -34,7 +35,7 @@ struct RunExecutor: Sendable {
         var record = RunRecord(eventID: event.id, generation: event.generation, script: script,
                                scriptVersion: pool.set.scripts.first { $0.path == script }?.version ?? "removed",
                                attempt: attempt, startedAt: startedAt, durationMicroseconds: duration.wholeMicroseconds,
-                               outcome: .ok, hostCalls: context.hostCalls)
+                               outcome: .ok, effects: context.effectLog.record)
         switch result {
         case .success:
             record.timerOperations = context.timerOperations
@@ -72,8 +73,8 @@ struct RunExecutor: Sendable {
                     if attempt == 1, pool.set.scripts(for: event.type).first?.path == script, let dueAt = timer["due_at"]?.integer {
                         telemetry.timerFired(late: .milliseconds(max(0, startedAt - dueAt)))
                     }
-                    return await pool.engines[index].run(compiled, event: .value(Self.timerInput(timer, now: startedAt)),
-                                                         ctx: .table(Self.timerContext(ctx, timer)), context: context)
+                    return await pool.engines[index].run(compiled, event: .value(TimerHandlerInput.timer(timer, now: startedAt)),
+                                                         ctx: .table(TimerHandlerInput.context(ctx, timer)), context: context)
                 }
             } catch {
                 return .failure(ScriptError(kind: .runtime, script: script, message: """
@@ -83,22 +84,6 @@ struct RunExecutor: Sendable {
         }
         context.note("timer \(name) not run: an event before it in the call's order cancelled or replaced it")
         return .success(RunReport(duration: .zero, hostCalls: 0))
-    }
-
-    /// A timer handler's `timer`: the fired event's `timer` object (`name`, `data`, `set_at`, `due_at`,
-    /// `set_by`) and `late_ms`, how long after its due time this attempt started.
-    static func timerInput(_ timer: JSONValue, now: Int64) -> LuaValue {
-        guard case .table(var table) = LuaValue(json: timer) else { return LuaValue(json: timer) }
-        if case .integer(let dueAt) = table["due_at"] { table["late_ms"] = .integer(max(0, now - dueAt)) }
-        return .table(table)
-    }
-
-    /// A timer handler's `ctx`: the usual fields (its `event_id` is the fired timer's own entry in the journal)
-    /// and `set_by`, the id of the event whose run set the timer.
-    static func timerContext(_ ctx: RunContext, _ timer: JSONValue) -> LuaTable {
-        var table = ctx.table
-        if let setBy = timer["set_by"]?.integer { table["set_by"] = .string(String(setBy)) }
-        return table
     }
 }
 

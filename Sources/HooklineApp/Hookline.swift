@@ -69,7 +69,8 @@ public final class Hookline: Sendable {
                                        runsPerEngine: settings.runsPerWorker, window: settings.dispatchWindow,
                                        reloadInterval: settings.reloadInterval > .zero ? settings.reloadInterval : nil,
                                        lease: settings.lease, pollInterval: settings.pollInterval,
-                                       timerLimits: TimerLimits(perCall: settings.timersPerCall, maxDelay: settings.timerMaxDelay)),
+                                       timerLimits: TimerLimits(perCall: settings.timersPerCall, maxDelay: settings.timerMaxDelay),
+                                       idempotencyHeader: try idempotencyHeader(settings.httpIdempotencyHeader)),
             defaultFolder: settings.scripts, endpointFolders: endpointFolders)
         try await dispatcher.start()
         let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,
@@ -156,6 +157,16 @@ public final class Hookline: Sendable {
 
     /// The configured secret, or the one stored in the data folder, or a new one (stored owner-only). Nodes
     /// sharing a database never make one of their own: each would refuse the others' deliveries.
+    /// --http-idempotency-header: a header name, or off.
+    static func idempotencyHeader(_ name: String) throws -> String? {
+        if name.isEmpty || name.lowercased() == "off" { return nil }
+        let allowed = "!#$%&'*+-.^_`|~".utf8
+        guard name.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || allowed.contains($0) }) else {
+            throw SettingsError("--http-idempotency-header must be a header name (letters, digits, '-') or off; got '\(name.prefix(100))'")
+        }
+        return name
+    }
+
     static func resolveSecret(_ settings: Settings, logger: Logger) throws -> String? {
         if let secret = settings.secret { return secret }
         if settings.open {

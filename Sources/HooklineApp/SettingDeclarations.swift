@@ -87,6 +87,8 @@ public struct SettingDeclarations: Sendable {
                                     help: "Hosts scripts may call with http.*, such as api.example.com or *.example.com; repeatable or comma-separated.")
     package let httpMaxResponse = Setting("http-max-response", .bytes, default: 4 << 20,
                                           help: "Largest HTTP response a script receives.")
+    package let httpIdempotencyHeader = Setting("http-idempotency-header", .text("name"), default: "Idempotency-Key",
+                                                help: "Header every HTTP request of a script carries, <event id>-<script>-<call index>: the same on a retry, so that a receiver can drop a request it already had; off sends none.")
     package let allowEnv = Setting("allow-env", .list("name"), default: [],
                                    help: "Environment variables scripts may read with env(name); repeatable or comma-separated.")
     package let alertSlack = Setting("alert-slack", .optionalText("url"), default: nil, secret: true,

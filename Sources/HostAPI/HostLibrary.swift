@@ -2,6 +2,7 @@ import Basics
 import Crypto
 import Foundation
 import JSON
+import Journal
 import LuaRuntime
 import Observability
 
@@ -10,9 +11,13 @@ import Observability
 /// the function and the argument), notes the call for the run's record, and does its work through the
 /// run's `Effects`.
 public enum HostLibrary {
-    public static func functions(telemetry: Telemetry? = nil, timerLimits: TimerLimits = TimerLimits()) -> [HostFunction<ScriptContext>] {
+    /// `idempotencyHeader`: the header every HTTP request carries with `<event id>-<script>-<call index>`, the
+    /// same on a retry, so that a receiver can drop a request it already had (nil: none).
+    public static func functions(telemetry: Telemetry? = nil, timerLimits: TimerLimits = TimerLimits(),
+                                 idempotencyHeader: String? = nil) -> [HostFunction<ScriptContext>] {
         let counted = Counted(telemetry: telemetry)
-        return logging() + files(counted) + http(counted) + alerts(counted) + store(counted) + timers(timerLimits, counted)
+        return logging() + files(counted) + http(counted, idempotencyHeader: idempotencyHeader) + alerts(counted)
+            + store(counted) + timers(timerLimits, counted)
             + helpers()
     }
 
@@ -49,8 +54,10 @@ public enum HostLibrary {
                 let data = try call.bytes(2, "data")
                 let context = call.context
                 return {
-                    try await counted("file.write") { try await context.effects.writeFile(path, data, context: context) }
-                    context.note("file.write \(path) (\(data.count) bytes)")
+                    try await context.effectLog.perform("file.write", fileArguments(path, data), replay: { _ in true }, live: {
+                        try await counted("file.write") { try await context.effects.writeFile(path, data, context: context) }
+                        return true
+                    }, recorded: { _ in (.bool(true), true) })
                     return [true]
                 }
             },
@@ -59,8 +66,10 @@ public enum HostLibrary {
                 let data = try call.bytes(2, "data")
                 let context = call.context
                 return {
-                    try await counted("file.append") { try await context.effects.appendFile(path, data, context: context) }
-                    context.note("file.append \(path) (\(data.count) bytes)")
+                    try await context.effectLog.perform("file.append", fileArguments(path, data), replay: { _ in true }, live: {
+                        try await counted("file.append") { try await context.effects.appendFile(path, data, context: context) }
+                        return true
+                    }, recorded: { _ in (.bool(true), true) })
                     return [true]
                 }
             },
@@ -68,8 +77,11 @@ public enum HostLibrary {
                 let path = try call.string(1, "path")
                 let context = call.context
                 return {
-                    let data = try await counted("file.read") { try await context.effects.readFile(path, context: context) }
-                    context.note("file.read \(path)\(data == nil ? " (absent)" : "")")
+                    let data = try await context.effectLog.perform("file.read", [EffectField("path", .text(path))], replay: { kept in
+                        kept == .null ? .some(nil) : EffectValues.bytes(kept).map { .some($0) }
+                    }, live: {
+                        try await counted("file.read") { try await context.effects.readFile(path, context: context) }
+                    }, recorded: { data in data.map(EffectValues.body) ?? (.null, true) })
                     return [data.map(LuaValue.bytes) ?? .nil]
                 }
             },
@@ -78,7 +90,7 @@ public enum HostLibrary {
 
     // MARK: http
 
-    static func http(_ counted: Counted) -> [HostFunction<ScriptContext>] {
+    static func http(_ counted: Counted, idempotencyHeader: String?) -> [HostFunction<ScriptContext>] {
         @Sendable func perform(_ request: OutboundRequest, _ function: String, _ call: HostCall<ScriptContext>) -> HostWork {
             let context = call.context
             let deadline = call.deadline
@@ -86,8 +98,14 @@ public enum HostLibrary {
                 var request = request
                 let remaining = ContinuousClock.now.duration(to: deadline)
                 if remaining < request.timeout { request.timeout = max(remaining, .milliseconds(1)) }
-                let response = try await counted("http") { try await context.effects.http(request, context: context) }
-                context.note("\(function) \(request.method) \(request.url) -> \(response.status)")
+                if let idempotencyHeader, request.header(idempotencyHeader) == nil {
+                    request.headers.append((idempotencyHeader, idempotencyKey(context, position: context.effectLog.nextPosition)))
+                }
+                let sent = request
+                let response = try await context.effectLog.perform(function, requestArguments(sent, keeping: idempotencyHeader),
+                                                                   replay: replayedResponse, live: {
+                    try await counted("http") { try await context.effects.http(sent, context: context) }
+                }, recorded: recordedResponse)
                 return [responseTable(response)]
             }
         }
@@ -237,9 +255,13 @@ public enum HostLibrary {
                 let context = call.context
                 let raised = alert
                 return {
-                    let delivered = await context.effects.alert(raised, context: context)
-                    counted.record("alert", outcome: delivered ? "delivered" : "folded")
-                    context.note("alert \(JSONStrings.quoted(raised.title)) \(delivered ? "delivered" : "folded")")
+                    let delivered = try await context.effectLog.perform("alert", alertArguments(raised), replay: { kept in
+                        if case .bool(let delivered) = kept { return delivered } else { return nil }
+                    }, live: {
+                        let delivered = await context.effects.alert(raised, context: context)
+                        counted.record("alert", outcome: delivered ? "delivered" : "folded")
+                        return delivered
+                    }, recorded: { (.bool($0), true) })
                     return [.boolean(delivered)]
                 }
             },
@@ -268,8 +290,15 @@ public enum HostLibrary {
                 let key = try key(call)
                 let context = call.context
                 return {
-                    let text = try await counted("store") { try await context.effects.storeGet(key, context: context) }
-                    context.note("store.get \(key)")
+                    let text = try await context.effectLog.perform("store.get", [EffectField("key", .text(key))], replay: { kept in
+                        kept == .null ? .some(nil) : kept["value"].map { .some($0.json) }
+                    }, live: {
+                        try await counted("store") { try await context.effects.storeGet(key, context: context) }
+                    }, recorded: { text in
+                        guard let text else { return (.null, true) }
+                        let (value, whole) = EffectValues.json(text)
+                        return (.object([EffectField("value", value)]), whole)
+                    })
                     guard let text, let document = try? JSONParser.parse(Array(text.utf8), options: .init(maxDepth: 128)) else {
                         return [.nil]
                     }
@@ -282,9 +311,13 @@ public enum HostLibrary {
                 let value = String(decoding: try call.json(2, "value"), as: UTF8.self)
                 let lifetime = try ttl(call, 3, "store.set")
                 let context = call.context
-                return {
-                    try await counted("store") { try await context.effects.storeSet(key, json: value, ttl: lifetime, context: context) }
-                    context.note("store.set \(key)")
+                var arguments = [EffectField("key", .text(key)), EffectField("value", EffectValues.json(value).value)]
+                if let lifetime { arguments.append(EffectField("ttl", .number(lifetime))) }
+                return { [arguments] in
+                    try await context.effectLog.perform("store.set", arguments, replay: { _ in true }, live: {
+                        try await counted("store") { try await context.effects.storeSet(key, json: value, ttl: lifetime, context: context) }
+                        return true
+                    }, recorded: { _ in (.bool(true), true) })
                     return []
                 }
             },
@@ -293,11 +326,18 @@ public enum HostLibrary {
                 let by = call.isNil(2) ? 1 : try call.number(2, "by")
                 let lifetime = try ttl(call, 3, "store.incr")
                 let context = call.context
-                return {
-                    let value = try await counted("store") {
-                        try await context.effects.storeIncrement(key, by: by, ttl: lifetime, context: context)
-                    }
-                    context.note("store.incr \(key) -> \(formatted(value))")
+                var arguments = [EffectField("key", .text(key)), EffectField("by", .number(by))]
+                if let lifetime { arguments.append(EffectField("ttl", .number(lifetime))) }
+                return { [arguments] in
+                    let value = try await context.effectLog.perform("store.incr", arguments, replay: { kept -> Double? in
+                        switch kept {
+                        case .number(let value): value
+                        case .integer(let value): Double(value)
+                        default: nil
+                        }
+                    }, live: {
+                        try await counted("store") { try await context.effects.storeIncrement(key, by: by, ttl: lifetime, context: context) }
+                    }, recorded: { (.number($0), true) })
                     if value == value.rounded(), abs(value) < 9e15 { return [.integer(Int64(value))] }
                     return [.number(value)]
                 }
@@ -306,8 +346,10 @@ public enum HostLibrary {
                 let key = try key(call)
                 let context = call.context
                 return {
-                    try await counted("store") { try await context.effects.storeDelete(key, context: context) }
-                    context.note("store.delete \(key)")
+                    try await context.effectLog.perform("store.delete", [EffectField("key", .text(key))], replay: { _ in true }, live: {
+                        try await counted("store") { try await context.effects.storeDelete(key, context: context) }
+                        return true
+                    }, recorded: { _ in (.bool(true), true) })
                     return []
                 }
             },
@@ -320,11 +362,14 @@ public enum HostLibrary {
         [
             .sync("env") { call in
                 let name = try call.string(1, "name")
-                return [call.context.effects.environment(name).map(LuaValue.string) ?? .nil]
+                let value = call.context.effects.environment(name)
+                // the name only: a value may be a credential
+                call.context.effectLog.note("env", [EffectField("name", .text(name))], result: .bool(value != nil))
+                return [value.map(LuaValue.string) ?? .nil]
             },
-            .sync("time.now") { call in [.integer(call.context.effects.now())] },
+            .sync("time.now") { call in [.integer(now(call.context))] },
             .sync("time.iso") { call in
-                let ms = try call.optionalInteger(1, "milliseconds") ?? call.context.effects.now()
+                let ms = try call.optionalInteger(1, "milliseconds") ?? now(call.context)
                 return [.string(ISO8601.string(fromEpochMilliseconds: ms))]
             },
             .sync("crypto.sha256") { call in
@@ -344,6 +389,53 @@ public enum HostLibrary {
             },
         ]
     }
+}
+
+/// `time.now()` (and `time.iso()` without an argument): the value is recorded, and a retry gets the earlier
+/// attempt's, so that what the run computes from it comes out the same.
+private func now(_ context: ScriptContext) -> Int64 {
+    context.effectLog.performNow("time.now", [], replay: { kept in
+        if case .integer(let value) = kept { return value } else { return nil }
+    }, live: { context.effects.now() }, recorded: { .integer($0) })
+}
+
+/// The Idempotency-Key of a script's HTTP call: the same for the same call on every attempt of the run.
+func idempotencyKey(_ context: ScriptContext, position: Int) -> String {
+    "\(context.eventID)-\(context.script)-\(position)"
+}
+
+func fileArguments(_ path: String, _ data: [UInt8]) -> [EffectField] {
+    [EffectField("path", .text(path)), EffectField("data", EffectValues.body(data).value)]
+}
+
+func requestArguments(_ request: OutboundRequest, keeping idempotencyHeader: String?) -> [EffectField] {
+    var fields = [EffectField("method", .text(request.method)), EffectField("url", .text(request.url)),
+                  EffectField("headers", EffectValues.headers(request.headers, keeping: idempotencyHeader))]
+    if let body = request.body { fields.append(EffectField("body", EffectValues.body(body).value)) }
+    if request.followRedirects { fields.append(EffectField("follow_redirects", .bool(true))) }
+    return fields
+}
+
+@Sendable func recordedResponse(_ response: OutboundResponse) -> (EffectValue, Bool) {
+    let (body, whole) = EffectValues.body(response.body)
+    return (.object([EffectField("status", .integer(Int64(response.status))),
+                     EffectField("headers", EffectValues.headers(response.headers)), EffectField("body", body)]), whole)
+}
+
+/// The response an HTTP call's record keeps, when its body was kept whole.
+@Sendable public func replayedResponse(_ kept: EffectValue) -> OutboundResponse? {
+    guard case .integer(let status)? = kept["status"], let body = kept["body"].flatMap(EffectValues.bytes) else { return nil }
+    return OutboundResponse(status: Int(status), headers: EffectValues.headerList(kept["headers"]), body: body)
+}
+
+func alertArguments(_ alert: Alert) -> [EffectField] {
+    var fields = [EffectField("title", .text(alert.title)), EffectField("text", .text(alert.text)),
+                  EffectField("severity", .text(alert.severity.rawValue))]
+    if let key = alert.key { fields.append(EffectField("key", .text(key))) }
+    if !alert.fields.isEmpty {
+        fields.append(EffectField("fields", .object(alert.fields.sorted { $0.key < $1.key }.map { EffectField($0.key, .text($0.value)) })))
+    }
+    return fields
 }
 
 /// Counts host calls by kind and outcome, passing results and errors through.

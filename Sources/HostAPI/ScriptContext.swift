@@ -13,11 +13,12 @@ public final class ScriptContext: Sendable {
     public let effects: any Effects
     /// The run's claim on its call, which its store writes carry (nil outside the server).
     public let fence: Fence?
-    private let calls = Mutex<[String]>([])
+    /// The run's host calls with their outcomes; on a retry, what the earlier attempt did.
+    public let effectLog: EffectLog
     private let timerState = Mutex<TimerView?>(nil)
 
     public init(eventID: String, endpoint: String, type: String, callID: String, script: String, attempt: Int,
-                effects: any Effects, fence: Fence? = nil) {
+                effects: any Effects, fence: Fence? = nil, earlierEffects: EffectRecord? = nil) {
         self.eventID = eventID
         self.endpoint = endpoint
         self.type = type
@@ -26,15 +27,16 @@ public final class ScriptContext: Sendable {
         self.attempt = attempt
         self.effects = effects
         self.fence = fence
+        effectLog = EffectLog(earlier: earlierEffects)
     }
 
-    /// Notes a host call for the run's record ("http.post https://... -> 201").
+    /// Notes something the run's record should show that is no host call ("timer x not run: ...").
     public func note(_ line: String) {
-        calls.withLock { $0.append(line) }
+        effectLog.note("note", [EffectField("text", .text(line))])
     }
 
-    /// The host calls noted so far.
-    public var hostCalls: [String] { calls.withLock { $0 } }
+    /// The host calls made so far, one readable line each.
+    public var hostCalls: [String] { effectLog.record.lines }
 
     /// The call this run belongs to.
     public var call: CallKey { CallKey(endpoint: endpoint, callID: callID) }

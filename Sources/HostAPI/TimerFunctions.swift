@@ -69,7 +69,9 @@ extension HostLibrary {
                     let now = context.effects.now()
                     let dueAt = now + Int64((seconds * 1000).rounded())
                     context.apply(TimerOperation(name: name, kind: .set(dueAt: dueAt, setAt: now, data: data)), setAt: now)
-                    context.note("timer.set \(name) in \(delayText(seconds)) (due \(ISO8601.string(fromEpochMilliseconds: dueAt)))")
+                    var arguments = [EffectField("name", .text(name)), EffectField("seconds", .number(seconds))]
+                    if let data { arguments.append(EffectField("data", EffectValues.json(data).value)) }
+                    context.effectLog.note("timer.set", arguments, result: .integer(dueAt))
                     return [.integer(dueAt)]
                 }
             },
@@ -80,7 +82,7 @@ extension HostLibrary {
                     let wasPending = try await counted("timer") { try await context.timers() }[name] != nil
                     // recorded even when none is seen: a set made for an earlier event may still be on its way
                     context.apply(TimerOperation(name: name, kind: .cancel), setAt: context.effects.now())
-                    context.note("timer.cancel \(name)\(wasPending ? "" : " (none pending)")")
+                    context.effectLog.note("timer.cancel", [EffectField("name", .text(name))], result: .bool(wasPending))
                     return [.boolean(wasPending)]
                 }
             },

@@ -10,6 +10,9 @@ public protocol JournalQueries: Sendable {
     func events(matching query: EventQuery) async throws(JournalError) -> [EventSummary]
     /// One event with its body and every run attempt.
     func event(_ id: EventID) async throws(JournalError) -> EventDetail?
+    /// Several events in full, in the order of `ids` (those pruned meanwhile left out): for reading many at
+    /// once (`hookline shadow`).
+    func events(_ ids: [EventID]) async throws(JournalError) -> [EventDetail]
     /// Events waiting for processing, and the size of the journal (cheap at any journal size).
     func statistics() async throws(JournalError) -> JournalStatistics
     /// Pending timers matching the query, the earliest due first.
@@ -26,6 +29,17 @@ public protocol JournalQueries: Sendable {
     /// The nodes that share this journal with their last heartbeat, the latest first; empty for a journal that
     /// only its own process uses (SQLite).
     func sharingNodes() async throws(JournalError) -> [NodeStatus]
+}
+
+extension JournalQueries {
+    /// One `event(_:)` after another, for a backend without a read of its own for many.
+    public func events(_ ids: [EventID]) async throws(JournalError) -> [EventDetail] {
+        var details: [EventDetail] = []
+        for id in ids {
+            if let detail = try await event(id) { details.append(detail) }
+        }
+        return details
+    }
 }
 
 public struct EventQuery: Sendable {

@@ -93,15 +93,15 @@ public struct RunRecord: Sendable {
     public var errorKind: String?
     public var error: String?
     public var errorLine: Int?
-    /// One line per host call the run made, e.g. "http.post https://crm.example/calls -> 201".
-    public var hostCalls: [String]
+    /// Every host call the run made, with its arguments and outcome (see `EffectRecord`).
+    public var effects: EffectRecord
     /// The run's `timer.set` and `timer.cancel`, in the order made: applied with the record when the run
     /// succeeded, dropped otherwise (a failed attempt leaves nothing behind).
     public var timerOperations: [TimerOperation]
 
     public init(eventID: EventID, generation: Int, script: String, scriptVersion: String, attempt: Int, startedAt: Int64,
                 durationMicroseconds: Int64, outcome: RunOutcome, errorKind: String? = nil, error: String? = nil,
-                errorLine: Int? = nil, hostCalls: [String] = [], timerOperations: [TimerOperation] = []) {
+                errorLine: Int? = nil, effects: EffectRecord = EffectRecord(), timerOperations: [TimerOperation] = []) {
         self.eventID = eventID
         self.generation = generation
         self.script = script
@@ -113,9 +113,12 @@ public struct RunRecord: Sendable {
         self.errorKind = errorKind
         self.error = error
         self.errorLine = errorLine
-        self.hostCalls = hostCalls
+        self.effects = effects
         self.timerOperations = timerOperations
     }
+
+    /// One readable line per host call, e.g. `#1 http.post{method = "POST", url = "https://crm.example/calls", ...} -> {status = 201, ...}`.
+    public var hostCalls: [String] { effects.lines }
 }
 
 public struct EventCompletion: Sendable {
@@ -137,18 +140,24 @@ public struct RunProgress: Sendable, Equatable {
     public var finished: Set<String>
     /// Attempts already made by scripts that failed and may be retried.
     public var attempts: [String: Int]
+    /// What the latest failed attempt of each such script did: its retry returns these results for the calls
+    /// that match them instead of performing them again.
+    public var effects: [String: EffectRecord]
 
-    public init(finished: Set<String> = [], attempts: [String: Int] = [:]) {
+    public init(finished: Set<String> = [], attempts: [String: Int] = [:], effects: [String: EffectRecord] = [:]) {
         self.finished = finished
         self.attempts = attempts
+        self.effects = effects
     }
 
     /// Counts one recorded attempt of the event's current generation (in the order they were recorded).
-    public mutating func count(script: String, outcome: RunOutcome?, attempt: Int) {
+    public mutating func count(script: String, outcome: RunOutcome?, attempt: Int, effects record: EffectRecord? = nil) {
         if outcome == .failed {
+            if attempt >= attempts[script] ?? 0 { effects[script] = record }
             attempts[script] = max(attempts[script] ?? 0, attempt)
         } else {
             finished.insert(script)
+            effects[script] = nil
         }
     }
 }

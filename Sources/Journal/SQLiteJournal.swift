@@ -129,6 +129,12 @@ public final class SQLiteJournal: Journal {
         ) WITHOUT ROWID;
         CREATE INDEX timers_due ON timers(due_at) WHERE state = 'pending';
         """,
+        // The effect record of each run (`EffectRecord`, as JSON); `host_calls` stays for the runs recorded before.
+        // `reuse_effects`: a replay whose runs return the effects of the generation before (`replay --reuse-effects`).
+        """
+        ALTER TABLE runs ADD COLUMN effects TEXT;
+        ALTER TABLE events ADD COLUMN reuse_effects INTEGER NOT NULL DEFAULT 0;
+        """,
         consoleIndexes,
     ]
 
@@ -243,7 +249,8 @@ public final class SQLiteJournal: Journal {
         guard let version = claims.version(of: claim, for: node) else { return nil }
         let found: [(PendingEvent, BodyPlace, RunProgress)] = try await read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, received_at, endpoint, type, call_id, warnings, generation, segment, offset, size, inline_body FROM events
+                SELECT id, received_at, endpoint, type, call_id, warnings, generation, segment, offset, size, inline_body,
+                       reuse_effects FROM events
                 WHERE endpoint = ? AND call_id = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?
                 """, arguments: [claim.call.endpoint, claim.call.callID, after?.rawValue ?? 0, limit])
             let events = rows.map { row in
@@ -252,7 +259,8 @@ public final class SQLiteJournal: Journal {
                               generation: row["generation"]),
                  BodyPlace(row))
             }
-            let progress = try Self.progress(of: events.map(\.0), db)
+            let reusing = Set(rows.filter { $0["reuse_effects"] as Bool }.map { EventID($0["id"] as Int64) })
+            let progress = try Self.progress(of: events.map(\.0), reusing: reusing, db)
             return events.map { ($0.0, $0.1, progress[$0.0.id] ?? RunProgress()) }
         }
         var items: [WorkItem] = []
@@ -263,20 +271,30 @@ public final class SQLiteJournal: Journal {
         return CallWork(claim: claim, version: version, items: items)
     }
 
-    /// What the attempts recorded so far did, for each event's current generation.
-    private static func progress(of events: [PendingEvent], _ db: Database) throws -> [EventID: RunProgress] {
+    /// What the attempts recorded so far did, for each event's current generation; for the events replayed
+    /// `reusing` effects, what each script's latest run before that generation did, until it runs again.
+    private static func progress(of events: [PendingEvent], reusing: Set<EventID>, _ db: Database) throws -> [EventID: RunProgress] {
         guard !events.isEmpty else { return [:] }
         let generations = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0.generation) })
         var progress: [EventID: RunProgress] = [:]
         let rows = try Row.fetchAll(db, sql: """
-            SELECT event_id, generation, script, outcome, attempt FROM runs
+            SELECT event_id, generation, script, outcome, attempt, effects FROM runs
             WHERE event_id IN (\(events.map { _ in "?" }.joined(separator: ","))) ORDER BY id
             """, arguments: StatementArguments(events.map(\.id.rawValue)))
+        var before: [EventID: [String: EffectRecord]] = [:]
         for row in rows {
             let id = EventID(row["event_id"] as Int64)
-            guard generations[id] == (row["generation"] as Int) else { continue }
+            guard generations[id] == (row["generation"] as Int) else {
+                if reusing.contains(id) { before[id, default: [:]][row["script"]] = effectRecord(row) ?? EffectRecord() }
+                continue
+            }
             progress[id, default: RunProgress()].count(script: row["script"], outcome: RunOutcome(rawValue: row["outcome"]),
-                                                       attempt: row["attempt"])
+                                                       attempt: row["attempt"], effects: effectRecord(row))
+        }
+        for (id, records) in before {
+            for (script, record) in records where progress[id]?.attempts[script] == nil && progress[id]?.finished.contains(script) != true {
+                progress[id, default: RunProgress()].effects[script] = record
+            }
         }
         return progress
     }
@@ -290,7 +308,7 @@ public final class SQLiteJournal: Journal {
             writer.write({ [dueTimers] db, _ in
                 let insert = try db.cachedStatement(sql: """
                     INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
-                                      error_kind, error, error_line, host_calls)
+                                      error_kind, error, error_line, effects)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let finish = try db.cachedStatement(sql: """
@@ -302,7 +320,7 @@ public final class SQLiteJournal: Journal {
                         try insert.execute(arguments: [
                             run.eventID.rawValue, run.generation, run.script, run.scriptVersion, run.attempt, run.startedAt,
                             run.durationMicroseconds, run.outcome.rawValue, run.errorKind, run.error, run.errorLine,
-                            run.hostCalls.isEmpty ? nil : encodeStrings(run.hostCalls),
+                            run.effects.isEmpty ? nil : run.effects.json,
                         ])
                         if run.outcome == .ok && !run.timerOperations.isEmpty {
                             try Self.apply(run.timerOperations, of: records.claim.call, by: run.eventID, db, dueTimers)
@@ -328,16 +346,16 @@ public final class SQLiteJournal: Journal {
         return outcomes
     }
 
-    public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
+    public func requeue(_ ids: [EventID], reuseEffects: Bool) async throws(JournalError) -> Int {
         nonisolated(unsafe) var calls = Set<CallKey>()
         nonisolated(unsafe) var count = 0
         try await writer.write { db, _ in
             let statement = try db.cachedStatement(sql: """
-                UPDATE events SET state = 'pending', generation = generation + 1, finished_at = NULL WHERE id = ?
-                RETURNING endpoint, call_id
+                UPDATE events SET state = 'pending', generation = generation + 1, finished_at = NULL, reuse_effects = ?
+                WHERE id = ? RETURNING endpoint, call_id
                 """)
             for id in ids {
-                if let row = try Row.fetchOne(statement, arguments: [id.rawValue]) {
+                if let row = try Row.fetchOne(statement, arguments: [reuseEffects, id.rawValue]) {
                     calls.insert(CallKey(endpoint: row["endpoint"], callID: row["call_id"]))
                     count += 1
                 }
@@ -449,11 +467,43 @@ public final class SQLiteJournal: Journal {
                        request_id, dedup_key, segment, offset, inline_body
                 FROM events WHERE id = ?
                 """, arguments: [id.rawValue]) else { return nil }
-            let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue]).map(runRecord)
+            let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id = ? ORDER BY id", arguments: [id.rawValue])
+                .map(runRecord)
             return (summary(row), row["request_id"], row["dedup_key"], BodyPlace(row), runs)
         }
         guard let (summary, requestID, dedupKey, place, runs) = found else { return nil }
         return EventDetail(summary: summary, requestID: requestID, dedupKey: dedupKey, body: try place.read(segments), runs: runs)
+    }
+
+    /// Several events in full in two queries (events, then their runs), however many.
+    public func events(_ ids: [EventID]) async throws(JournalError) -> [EventDetail] {
+        guard !ids.isEmpty else { return [] }
+        let found: [(EventSummary, String, String, BodyPlace, [RunRecord])] = try await read { db in
+            let list = ids.map { _ in "?" }.joined(separator: ",")
+            let arguments = StatementArguments(ids.map(\.rawValue))
+            var runs: [Int64: [RunRecord]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE event_id IN (\(list)) ORDER BY id", arguments: arguments) {
+                runs[row["event_id"], default: []].append(runRecord(row))
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, received_at, endpoint, type, call_id, state, generation, warnings, size, finished_at,
+                       request_id, dedup_key, segment, offset, inline_body
+                FROM events WHERE id IN (\(list))
+                """, arguments: arguments)
+            let byID = Dictionary(rows.map { ($0["id"] as Int64, $0) }) { a, _ in a }
+            return ids.compactMap { id in
+                byID[id.rawValue].map { row in
+                    (summary(row), row["request_id"], row["dedup_key"], BodyPlace(row), runs[id.rawValue] ?? [])
+                }
+            }
+        }
+        var details: [EventDetail] = []
+        details.reserveCapacity(found.count)
+        for (summary, requestID, dedupKey, place, runs) in found {
+            details.append(EventDetail(summary: summary, requestID: requestID, dedupKey: dedupKey, body: try place.read(segments),
+                                       runs: runs))
+        }
+        return details
     }
 
     public func statistics() async throws(JournalError) -> JournalStatistics {
@@ -535,14 +585,6 @@ public final class SQLiteJournal: Journal {
     }
 }
 
-/// A row of `runs` (every column).
-func runRecord(_ run: Row) -> RunRecord {
-    RunRecord(eventID: EventID(run["event_id"]), generation: run["generation"], script: run["script"], scriptVersion: run["script_version"],
-              attempt: run["attempt"], startedAt: run["started_at"], durationMicroseconds: run["duration_us"],
-              outcome: RunOutcome(rawValue: run["outcome"]) ?? .failed, errorKind: run["error_kind"],
-              error: run["error"], errorLine: run["error_line"], hostCalls: decodeStrings(run["host_calls"]))
-}
-
 private func summary(_ row: Row) -> EventSummary {
     EventSummary(id: EventID(row["id"]), receivedAt: row["received_at"], endpoint: row["endpoint"], type: row["type"],
                  callID: row["call_id"], state: EventState(rawValue: row["state"]) ?? .pending, generation: row["generation"],
@@ -563,6 +605,22 @@ private func encodeStrings(_ strings: [String]) -> String {
 private func decodeStrings(_ text: String?) -> [String] {
     guard let text, let document = try? JSONParser.parse(Array(text.utf8)) else { return [] }
     return document.root.elements.compactMap(\.string)
+}
+
+/// A row of `runs` (every column).
+func runRecord(_ run: Row) -> RunRecord {
+    RunRecord(eventID: EventID(run["event_id"] as Int64), generation: run["generation"], script: run["script"],
+              scriptVersion: run["script_version"], attempt: run["attempt"], startedAt: run["started_at"],
+              durationMicroseconds: run["duration_us"], outcome: RunOutcome(rawValue: run["outcome"]) ?? .failed,
+              errorKind: run["error_kind"], error: run["error"], errorLine: run["error_line"],
+              effects: effectRecord(run) ?? EffectRecord())
+}
+
+/// A run's effect record, or the host-call lines of a run recorded before effects were kept.
+func effectRecord(_ row: Row) -> EffectRecord? {
+    if let text: String = row["effects"] { return EffectRecord(json: text) }
+    let notes = decodeStrings(row.hasColumn("host_calls") ? row["host_calls"] : nil)
+    return notes.isEmpty ? nil : EffectRecord(notes: notes)
 }
 
 /// Integers without a fraction, other numbers in their shortest form.

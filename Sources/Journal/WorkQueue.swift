@@ -44,8 +44,10 @@ public protocol WorkQueue: Sendable {
     /// Returns one outcome per element of `batch`, in order. A failure writes nothing.
     func record(_ batch: [CallRecords], for node: NodeIdentity) async throws(JournalError) -> [RecordOutcome]
 
-    /// Puts events back to pending under a new generation (every script runs again); returns how many.
-    func requeue(_ ids: [EventID]) async throws(JournalError) -> Int
+    /// Puts events back to pending under a new generation (every script runs again); returns how many. With
+    /// `reuseEffects`, each script's first run of the new generation returns what its latest run before did for
+    /// the host calls that match it (`RunProgress.effects`), instead of performing them again.
+    func requeue(_ ids: [EventID], reuseEffects: Bool) async throws(JournalError) -> Int
 
     /// Turns timers due at `now` (epoch ms) or before into events of their calls, each exactly once, at most
     /// `limit`, the earliest first. Each is stored like an append by `claimant`: the ones whose call `claimant`
@@ -58,6 +60,13 @@ public protocol WorkQueue: Sendable {
     /// Calls of `node` that got work elsewhere, as the journal learns of it (LISTEN/NOTIFY); nil when the
     /// backend has no such signals, and the node polls `heldCalls` instead.
     func workSignals(for node: NodeIdentity) -> AsyncStream<CallKey>?
+}
+
+extension WorkQueue {
+    /// Puts events back to pending under a new generation; every script runs again, its effects performed.
+    public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
+        try await requeue(ids, reuseEffects: false)
+    }
 }
 
 /// One node as this process is: a name for people and logs, and an incarnation unique to the process, so

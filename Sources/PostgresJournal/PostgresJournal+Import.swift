@@ -84,14 +84,14 @@ struct ImportStatement: PostgresPreparedStatement {
             RETURNING id, endpoint, dedup_key, call_id, state
         ), copied_runs AS (
             INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
-                              error_kind, error, error_line, host_calls)
+                              error_kind, error, error_line, effects)
             SELECT ins.id, r.generation, r.script, r.version, r.attempt, r.started, r.duration, r.outcome, r.kind, r.error,
-                   r.line, coalesce(r.calls, '{}')
+                   r.line, r.effects
             FROM inserted ins
             JOIN incoming i ON i.endpoint = ins.endpoint AND i.dedup_key = ins.dedup_key
             CROSS JOIN LATERAL jsonb_array_elements(i.runs) WITH ORDINALITY AS x(run, position)
             CROSS JOIN LATERAL jsonb_to_record(x.run) AS r(generation integer, script text, version text, attempt integer,
-                 started bigint, duration bigint, outcome text, kind text, error text, line integer, calls text[])
+                 started bigint, duration bigint, outcome text, kind text, error text, line integer, effects text)
             ORDER BY ins.id, x.position
             RETURNING 1
         ), work AS (

@@ -37,9 +37,7 @@ extension PostgresJournal {
                 SELECT \(unescaped: Self.summaryColumns), request_id, dedup_key, body FROM events WHERE id = \(id.rawValue)
                 """)
             async let runs = connection.rows("""
-                SELECT generation, script, script_version, attempt, started_at, duration_us, outcome, error_kind, error,
-                       error_line, host_calls
-                FROM runs WHERE event_id = \(id.rawValue) ORDER BY id
+                SELECT \(unescaped: Self.runColumns) FROM runs WHERE event_id = \(id.rawValue) ORDER BY id
                 """)
             return try await (event, runs)
         }
@@ -50,16 +48,59 @@ extension PostgresJournal {
             let dedupKey = try cells["dedup_key"].decode(String.self)
             let body = try cells["body"].decode(ByteBuffer.self)
             return EventDetail(summary: try Self.summary(row), requestID: requestID, dedupKey: dedupKey,
-                               body: Array(body.readableBytesView), runs: try runs.map { run in
-                let (generation, script, version, attempt, started, duration, outcome, kind, error, line, calls) = try run.decode(
-                    (Int, String, String, Int, Int64, Int64, String, String?, String?, Int?, [String]).self)
-                return RunRecord(eventID: id, generation: generation, script: script, scriptVersion: version, attempt: attempt,
-                                 startedAt: started, durationMicroseconds: duration, outcome: RunOutcome(rawValue: outcome) ?? .failed,
-                                 errorKind: kind, error: error, errorLine: line, hostCalls: calls)
-            })
+                               body: Array(body.readableBytesView), runs: try runs.map(Self.run))
         } catch {
             throw JournalError(.corrupt, "cannot read event \(id): \(error)")
         }
+    }
+
+    /// Several events in full in two queries (events, then their runs), however many.
+    public func events(_ ids: [EventID]) async throws(JournalError) -> [EventDetail] {
+        guard !ids.isEmpty else { return [] }
+        let numbers = ids.map(\.rawValue)
+        let (events, runs) = try await perform("read events") { connection in
+            async let events = connection.rows("""
+                SELECT \(unescaped: Self.summaryColumns), request_id, dedup_key, body FROM events WHERE id = ANY(\(numbers))
+                """)
+            async let runs = connection.rows("""
+                SELECT \(unescaped: Self.runColumns) FROM runs WHERE event_id = ANY(\(numbers)) ORDER BY id
+                """)
+            return try await (events, runs)
+        }
+        do {
+            var runsOfEvent: [EventID: [RunRecord]] = [:]
+            for row in runs {
+                let run = try Self.run(row)
+                runsOfEvent[run.eventID, default: []].append(run)
+            }
+            var details: [EventID: EventDetail] = [:]
+            for row in events {
+                let cells = row.makeRandomAccess()
+                let summary = try Self.summary(row)
+                details[summary.id] = EventDetail(summary: summary, requestID: try cells["request_id"].decode(String.self),
+                                                  dedupKey: try cells["dedup_key"].decode(String.self),
+                                                  body: Array(try cells["body"].decode(ByteBuffer.self).readableBytesView),
+                                                  runs: runsOfEvent[summary.id] ?? [])
+            }
+            return ids.compactMap { details[$0] }
+        } catch {
+            throw JournalError(.corrupt, "cannot read events: \(error)")
+        }
+    }
+
+    static let runColumns = """
+        event_id, generation, script, script_version, attempt, started_at, duration_us, outcome, error_kind, error, error_line,
+        host_calls, effects
+        """
+
+    /// A row of `runColumns`; a run recorded before effects were kept shows its host-call lines.
+    static func run(_ row: PostgresRow) throws -> RunRecord {
+        let (event, generation, script, version, attempt, started, duration, outcome, kind, error, line, calls, effects) = try row.decode(
+            (Int64, Int, String, String, Int, Int64, Int64, String, String?, String?, Int?, [String], String?).self)
+        return RunRecord(eventID: EventID(event), generation: generation, script: script, scriptVersion: version, attempt: attempt,
+                         startedAt: started, durationMicroseconds: duration, outcome: RunOutcome(rawValue: outcome) ?? .failed,
+                         errorKind: kind, error: error, errorLine: line,
+                         effects: effects.flatMap(EffectRecord.init(json:)) ?? EffectRecord(notes: calls))
     }
 
     public func statistics() async throws(JournalError) -> JournalStatistics {

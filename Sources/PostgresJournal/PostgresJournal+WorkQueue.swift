@@ -51,9 +51,9 @@ extension PostgresJournal {
         return outcomes.map { $0 == "fenced" ? .fenced : .recorded(released: $0 == "released") }
     }
 
-    public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
+    public func requeue(_ ids: [EventID], reuseEffects: Bool) async throws(JournalError) -> Int {
         try await perform("put events back to pending", writes: true) { connection in
-            try await connection.rows("SELECT hookline_requeue(\(ids.map(\.rawValue)))").first?.decode(Int.self) ?? 0
+            try await connection.rows("SELECT hookline_requeue_effects(\(ids.map(\.rawValue)), \(reuseEffects))").first?.decode(Int.self) ?? 0
         }
     }
 
@@ -89,18 +89,26 @@ struct HeartbeatStatement: PostgresPreparedStatement {
 /// event: nothing is pending after `after`.
 struct PendingWorkStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT c.version, e.id, e.received_at, e.type, e.warnings, e.generation, e.body, p.scripts, p.outcomes, p.attempts
+        SELECT c.version, e.id, e.received_at, e.type, e.warnings, e.generation, e.body, p.scripts, p.outcomes, p.attempts,
+               p.effects, pr.scripts, pr.effects
         FROM calls c
         LEFT JOIN LATERAL (
-            SELECT id, received_at, type, warnings, generation, body FROM events
+            SELECT id, received_at, type, warnings, generation, body, reuse_effects FROM events
             WHERE endpoint = c.endpoint AND call_id = c.call_id AND state = 'pending' AND id > $5
             ORDER BY id LIMIT $6
         ) e ON true
         LEFT JOIN LATERAL (
             SELECT array_agg(r.script ORDER BY r.id) AS scripts, array_agg(r.outcome ORDER BY r.id) AS outcomes,
-                   array_agg(r.attempt::bigint ORDER BY r.id) AS attempts
+                   array_agg(r.attempt::bigint ORDER BY r.id) AS attempts,
+                   array_agg(CASE WHEN r.outcome = 'failed' THEN coalesce(r.effects, '') ELSE '' END ORDER BY r.id) AS effects
             FROM runs r WHERE r.event_id = e.id AND r.generation = e.generation
         ) p ON true
+        LEFT JOIN LATERAL (
+            SELECT array_agg(q.script) AS scripts, array_agg(q.effects) AS effects FROM (
+                SELECT DISTINCT ON (r.script) r.script, coalesce(r.effects, '') AS effects FROM runs r
+                WHERE e.reuse_effects AND r.event_id = e.id AND r.generation < e.generation ORDER BY r.script, r.id DESC
+            ) q
+        ) pr ON true
         WHERE c.endpoint = $1 AND c.call_id = $2 AND c.holder = $3 AND c.token = $4
         ORDER BY e.id
         """
@@ -127,13 +135,22 @@ struct PendingWorkStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (version, id, receivedAt, type, warnings, generation, body, scripts, outcomes, attempts) = try row.decode(
-            (Int64, Int64?, Int64?, String?, [String]?, Int?, ByteBuffer?, [String]?, [String]?, [Int]?).self)
+        let (version, id, receivedAt, type, warnings, generation, body, scripts, outcomes, attempts, effects, earlierScripts,
+             earlierEffects) = try row.decode(
+            (Int64, Int64?, Int64?, String?, [String]?, Int?, ByteBuffer?, [String]?, [String]?, [Int]?, [String]?, [String]?,
+             [String]?).self)
         guard let id, let receivedAt, let type, let generation, let body else { return Row(version: version, item: nil) }
         var progress = RunProgress()
         for (index, script) in (scripts ?? []).enumerated() {
             progress.count(script: script, outcome: outcomes.map { RunOutcome(rawValue: $0[index]) } ?? nil,
-                           attempt: attempts?[index] ?? 0)
+                           attempt: attempts?[index] ?? 0,
+                           effects: effects.flatMap { $0[index].isEmpty ? nil : EffectRecord(json: $0[index]) })
+        }
+        // a replay that reuses effects: each script's latest run before it, until the script runs again
+        for (index, script) in (earlierScripts ?? []).enumerated()
+        where progress.attempts[script] == nil && !progress.finished.contains(script) {
+            let text = earlierEffects?[index] ?? ""
+            progress.effects[script] = text.isEmpty ? EffectRecord() : EffectRecord(json: text) ?? EffectRecord()
         }
         let event = PendingEvent(id: EventID(id), receivedAt: receivedAt, endpoint: claim.call.endpoint, type: type,
                                  callID: claim.call.callID, warnings: warnings ?? [], generation: generation)

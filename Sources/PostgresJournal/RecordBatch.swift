@@ -50,12 +50,9 @@ enum RecordBatch {
         appendOptional(run.errorKind, to: &out)
         out += Array(#","error":"#.utf8)
         appendOptional(run.error, to: &out)
-        out += Array(#","line":\#(run.errorLine.map(String.init) ?? "null"),"calls":["#.utf8)
-        for (index, call) in run.hostCalls.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            JSONStrings.appendQuoted(storable(call), to: &out)
-        }
-        out += Array("]}".utf8)
+        out += Array(#","line":\#(run.errorLine.map(String.init) ?? "null"),"effects":"#.utf8)
+        appendOptional(run.effects.isEmpty ? nil : run.effects.json, to: &out)
+        out += Array("}".utf8)
     }
 
     /// One timer operation (applied by hookline_apply_timers); `data` is JSON text, carried as a string.

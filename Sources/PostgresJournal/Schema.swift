@@ -16,7 +16,7 @@ enum Schema {
     static let signalChannel = "hookline_work"
 
     /// Each migration is a list of statements (the extended protocol takes one statement at a time).
-    static let migrations: [[String]] = [first, timers, consoleIndexes]
+    static let migrations: [[String]] = [first, timers, effects, consoleIndexes]
 
     /// The key of the advisory lock that one node at a time fires due timers under.
     static let timerLock: Int64 = 0x686F_6F6B_6C69_6E67
@@ -620,6 +620,77 @@ enum Schema {
                     state = EXCLUDED.state, due_at = EXCLUDED.due_at, set_at = EXCLUDED.set_at, data = EXCLUDED.data,
                     set_by = EXCLUDED.set_by, op_event = EXCLUDED.op_event, changed_at = EXCLUDED.changed_at,
                     fired_event = NULL;
+            END LOOP;
+        END
+        $$
+        """,
+    ]
+
+    /// The effect record of each run (`EffectRecord`, as JSON text); `host_calls` stays for the runs recorded
+    /// before. hookline_record writes it instead of the host-call lines.
+    private static let effects = [
+        "ALTER TABLE runs ADD COLUMN effects text",
+        // a replay whose runs return the effects of the generation before (`hookline replay --reuse-effects`)
+        "ALTER TABLE events ADD COLUMN reuse_effects boolean NOT NULL DEFAULT false",
+        """
+        CREATE FUNCTION hookline_requeue_effects(p_ids bigint[], p_reuse boolean) RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE
+            requeued bigint;
+        BEGIN
+            requeued := hookline_requeue(p_ids);
+            UPDATE events SET reuse_effects = p_reuse WHERE id = ANY(p_ids) AND reuse_effects <> p_reuse;
+            RETURN requeued;
+        END
+        $$
+        """,
+        """
+        CREATE OR REPLACE FUNCTION hookline_record(p_node text, p_batch jsonb) RETURNS SETOF text LANGUAGE plpgsql AS $$
+        DECLARE
+            item record;
+            held calls;
+            oldest bigint;
+        BEGIN
+            -- every call's row first, in key order, so that two batches never wait for each other in a circle
+            PERFORM 1 FROM calls
+            WHERE (endpoint, call_id) IN (SELECT b->>'endpoint', b->>'call' FROM jsonb_array_elements(p_batch) b)
+            ORDER BY endpoint, call_id FOR UPDATE;
+            FOR item IN SELECT b.value AS records FROM jsonb_array_elements(p_batch) WITH ORDINALITY b ORDER BY b.ordinality
+            LOOP
+                SELECT * INTO held FROM calls
+                WHERE endpoint = item.records->>'endpoint' AND call_id = item.records->>'call';
+                IF NOT FOUND OR held.holder IS DISTINCT FROM p_node OR held.token <> (item.records->>'token')::bigint THEN
+                    RETURN NEXT 'fenced';
+                    CONTINUE;
+                END IF;
+                INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
+                                  error_kind, error, error_line, effects)
+                SELECT r.event, r.generation, r.script, r.version, r.attempt, r.started, r.duration, r.outcome, r.kind,
+                       r.error, r.line, r.effects
+                FROM jsonb_to_recordset(item.records->'runs') AS r(event bigint, generation integer, script text,
+                     version text, attempt integer, started bigint, duration bigint, outcome text, kind text, error text,
+                     line integer, effects text);
+                IF jsonb_array_length(item.records->'completions') > 0 THEN
+                    UPDATE events e SET state = x.state, finished_at = x.finished
+                    FROM jsonb_to_recordset(item.records->'completions') AS x(event bigint, generation integer,
+                         state text, finished bigint)
+                    WHERE e.id = x.event AND e.generation = x.generation AND e.state = 'pending'
+                      AND e.endpoint = held.endpoint AND e.call_id = held.call_id;
+                    SELECT min(id) INTO oldest FROM events
+                    WHERE endpoint = held.endpoint AND call_id = held.call_id AND state = 'pending';
+                    held.has_pending := oldest IS NOT NULL;
+                    held.oldest_pending := oldest;
+                END IF;
+                IF (item.records->>'release')::bigint = held.version THEN
+                    UPDATE calls SET holder = NULL, version = version + 1, has_pending = held.has_pending,
+                                     oldest_pending = held.oldest_pending
+                    WHERE endpoint = held.endpoint AND call_id = held.call_id;
+                    RETURN NEXT 'released';
+                ELSE
+                    UPDATE calls SET has_pending = held.has_pending, oldest_pending = held.oldest_pending
+                    WHERE endpoint = held.endpoint AND call_id = held.call_id
+                      AND (has_pending, oldest_pending) IS DISTINCT FROM (held.has_pending, held.oldest_pending);
+                    RETURN NEXT 'recorded';
+                END IF;
             END LOOP;
         END
         $$

@@ -31,10 +31,17 @@ public final class ScriptWorkbench: Sendable {
 
     /// Runs one script (path relative to the folder) on an event, with `ctx` as the server would build it.
     public func run(_ path: String, event: ScriptInput, ctx: LuaTable, effects: any Effects) async -> Result<RunReport, ScriptError> {
+        await runRecorded(path, event: event, ctx: ctx, effects: effects).result
+    }
+
+    /// `run`, with the run's effect record (every host call with its arguments and outcome).
+    public func runRecorded(_ path: String, event: ScriptInput, ctx: LuaTable,
+                            effects: any Effects) async -> (result: Result<RunReport, ScriptError>, effects: EffectRecord) {
         guard let script = compiled[path] else {
             let known = set.scripts.map(\.path).joined(separator: ", ")
-            return .failure(ScriptError(kind: .runtime, script: path,
-                                        message: "no such script in \(set.folder) (scripts: \(known.isEmpty ? "none" : known))"))
+            return (.failure(ScriptError(kind: .runtime, script: path,
+                                         message: "no such script in \(set.folder) (scripts: \(known.isEmpty ? "none" : known))")),
+                    EffectRecord())
         }
         let context = ScriptContext(eventID: ctx["event_id"].string ?? "1", endpoint: ctx["endpoint"].string ?? "default",
                                     type: ctx["type"].string ?? "", callID: ctx["call_id"].string ?? "",
@@ -46,7 +53,7 @@ public final class ScriptWorkbench: Sendable {
         if case .success = result, let recording = effects as? RecordingEffects {
             recording.applyTimers(context.timerOperations, call: context.call, setBy: EventID(context.eventID) ?? EventID(1))
         }
-        return result
+        return (result, context.effectLog.record)
     }
 
     /// The `ctx` a server run would see for this event.

@@ -94,7 +94,7 @@ struct EventsCommand: AsyncParsableCommand {
                     "{\"script\":\(JSONStrings.quoted(run.script)),\"version\":\(JSONStrings.quoted(run.scriptVersion)),"
                         + "\"attempt\":\(run.attempt),\"outcome\":\"\(run.outcome.rawValue)\",\"started_at\":\(JSONStrings.quoted(ISO8601.string(fromEpochMilliseconds: run.startedAt))),"
                         + "\"duration_us\":\(run.durationMicroseconds),\"error\":\(run.error.map(JSONStrings.quoted) ?? "null"),"
-                        + "\"line\":\(run.errorLine.map(String.init) ?? "null"),\"host_calls\":[\(run.hostCalls.map(JSONStrings.quoted).joined(separator: ","))]}"
+                        + "\"line\":\(run.errorLine.map(String.init) ?? "null"),\"effects\":\(run.effects.json)}"
                 }.joined(separator: ",")
                 out += "],\"timers\":\(timers?.json ?? "{}"),\"body\":\(String(decoding: detail.body, as: UTF8.self))}"
                 print(out)
@@ -111,7 +111,7 @@ struct EventsCommand: AsyncParsableCommand {
                 let outcome = run.outcome == .ok ? "ok" : run.outcome == .failed ? "failed (retried)" : "DEAD"
                 print("  run       \(run.script) v\(run.scriptVersion), attempt \(run.attempt): \(outcome) in \(run.durationMicroseconds / 1000) ms")
                 if let error = run.error { print("            \(error)") }
-                for call in run.hostCalls { print("            \(call)") }
+                for call in run.effects.lines { print("            \(call)") }
             }
             timers?.print()
             print("  body")

@@ -11,6 +11,6 @@ struct HooklineCommand: AsyncParsableCommand {
             error.lua, status-update.lua (or any.lua for every event).
             """,
         subcommands: [ServeCommand.self, CheckCommand.self, RunCommand.self, TestCommand.self, SendCommand.self,
-                      EventsCommand.self, TimersCommand.self, ReplayCommand.self, JournalCommand.self]
+                      EventsCommand.self, TimersCommand.self, ReplayCommand.self, ShadowCommand.self, JournalCommand.self]
     )
 }

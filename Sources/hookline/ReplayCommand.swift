@@ -8,12 +8,15 @@ struct ReplayCommand: AsyncParsableCommand {
         abstract: "Run journaled events again through the current scripts (after fixing a script, for instance).",
         discussion: """
             The events go back to pending, and a running `hookline serve` picks them up within a few seconds; \
-            if none runs, the next one to start does. Every script of the event's type runs again.
+            if none runs, the next one to start does. Every script of the event's type runs again, and \
+            performs its effects again (posts, alerts, appends) unless --reuse-effects is given: then each host \
+            call that matches what the event's last run did returns that run's recorded result instead.
 
             Examples:
               hookline replay 41 42
               hookline replay --failed
               hookline replay --since 1h --type end-of-call-report
+              hookline replay 42 --reuse-effects    # rerun, but send nothing the last run already sent
             """
     )
 
@@ -25,6 +28,8 @@ struct ReplayCommand: AsyncParsableCommand {
     var since: String?
     @Option(help: "Only this event type.")
     var type: String?
+    @Flag(help: "Host calls that match the last run's return its recorded results instead of being performed again.")
+    var reuseEffects = false
     @OptionGroup var journalLocation: JournalLocation
 
     func validate() throws {
@@ -48,7 +53,7 @@ struct ReplayCommand: AsyncParsableCommand {
                                                                         ids: selected, limit: 1_000_000))
             selected = matching.map(\.id)
         }
-        let count = try await journal.requeue(selected)
+        let count = try await journal.requeue(selected, reuseEffects: reuseEffects)
         await journal.close()
         print("\(count) event\(count == 1 ? "" : "s") queued again; a running `hookline serve` runs them within a few seconds")
     }

@@ -157,7 +157,7 @@ import TestSupport
         #expect(try HooklineBinary.run(["timers", "--due-before", "tomorrow", "--data", data]).status != 0)
 
         let show = try HooklineBinary.run(["events", "show", hang, "--data", data])
-        #expect(show.text.contains("timer.set hang-unresolved in 3600 s"), "the run's host calls name its timers: \(show.text)")
+        #expect(show.text.contains(#"timer.set{name = "hang-unresolved", seconds = 3600"#), "the run's effect record names its timers: \(show.text)")
         #expect(show.text.contains("timer     hang-unresolved pending"), "\(show.text)")
         #expect(show.text.contains("timer     soon came due: event"), "\(show.text)")
 

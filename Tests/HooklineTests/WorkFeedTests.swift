@@ -38,7 +38,9 @@ final class LateReads: WorkQueue {
     func record(_ batch: [CallRecords], for node: NodeIdentity) async throws(JournalError) -> [RecordOutcome] {
         try await base.record(batch, for: node)
     }
-    func requeue(_ ids: [EventID]) async throws(JournalError) -> Int { try await base.requeue(ids) }
+    func requeue(_ ids: [EventID], reuseEffects: Bool) async throws(JournalError) -> Int {
+        try await base.requeue(ids, reuseEffects: reuseEffects)
+    }
     func fireDueTimers(now: Int64, claimant: NodeIdentity, limit: Int) async throws(JournalError) -> [FiredTimer] {
         try await base.fireDueTimers(now: now, claimant: claimant, limit: limit)
     }

@@ -41,7 +41,7 @@ import Testing
             ], for: Base.nodeA)
             let dead = try await journal.deadRuns(since: nil, limit: 100)
             #expect(dead.map(\.eventID) == [failed.id] && dead[0].script == "a.lua" && dead[0].attempt == 2)
-            #expect(dead[0].error == "boom" && dead[0].errorLine == 3 && dead[0].hostCalls == ["log.info"])
+            #expect(dead[0].error == "boom" && dead[0].errorLine == 3 && dead[0].effects == Base.effects)
             #expect(try await journal.deadRuns(since: Base.now + 1, limit: 100).isEmpty, "since is the run's start")
             let latest = try await journal.runs(since: Base.now, limit: 100)
             #expect(latest.count == 4 && latest[0].eventID == fine.id, "every run, newest first")

@@ -27,8 +27,24 @@ import Testing
     static func run(_ id: EventID, _ script: String, _ outcome: RunOutcome, attempt: Int = 1, generation: Int = 0) -> RunRecord {
         RunRecord(eventID: id, generation: generation, script: script, scriptVersion: "v1", attempt: attempt, startedAt: now,
                   durationMicroseconds: 10, outcome: outcome, error: outcome == .ok ? nil : "boom", errorLine: outcome == .ok ? nil : 3,
-                  hostCalls: ["log.info"])
+                  effects: effects)
     }
+
+    /// What a run's host calls did, as every run of these tests records it: a body with a NUL and a quote, a
+    /// nested value, numbers of both kinds.
+    static let effects = EffectRecord(entries: [
+        EffectEntry(call: "http.post", arguments: [
+            EffectField("method", .text("POST")), EffectField("url", .text("https://crm.example/calls")),
+            EffectField("headers", .object([EffectField("Authorization", .text("[redacted]")),
+                                            EffectField("Idempotency-Key", .text("1-a.lua-1"))])),
+            EffectField("body", .object([EffectField("length", .integer(9)), EffectField("sha256", .text("ab12")),
+                                         EffectField("text", .text("{\"a\":\"\u{0}\"}"))])),
+        ], result: .object([EffectField("status", .integer(201)), EffectField("ms", .number(1.5))]), replayable: true),
+        EffectEntry(call: "alert", arguments: [EffectField("title", .text("Hang")), EffectField("severity", .text("critical")),
+                                               EffectField("fields", .list([.null, .bool(false)]))],
+                    result: .bool(true), replayable: true, reused: true),
+        EffectEntry(call: "store.get", arguments: [EffectField("key", .text("k"))], error: "the journal is unavailable"),
+    ])
 
     static func done(_ id: EventID, generation: Int = 0, state: EventState = .done) -> EventCompletion {
         EventCompletion(eventID: id, generation: generation, state: state, finishedAt: now + 5)
@@ -100,7 +116,9 @@ import Testing
             #expect(firstPage.items[0].body == Self.event("CA1", "k0").body)
             #expect(firstPage.items[0].event.warnings == ["w-k0"])
             #expect(firstPage.items[0].event.callID == "CA1")
-            #expect(firstPage.items[0].progress == RunProgress(finished: ["b.lua"], attempts: ["a.lua": 1]))
+            #expect(firstPage.items[0].progress == RunProgress(finished: ["b.lua"], attempts: ["a.lua": 1],
+                                                               effects: ["a.lua": Self.effects]),
+                    "a failed attempt's effects come with its progress, for its retry")
             #expect(firstPage.items[1].progress == RunProgress())
             let rest = try #require(try await journal.pendingWork(of: held, for: Self.nodeA, after: ids[2], limit: 10))
             #expect(rest.items.map(\.event.id) == Array(ids[3...]))
@@ -363,7 +381,7 @@ import Testing
             #expect(detail.summary.state == .done && detail.summary.finishedAt == Self.now + 5)
             #expect(detail.summary.warnings == ["w-k1"] && detail.summary.size == detail.body.count)
             #expect(detail.requestID == "r-k1" && detail.dedupKey == "k1")
-            #expect(detail.runs.count == 1 && detail.runs[0].hostCalls == ["log.info"] && detail.runs[0].outcome == .ok)
+            #expect(detail.runs.count == 1 && detail.runs[0].effects == Self.effects && detail.runs[0].outcome == .ok)
             #expect(try await journal.statistics().pending == 1)
         }
     }

@@ -36,7 +36,7 @@ import Testing
             var runs = [RunRecord(eventID: result.id, generation: 0, script: "hang.lua", scriptVersion: "v\(index)", attempt: 1,
                                   startedAt: Self.now, durationMicroseconds: 40, outcome: index == 3 ? .dead : .ok,
                                   errorKind: index == 3 ? "runtime" : nil, error: index == 3 ? "boom" : nil,
-                                  errorLine: index == 3 ? 7 : nil, hostCalls: ["http.post https://crm.example/calls -> 201"])]
+                                  errorLine: index == 3 ? 7 : nil, effects: JournalConformanceTests.effects)]
             if index == 1 {
                 runs.insert(RunRecord(eventID: result.id, generation: 0, script: "hang.lua", scriptVersion: "v1", attempt: 1,
                                       startedAt: Self.now - 5, durationMicroseconds: 9, outcome: .failed, error: "first try"), at: 0)
@@ -87,7 +87,7 @@ import Testing
                 #expect(detail.runs.map(\.attempt) == original.runs.map(\.attempt))
                 #expect(detail.runs.map(\.error) == original.runs.map(\.error))
                 #expect(detail.runs.map(\.outcome) == original.runs.map(\.outcome))
-                #expect(detail.runs.map(\.hostCalls) == original.runs.map(\.hostCalls))
+                #expect(detail.runs.map(\.effects) == original.runs.map(\.effects))
                 #expect(detail.runs.map(\.errorLine) == original.runs.map(\.errorLine))
             }
             #expect(try await postgres.append(stored[0].0, claimant: Self.node) == .duplicate(of: copied.first!.id),

@@ -301,7 +301,7 @@ import Testing
             let stored = try await Self.stored(journal, Self.event("CA1", "k1"), by: Self.nodeA)
             let run = RunRecord(eventID: stored.id, generation: 0, script: "a.lua", scriptVersion: "v1", attempt: 1, startedAt: 0,
                                 durationMicroseconds: 1, outcome: .dead, errorKind: "runtime", error: "bad\u{0}byte",
-                                errorLine: 2, hostCalls: ["log.info \u{0}"])
+                                errorLine: 2, effects: EffectRecord(notes: ["log.info \u{0}"]))
             let outcome = try await journal.record([CallRecords(claim: try #require(stored.claim), runs: [run])], for: Self.nodeA)
             #expect(outcome == [.recorded(released: false)])
             #expect(try await journal.event(stored.id)?.runs.first?.error == "bad\u{FFFD}byte")
