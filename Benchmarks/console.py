@@ -16,6 +16,7 @@ Runs the release `hookline` (swift build -c release --product hookline) with a f
 By default the server runs on core 0 and this script on core 1 (PIN=0: both anywhere); KEEP=1 keeps the work folder.
 """
 import http.client, os, re, selectors, shutil, socket, sqlite3, subprocess, sys, tempfile, threading, time, json, random
+from paced_load import send_paced
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 rate = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
@@ -90,47 +91,19 @@ def pct(values, p):
     return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
 
 
-sequence = [0]
-sequence_lock = threading.Lock()
-
-
-def next_body():
-    with sequence_lock:
-        n = sequence[0]; sequence[0] += 1
+def body_of(n):
     kind = kinds[n % len(kinds)]
     return bodies[kind].replace(calls_of[kind], b"CA%032d" % (n // len(kinds)))
 
 
-def load(rate, seconds, threads=16):
-    acks, errors, lock = [], [0], threading.Lock()
-    per_thread = rate / threads
-    begin = time.monotonic() + 0.2
+sent = [0]  # events sent by earlier loads: each load's events are new ones, never duplicates
 
-    def sender(index):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        n = 0
-        while True:
-            due = begin + n / per_thread + index / rate
-            if due - begin > seconds:
-                return
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            body = next_body()
-            try:
-                conn.request("POST", "/webhook", body, {"Content-Type": "application/json", "x-interactly-secret": "s3cret"})
-                r = conn.getresponse(); answer = r.read(); ok = r.status == 200 and b'"accepted":true' in answer and b"duplicate" not in answer
-            except OSError:
-                ok = False; conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            with lock:
-                if ok: acks.append((time.monotonic() - due) * 1000)
-                else: errors[0] += 1
-            n += 1
 
-    workers = [threading.Thread(target=sender, args=(i,)) for i in range(threads)]
-    for w in workers: w.start()
-    for w in workers: w.join()
-    return acks, errors[0]
+def load(rate, seconds):
+    first = sent[0]
+    sent[0] += int(rate * seconds)
+    return send_paced(port, rate, seconds, lambda k: body_of(first + k),
+                      accepted=lambda status, answer: status == 200 and b'"accepted":true' in answer and b"duplicate" not in answer)
 
 
 class LiveViews:

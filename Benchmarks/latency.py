@@ -15,6 +15,7 @@ CALLS=N spreads the events over N calls (the harness's payloads all carry one ca
 harness's load waits for the one before it in its call): each send gets the call id of call n mod N.
 """
 import http.client, os, shutil, subprocess, sys, tempfile, threading, time
+from paced_load import send_paced
 from throwaway_postgres import ThrowawayPostgres
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,41 +57,12 @@ for _ in range(100):
     except OSError:
         time.sleep(0.1)
 
-acks, lock, errors = [], threading.Lock(), [0]
-threads = 16
-per_thread = rate / threads
-start = time.monotonic() + 0.2
+def body_of(k):
+    body = payloads[cycle[k % len(cycle)]]
+    return body.replace(harness_call, b"%036d" % (k % calls)) if calls else body
 
-def sender(index):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    n = 0
-    while True:
-        due = start + n / per_thread + index / rate
-        if due - start > seconds:
-            return
-        delay = due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        body = payloads[cycle[(n * threads + index) % len(cycle)]]
-        if calls:
-            body = body.replace(harness_call, b"%036d" % ((n * threads + index) % calls))
-        t0 = time.monotonic()
-        try:
-            conn.request("POST", "/webhook", body, {"Content-Type": "application/json", "x-interactly-secret": "s3cret"})
-            r = conn.getresponse(); r.read()
-            ok = r.status == 200
-        except OSError:
-            ok = False
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        # latency from the scheduled send time (no coordinated omission)
-        with lock:
-            if ok: acks.append((time.monotonic() - due) * 1000)
-            else: errors[0] += 1
-        n += 1
-
-workers = [threading.Thread(target=sender, args=(i,)) for i in range(threads)]
-for w in workers: w.start()
-for w in workers: w.join()
+acks, failures = send_paced(port, rate, seconds, body_of)
+errors = [failures]
 time.sleep(3)
 server.terminate(); server.wait()
 if postgres:

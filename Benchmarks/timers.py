@@ -13,6 +13,7 @@ BENCH is the team's peer harness (its payloads/ are sent). JOURNAL=postgres keep
 PostgreSQL server. Nothing is pinned: the server, its database and the senders share the machine's cores.
 """
 import http.client, os, re, shutil, subprocess, sys, tempfile, threading, time
+from paced_load import send_paced
 from throwaway_postgres import ThrowawayPostgres
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,34 +54,18 @@ def metrics():
         return float(m.group(1)) if m else 0.0
     return value(r'hookline_timer_operations_total\{kind="set"\}'), value(r"hookline_timers_fired_total")
 
-errors, lock = [0], threading.Lock()
-start = time.monotonic() + 0.2
-
-def sender(index, count, per_second, body_of):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    for n in range(int(per_second * seconds / count)):
-        delay = start + (n * count + index) / per_second - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        try:
-            conn.request("POST", "/webhook", body_of(n * count + index),
-                         {"Content-Type": "application/json", "x-interactly-secret": "s3cret"})
-            r = conn.getresponse(); r.read()
-            ok = r.status == 200
-        except OSError:
-            ok = False
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        if not ok:
-            with lock: errors[0] += 1
-
-threads = []
-for i in range(8):
-    threads.append(threading.Thread(target=sender, args=(i, 8, rate, lambda n: status.replace(status_call, b"T%08d" % n))))
-    threads.append(threading.Thread(target=sender, args=(i, 8, load, lambda n: harness[n % len(harness)])))
 set_before, fired_before = metrics()
 began = time.monotonic()
+results = {}
+loads = {
+    "timers": (rate, lambda k: status.replace(status_call, b"T%08d" % k)),
+    "harness": (load, lambda k: harness[k % len(harness)]),
+}
+threads = [threading.Thread(target=lambda name=name, spec=spec: results.__setitem__(name, send_paced(port, spec[0], seconds, spec[1], threads=8)))
+           for name, spec in loads.items() if spec[0] > 0]
 for t in threads: t.start()
 for t in threads: t.join()
+errors = [sum(failures for _, failures in results.values())]
 time.sleep(3)  # the last timers come due 2 s after the last status-update
 elapsed = time.monotonic() - began
 set_after, fired_after = metrics()
