@@ -92,6 +92,8 @@ public final class Dispatcher: Sendable {
         /// The earliest due time of timers set by runs here since the timer loop last looked (epoch ms): the
         /// loop wakes for it instead of waiting for its next poll of the journal.
         var earliestTimerSetHere: Int64?
+        /// The scripts' version last announced to the other nodes (`WorkQueue.announce`).
+        var announcedScripts: String?
         var workers: [Task<Void, Never>] = []
     }
 
@@ -148,6 +150,7 @@ public final class Dispatcher: Sendable {
         }
         do {
             try await queue.heartbeat(node, lease: settings.lease)
+            await announceScripts()
         } catch {
             logger.error("cannot take this node's lease in the journal; retrying", metadata: ["error": "\(error)"])
         }
@@ -408,6 +411,7 @@ public final class Dispatcher: Sendable {
             let sent = ContinuousClock.now
             do {
                 try await queue.heartbeat(node, lease: settings.lease)
+                await announceScripts()
                 let (renewal, wasPaused) = state.withLock { state in
                     state.renewals += 1
                     return (state.renewals, state.paused)
@@ -428,6 +432,19 @@ public final class Dispatcher: Sendable {
             }
         }
         pause.cancel()
+    }
+
+    /// Tells the other nodes which scripts this node runs, after a reload changed them (or the first time).
+    private func announceScripts() async {
+        let version = ScriptSet.version(of: scriptSets)
+        guard state.withLock({ $0.announcedScripts != version }) else { return }
+        do {
+            try await queue.announce(node, scriptsVersion: version)
+            state.withLock { $0.announcedScripts = version }
+        } catch {
+            logger.warning("cannot tell the other nodes which scripts this node runs; will try again",
+                           metadata: ["error": "\(error)"])
+        }
     }
 
     /// Pauses runs at `instant` unless a renewal after `renewal` came first.

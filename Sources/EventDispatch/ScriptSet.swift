@@ -73,4 +73,11 @@ public struct ScriptSet: Sendable {
     static func version(of source: [UInt8]) -> String {
         hex(SHA256.hash(data: source).prefix(6))
     }
+
+    /// A fingerprint of what several folders run (every script's path and version): equal on two nodes when they
+    /// run the same scripts.
+    public static func version(of sets: [ScriptSet]) -> String {
+        let lines = sets.flatMap { set in set.scripts.map { "\(set.folder)/\($0.path)@\($0.version)" } }.sorted()
+        return version(of: Array(lines.joined(separator: "\n").utf8))
+    }
 }

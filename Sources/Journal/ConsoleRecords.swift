@@ -44,12 +44,16 @@ public struct NodeStatus: Sendable, Equatable {
     public var heartbeatAt: Int64
     /// When its lease ends without another heartbeat.
     public var expiresAt: Int64
+    /// The fingerprint of the scripts it runs, as it last announced them.
+    public var scriptsVersion: String?
 
-    public init(name: String, incarnation: String, startedAt: Int64, heartbeatAt: Int64, expiresAt: Int64) {
+    public init(name: String, incarnation: String, startedAt: Int64, heartbeatAt: Int64, expiresAt: Int64,
+                scriptsVersion: String? = nil) {
         self.name = name
         self.incarnation = incarnation
         self.startedAt = startedAt
         self.heartbeatAt = heartbeatAt
         self.expiresAt = expiresAt
+        self.scriptsVersion = scriptsVersion
     }
 }

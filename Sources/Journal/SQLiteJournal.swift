@@ -208,6 +208,8 @@ public final class SQLiteJournal: Journal {
         claims.heartbeat(node, lease: lease)
     }
 
+    public func announce(_ node: NodeIdentity, scriptsVersion: String) async throws(JournalError) {}
+
     public func leave(_ node: NodeIdentity) async throws(JournalError) {
         claims.leave(node)
     }

@@ -22,6 +22,10 @@ public protocol WorkQueue: Sendable {
     /// Starts or renews `node`'s lease: until `lease` from now, no other node takes over its claims.
     func heartbeat(_ node: NodeIdentity, lease: Duration) async throws(JournalError)
 
+    /// Tells the nodes sharing the journal which scripts `node` runs (a fingerprint of its scripts folders, shown
+    /// by the console beside its heartbeat). A journal of one process keeps nothing.
+    func announce(_ node: NodeIdentity, scriptsVersion: String) async throws(JournalError)
+
     /// Ends `node`'s lease and gives up its claims at once (a graceful shutdown), so that other nodes need not
     /// wait for the lease to end. Pending work stays pending.
     func leave(_ node: NodeIdentity) async throws(JournalError)

@@ -76,14 +76,17 @@ extension PostgresJournal {
         let rows = try await perform("list the nodes") { connection in
             try await connection.rows("""
                 SELECT name, incarnation, (extract(epoch FROM started_at) * 1000)::bigint,
-                       (extract(epoch FROM heartbeat_at) * 1000)::bigint, (extract(epoch FROM expires_at) * 1000)::bigint
+                       (extract(epoch FROM heartbeat_at) * 1000)::bigint, (extract(epoch FROM expires_at) * 1000)::bigint,
+                       scripts_version
                 FROM nodes ORDER BY heartbeat_at DESC LIMIT 100
                 """)
         }
         do {
             return try rows.map { row in
-                let (name, incarnation, started, heartbeat, expires) = try row.decode((String, String, Int64, Int64, Int64).self)
-                return NodeStatus(name: name, incarnation: incarnation, startedAt: started, heartbeatAt: heartbeat, expiresAt: expires)
+                let (name, incarnation, started, heartbeat, expires, scripts) = try row.decode(
+                    (String, String, Int64, Int64, Int64, String?).self)
+                return NodeStatus(name: name, incarnation: incarnation, startedAt: started, heartbeatAt: heartbeat, expiresAt: expires,
+                                  scriptsVersion: scripts)
             }
         } catch {
             throw JournalError(.corrupt, "cannot list the nodes: \(error)")

@@ -10,6 +10,12 @@ extension PostgresJournal {
         }
     }
 
+    public func announce(_ node: NodeIdentity, scriptsVersion: String) async throws(JournalError) {
+        _ = try await perform("announce this node's scripts", writes: true) { connection in
+            try await connection.rows("UPDATE nodes SET scripts_version = \(scriptsVersion) WHERE incarnation = \(node.incarnation)")
+        }
+    }
+
     public func leave(_ node: NodeIdentity) async throws(JournalError) {
         _ = try await perform("give this node's calls up", writes: true) { connection in
             try await connection.rows("SELECT hookline_leave(\(node.incarnation))")

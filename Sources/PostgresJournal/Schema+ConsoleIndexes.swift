@@ -6,4 +6,9 @@ extension Schema {
         "CREATE INDEX runs_started ON runs (started_at)",
         "CREATE INDEX runs_dead ON runs (id) WHERE outcome = 'dead'",
     ]
+
+    /// Which scripts each node runs, as it announces them (`WorkQueue.announce`), for the console's overview.
+    static let nodeScripts = [
+        "ALTER TABLE nodes ADD COLUMN scripts_version text",
+    ]
 }

@@ -16,7 +16,7 @@ enum Schema {
     static let signalChannel = "hookline_work"
 
     /// Each migration is a list of statements (the extended protocol takes one statement at a time).
-    static let migrations: [[String]] = [first, timers, effects, consoleIndexes]
+    static let migrations: [[String]] = [first, timers, effects, consoleIndexes, nodeScripts]
 
     /// The key of the advisory lock that one node at a time fires due timers under.
     static let timerLock: Int64 = 0x686F_6F6B_6C69_6E67

@@ -248,6 +248,9 @@ extension ClusterTests {
             try await eventually("30 timers are pending", interval: .milliseconds(100)) {
                 try cluster.database.value("SELECT count(*) FROM timers WHERE state = 'pending'") == "30"
             }
+            #expect(try cluster.database.value("""
+                SELECT count(*) || ' ' || count(DISTINCT scripts_version) FROM nodes WHERE scripts_version IS NOT NULL
+                """) == "3 1", "every node announced the scripts it runs, the same on each (the console's overview shows them)")
             cluster.nodes[0].kill()  // its calls' timers come due while it is dead
             try await eventually("every timer fired and ran", timeout: .seconds(60), interval: .milliseconds(200)) {
                 try cluster.database.value("SELECT count(*) FROM events WHERE type = 'timer:t' AND state = 'done'") == "30"

@@ -31,6 +31,9 @@ final class LateReads: WorkQueue {
 
     func heartbeat(_ node: NodeIdentity, lease: Duration) async throws(JournalError) { try await base.heartbeat(node, lease: lease) }
     func leave(_ node: NodeIdentity) async throws(JournalError) { try await base.leave(node) }
+    func announce(_ node: NodeIdentity, scriptsVersion: String) async throws(JournalError) {
+        try await base.announce(node, scriptsVersion: scriptsVersion)
+    }
     func claimWaitingCalls(for node: NodeIdentity, limit: Int) async throws(JournalError) -> [CallClaim] {
         try await base.claimWaitingCalls(for: node, limit: limit)
     }

@@ -85,6 +85,9 @@ import Testing
                 for node in nodes {
                     #expect(node.startedAt <= node.heartbeatAt && node.expiresAt - node.heartbeatAt == Base.lease.components.seconds * 1000)
                 }
+                try await journals.second.announce(Base.nodeB, scriptsVersion: "b1c2d3")
+                #expect(try await journals.first.sharingNodes().first { $0.name == "b" }?.scriptsVersion == "b1c2d3",
+                        "each node's scripts' version, as it announced it")
                 try await journals.second.leave(Base.nodeB)
                 #expect(try await journals.first.sharingNodes().map(\.name) == ["a"], "a node that leaves is gone")
             }

@@ -1,5 +1,4 @@
 import Basics
-import Crypto
 import EventDispatch
 import Foundation
 import Hummingbird
@@ -17,7 +16,15 @@ struct OverviewPage: Sendable {
     struct Bar { let level: Int; let label: String }
     struct TypeChart { let type: String; let total: Int; let bars: [Bar] }
     struct Timing { let script: String; let runs: Int; let ok: Int; let failed: Int; let dead: Int; let p50: String; let p99: String }
-    struct Node { let name: String; let thisNode: Bool; let started: ConsoleTime; let heartbeat: ConsoleTime; let alive: Bool }
+    struct Node {
+        let name: String
+        let thisNode: Bool
+        let started: ConsoleTime
+        let heartbeat: ConsoleTime
+        let alive: Bool
+        /// The scripts' version the node announced (equal on nodes that run the same scripts).
+        let scripts: String
+    }
     struct View {
         let title = "Overview"
         let nav = Navigation(overview: true)
@@ -52,7 +59,7 @@ struct OverviewPage: Sendable {
         let events = try await eventsLastDay, runs = try await runsLastHour, backlog = try await statistics.pending
         let nodes = try await sharing.map { node in
             Node(name: node.name, thisNode: node.incarnation == sources.node, started: ConsoleTime(node.startedAt),
-                 heartbeat: ConsoleTime(node.heartbeatAt), alive: node.expiresAt > now)
+                 heartbeat: ConsoleTime(node.heartbeatAt), alive: node.expiresAt > now, scripts: node.scriptsVersion ?? "not announced")
         }
         let metrics = MetricsText(String(decoding: sources.telemetry.render(), as: UTF8.self))
         let sets = sources.scriptSets()
@@ -67,7 +74,7 @@ struct OverviewPage: Sendable {
             runsDead: runs.filter { $0.outcome == .dead }.count, timings: Self.timings(runs),
             alerts: metrics.totals("hookline_alert_deliveries_total", by: ["channel", "outcome"]).map { Count(label: $0.key, count: $0.count) },
             problems: problems, hasProblems: !problems.isEmpty, scriptCount: sets.map(\.scripts.count).reduce(0, +),
-            scriptsVersion: Self.version(of: sets), nodes: nodes, hasNodes: !nodes.isEmpty))
+            scriptsVersion: ScriptSet.version(of: sets), nodes: nodes, hasNodes: !nodes.isEmpty))
     }
 
     /// Per type, the `span` before `now` in bars of `bucket` ms, the oldest first, heights in 20 steps of the
@@ -92,11 +99,6 @@ struct OverviewPage: Sendable {
     }
 
     /// One short hash of every loaded script's version: equal on two nodes when they run the same scripts.
-    static func version(of sets: [ScriptSet]) -> String {
-        let lines = sets.flatMap { set in set.scripts.map { "\(set.folder)/\($0.path)@\($0.version)" } }.sorted()
-        return SHA256.hash(data: Data(lines.joined(separator: "\n").utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
-    }
-
     static func timings(_ runs: [RunRecord]) -> [Timing] {
         Dictionary(grouping: runs, by: \.script).sorted { $0.key < $1.key }.map { script, runs in
             let durations = runs.map(\.durationMicroseconds).sorted()

@@ -32,10 +32,10 @@ extension ConsoleTemplates {
         </tbody></table>
         {{#hasNodes}}
         <h2>Nodes</h2>
-        <table><thead><tr><th scope="col">Node</th><th scope="col">Started</th><th scope="col">Last heartbeat</th><th scope="col">Lease</th></tr></thead><tbody>
-        {{#nodes}}<tr><td>{{name}}{{#thisNode}} (this node, scripts {{scriptsVersion}}){{/thisNode}}</td><td><time datetime="{{started.iso}}" title="{{started.iso}}">{{started.iso}}</time></td><td><time datetime="{{heartbeat.iso}}" title="{{heartbeat.iso}}">{{heartbeat.iso}}</time></td><td>{{#alive}}held{{/alive}}{{^alive}}ended: its calls go to the others{{/alive}}</td></tr>{{/nodes}}
+        <table><thead><tr><th scope="col">Node</th><th scope="col">Scripts</th><th scope="col">Started</th><th scope="col">Last heartbeat</th><th scope="col">Lease</th></tr></thead><tbody>
+        {{#nodes}}<tr><td>{{name}}{{#thisNode}} (this node){{/thisNode}}</td><td><code>{{scripts}}</code></td><td><time datetime="{{started.iso}}" title="{{started.iso}}">{{started.iso}}</time></td><td><time datetime="{{heartbeat.iso}}" title="{{heartbeat.iso}}">{{heartbeat.iso}}</time></td><td>{{#alive}}held{{/alive}}{{^alive}}ended: its calls go to the others{{/alive}}</td></tr>{{/nodes}}
         </tbody></table>
-        <p class="hint">Each node shows its own scripts' version on its own console.</p>
+        <p class="hint">Nodes that run the same scripts show the same version; a node that differs has not picked up an edit (or runs other folders).</p>
         {{/hasNodes}}
         <h2>Alert deliveries by channel and outcome</h2>
         <ul>{{#alerts}}<li>{{label}}: {{count}}</li>{{/alerts}}{{^alerts}}<li>None since start.</li>{{/alerts}}</ul>
