@@ -5,7 +5,9 @@ import Journal
 /// effect log. What a call returns comes from what the live runs of the same event recorded: an HTTP call gets
 /// the recorded response to the same request (method, URL and body; else the same method and URL), else a stub
 /// (200, empty body); `store.get` and `store.incr` get the value the live run saw for that key, else the store
-/// as it is now (read, never written); `time.now()` the live run's first value, else the event's receipt time.
+/// as it is now (read, never written); `time.now()` the live run's first value, else the event's receipt time;
+/// `env(name)` the value in `environment` (the variables the operator allowed the shadow run, from its own
+/// environment: the live values were never recorded, they may be credentials).
 ///
 /// ```swift
 /// let effects = ShadowEffects(live: liveEntriesOfTheEvent, ownLive: liveEntriesOfThisScript,
@@ -16,11 +18,14 @@ public final class ShadowEffects: Effects {
     private let live: [EffectEntry]
     private let clock: Int64
     private let store: (any ScriptStore)?
+    private let environmentValues: [String: String]
 
     /// `live`: the entries of every live run of the event; `ownLive`: those of the script being run.
-    public init(live: [EffectEntry], ownLive: [EffectEntry], receivedAt: Int64, store: (any ScriptStore)?) {
+    public init(live: [EffectEntry], ownLive: [EffectEntry], receivedAt: Int64, store: (any ScriptStore)?,
+                environment: [String: String] = [:]) {
         self.live = live
         self.store = store
+        environmentValues = environment
         clock = ownLive.first { $0.call == "time.now" }.flatMap { entry -> Int64? in
             if case .integer(let value)? = entry.result { return value } else { return nil }
         } ?? receivedAt
@@ -80,8 +85,7 @@ public final class ShadowEffects: Effects {
 
     public func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {}
 
-    /// No environment: the values the live run read were never recorded (they may be credentials).
-    public func environment(_ name: String) -> String? { nil }
+    public func environment(_ name: String) -> String? { environmentValues[name] }
 
     public func now() -> Int64 { clock }
 }

@@ -20,14 +20,17 @@ public final class ShadowRunner: Sendable {
     private let current: [ScriptWorkbench]
     private let candidate: [ScriptWorkbench]
     private let store: (any ScriptStore)?
+    /// What `env(name)` answers in both folders' runs.
+    private let environment: [String: String]
     /// Scripts the same in both folders, with the same `lib/`: the same code given the same inputs in the same
     /// harness, so whatever the candidate's run would differ by from the live record, the current one's would too,
     /// and it is all noise. They are identical without being run.
     public let unchanged: Set<String>
 
     private init(currentFolder: String, candidateFolder: String, current: [ScriptWorkbench], candidate: [ScriptWorkbench],
-                 store: (any ScriptStore)?) {
+                 store: (any ScriptStore)?, environment: [String: String]) {
         self.currentFolder = currentFolder
+        self.environment = environment
         self.candidateFolder = candidateFolder
         self.current = current
         self.candidate = candidate
@@ -38,16 +41,17 @@ public final class ShadowRunner: Sendable {
             : Set(after.scripts.filter { versions[$0.path] == $0.version }.map(\.path))
     }
 
-    /// `states` Lua states for each folder; `store`: the journal whose store reads answer what no live run read.
-    public static func load(current: String, candidate: String, states: Int,
-                            store: (any ScriptStore)?) async throws(ScriptFolderError) -> ShadowRunner {
+    /// `states` Lua states for each folder; `store`: the journal whose store reads answer what no live run read;
+    /// `environment`: what `env(name)` returns (the variables allowed, as `hookline serve --allow-env` allows them).
+    public static func load(current: String, candidate: String, states: Int, store: (any ScriptStore)?,
+                            environment: [String: String] = [:]) async throws(ScriptFolderError) -> ShadowRunner {
         var currentPool: [ScriptWorkbench] = [], candidatePool: [ScriptWorkbench] = []
         for _ in 0..<max(1, states) {
             currentPool.append(try await ScriptWorkbench.load(folder: current))
             candidatePool.append(try await ScriptWorkbench.load(folder: candidate))
         }
         return ShadowRunner(currentFolder: current, candidateFolder: candidate, current: currentPool, candidate: candidatePool,
-                            store: store)
+                            store: store, environment: environment)
     }
 
     public var states: Int { current.count }
@@ -99,7 +103,7 @@ public final class ShadowRunner: Sendable {
             let input: ScriptInput = timer.map { .value(TimerHandlerInput.timer($0, now: event.receivedAt)) } ?? .json(message)
             let ctx = timer.map { TimerHandlerInput.context(context, $0) } ?? context.table
             let effects = ShadowEffects(live: liveEntries, ownLive: live?.effects.entries ?? [], receivedAt: event.receivedAt,
-                                        store: store)
+                                        store: store, environment: environment)
             let inCurrent = currentBench.set.scripts.contains { $0.path == path }
             let inCandidate = candidateBench.set.scripts.contains { $0.path == path }
             let currentRun = inCurrent ? await currentBench.runRecorded(path, event: input, ctx: ctx, effects: effects) : nil

@@ -42,6 +42,10 @@ struct ShadowCommand: AsyncParsableCommand {
     var endpoint: String?
     @Option(help: "Lua states per folder (default: the number of cores).")
     var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("allow-env"), help: ArgumentHelp(
+        "Environment variables env(name) returns in the runs, from this command's environment (as `hookline serve --allow-env`); repeatable or comma-separated. Without it env() returns nil: live values are never recorded.",
+        valueName: "name"))
+    var allowEnv: [String] = []
     @Flag(help: "One JSON object per event instead of the report.")
     var json = false
     @OptionGroup var journalLocation: JournalLocation
@@ -56,7 +60,9 @@ struct ShadowCommand: AsyncParsableCommand {
         let journal = try await journalLocation.open()
         let runner: ShadowRunner
         do {
-            runner = try await ShadowRunner.load(current: current, candidate: scripts, states: max(1, workers), store: journal)
+            let allowed = Set(allowEnv.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+            runner = try await ShadowRunner.load(current: current, candidate: scripts, states: max(1, workers), store: journal,
+                                                 environment: ProcessInfo.processInfo.environment.filter { allowed.contains($0.key) })
         } catch {
             await journal.close()
             throw ValidationError("cannot read the scripts: \(error)")

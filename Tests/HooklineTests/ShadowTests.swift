@@ -67,6 +67,21 @@ import TestSupport
         #expect(row?.split(separator: " ").map(String.init) == ["end-of-call-report.lua", "0", "0", "\(count)", "0"], "\(row ?? "")")
     }
 
+    /// A candidate that reads its endpoint from the environment: env() answers only what `--allow-env` lets through.
+    @Test func envAnswersTheVariablesTheShadowRunAllows() async throws {
+        let journal = try await Self.journal.value
+        let candidate = journal.candidate { folder in
+            let path = folder + "/status-update.lua"
+            let source = try String(contentsOfFile: path, encoding: .utf8)
+            try (source + "\nhttp.post(env(\"CRM_URL\") .. \"/status\", {call = event.call.id})\n")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let allowed = try journal.shadow(candidate, extra: ["--allow-env", "CRM_URL"], environment: ["CRM_URL": "https://crm.example"])
+        #expect(allowed.text.contains("added http.post") && allowed.text.contains("https://crm.example/status"), "\(allowed.text)")
+        let refused = try journal.shadow(candidate, environment: ["CRM_URL": "https://crm.example"])
+        #expect(refused.text.contains("new failure"), "without --allow-env, env() is nil: \(refused.text)")
+    }
+
     @Test func aCandidateThatAddsAnHTTPCallShowsItAsAdded() async throws {
         let journal = try await Self.journal.value
         let candidate = journal.candidate { folder in
@@ -157,9 +172,11 @@ final class ShadowJournal: Sendable {
         return folder
     }
 
-    func shadow(_ candidate: String, json: Bool = false) throws -> HooklineBinary.Output {
+    func shadow(_ candidate: String, json: Bool = false, extra: [String] = [],
+                environment: [String: String] = [:]) throws -> HooklineBinary.Output {
         try HooklineBinary.run(["shadow", "--scripts", candidate, "--current", scratch.path + "/scripts",
-                                "--data", scratch.path + "/data", "--since", "1h"] + (json ? ["--json"] : []))
+                                "--data", scratch.path + "/data", "--since", "1h"] + (json ? ["--json"] : []) + extra,
+                               environment: environment)
     }
 }
 
