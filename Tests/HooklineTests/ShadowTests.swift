@@ -70,12 +70,8 @@ import TestSupport
     /// A candidate that reads its endpoint from the environment: env() answers only what `--allow-env` lets through.
     @Test func envAnswersTheVariablesTheShadowRunAllows() async throws {
         let journal = try await Self.journal.value
-        let candidate = journal.candidate { folder in
-            let path = folder + "/status-update.lua"
-            let source = try String(contentsOfFile: path, encoding: .utf8)
-            try (source + "\nhttp.post(env(\"CRM_URL\") .. \"/status\", {call = event.call.id})\n")
-                .write(toFile: path, atomically: true, encoding: .utf8)
-        }
+        let candidate = journal.candidate(appending: #"http.post(env("CRM_URL") .. "/status", {call = event.call.id})"#,
+                                          to: "status-update.lua")
         let allowed = try journal.shadow(candidate, extra: ["--allow-env", "CRM_URL"], environment: ["CRM_URL": "https://crm.example"])
         #expect(allowed.text.contains("added http.post") && allowed.text.contains("https://crm.example/status"), "\(allowed.text)")
         let refused = try journal.shadow(candidate, environment: ["CRM_URL": "https://crm.example"])
@@ -84,12 +80,8 @@ import TestSupport
 
     @Test func aCandidateThatAddsAnHTTPCallShowsItAsAdded() async throws {
         let journal = try await Self.journal.value
-        let candidate = journal.candidate { folder in
-            let path = folder + "/status-update.lua"
-            let source = try String(contentsOfFile: path, encoding: .utf8)
-            try (source + "\nhttp.post(\"https://crm.example/status\", {call = event.call.id, status = event.status})\n")
-                .write(toFile: path, atomically: true, encoding: .utf8)
-        }
+        let candidate = journal.candidate(appending: #"http.post("https://crm.example/status", {call = event.call.id, status = event.status})"#,
+                                          to: "status-update.lua")
         let output = try journal.shadow(candidate)
         #expect(output.status == 1)
         let count = journal.ids(ofType: "status-update").count
@@ -170,6 +162,14 @@ final class ShadowJournal: Sendable {
         try! FileManager.default.copyItem(atPath: scratch.path + "/scripts", toPath: folder)
         try! change(folder)
         return folder
+    }
+
+    /// A copy of the shipped scripts with `line` added at the end of `script`.
+    func candidate(appending line: String, to script: String) -> String {
+        candidate { folder in
+            let path = folder + "/" + script
+            try (try String(contentsOfFile: path, encoding: .utf8) + "\n" + line + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
     }
 
     func shadow(_ candidate: String, json: Bool = false, extra: [String] = [],
