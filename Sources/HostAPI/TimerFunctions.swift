@@ -103,8 +103,3 @@ extension HostLibrary {
         ]
     }
 }
-
-/// A timer's delay as the run's record and `hookline run` show it: "30 s", "0.2 s".
-public func delayText(_ seconds: Double) -> String {
-    (seconds == seconds.rounded() && abs(seconds) < 1e15 ? String(Int64(seconds)) : String(seconds)) + " s"
-}

@@ -65,8 +65,6 @@ extension SQLiteJournal {
             """, arguments: [call.endpoint, call.callID, now]).map(pendingTimer)
         var fired: [FiredTimer] = []
         for timer in due {
-            try db.execute(sql: "UPDATE timers SET state = 'fired', changed_at = ? WHERE endpoint = ? AND call_id = ? AND name = ?",
-                           arguments: [now, call.endpoint, call.callID, timer.name])
             let event = Timers.event(timer, now: now)
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, segment, offset, size,
@@ -74,10 +72,11 @@ extension SQLiteJournal {
                 VALUES (?, ?, ?, ?, ?, ?, -1, 0, ?, ?, 'pending')
                 """).execute(arguments: [event.receivedAt, event.endpoint, event.type, event.callID, event.dedupKey,
                                          event.requestID, event.body.count, Data(event.body)])
-            guard db.changesCount == 1 else { continue }  // fired before (a key is fired once)
-            let id = EventID(db.lastInsertedRowID)
-            try db.execute(sql: "UPDATE timers SET fired_event = ? WHERE endpoint = ? AND call_id = ? AND name = ?",
-                           arguments: [id.rawValue, call.endpoint, call.callID, timer.name])
+            let stored = db.changesCount == 1 ? EventID(db.lastInsertedRowID) : nil  // nil: fired before (a key fires once)
+            try db.execute(sql: """
+                UPDATE timers SET state = 'fired', changed_at = ?, fired_event = ? WHERE endpoint = ? AND call_id = ? AND name = ?
+                """, arguments: [now, stored?.rawValue, call.endpoint, call.callID, timer.name])
+            guard let id = stored else { continue }
             fired.append(FiredTimer(timer: timer, event: PendingEvent(id: id, receivedAt: now, endpoint: event.endpoint,
                                                                       type: event.type, callID: event.callID, warnings: [],
                                                                       generation: 0),

@@ -474,8 +474,6 @@ enum Schema {
             FOR t IN SELECT * FROM timers x WHERE x.endpoint = p_endpoint AND x.call_id = p_call_id AND x.state = 'pending'
                                              AND x.due_at <= p_now ORDER BY x.due_at, x.name
             LOOP
-                UPDATE timers x SET state = 'fired', changed_at = p_now
-                WHERE x.endpoint = p_endpoint AND x.call_id = p_call_id AND x.name = t.name;
                 INSERT INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, body, size, state)
                 SELECT p_now, p_endpoint, 'timer:' || t.name, p_call_id,
                        'timer|' || t.name || '|' || t.due_at || '|' || t.set_by, 'timer', b.body, octet_length(b.body), 'pending'
@@ -485,10 +483,11 @@ enum Schema {
                                                      'set_by', t.set_by, 'data', t.data::json)))::text, 'UTF8') AS body) b
                 ON CONFLICT (endpoint, dedup_key) DO NOTHING
                 RETURNING id INTO stored;
+                -- stored is NULL when this timer's event was stored before (a key fires once)
+                UPDATE timers x SET state = 'fired', changed_at = p_now, fired_event = stored
+                WHERE x.endpoint = p_endpoint AND x.call_id = p_call_id AND x.name = t.name;
                 IF stored IS NOT NULL THEN
                     fired := fired || stored;
-                    UPDATE timers x SET fired_event = stored
-                    WHERE x.endpoint = p_endpoint AND x.call_id = p_call_id AND x.name = t.name;
                 END IF;
             END LOOP;
             IF cardinality(fired) = 0 THEN

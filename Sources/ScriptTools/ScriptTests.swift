@@ -181,16 +181,15 @@ final class Harness: Sendable {
         let target = world.now() + Int64((seconds * 1000).rounded())
         while let timer = world.takeDueTimer(at: target) {
             world.mockTime(max(world.now(), timer.dueAt))
+            // what the server hands a handler: the fired event's body, as the journal would store it
             let type = Timers.eventType(timer.name)
-            let input = LuaValue.table(LuaTable(fields: [
-                "name": .string(timer.name), "due_at": .integer(timer.dueAt), "set_at": .integer(timer.setAt),
-                "late_ms": .integer(world.now() - timer.dueAt), "set_by": .integer(timer.setBy.rawValue),
-                "data": timer.data.flatMap { try? JSONParser.parse(Array($0.utf8), options: .init(maxDepth: 128)) }
-                    .map { LuaValue(json: $0.root) } ?? .nil,
-            ]))
-            var ctx = RunContext(eventID: String(timer.setBy.rawValue + 1), endpoint: timer.call.endpoint, type: type,
-                                 callID: timer.call.callID, receivedAt: world.now(), attempt: 1, script: "", warnings: []).table
-            ctx["set_by"] = .string(String(timer.setBy.rawValue))
+            guard let fired = try? JSONParser.parse(Timers.eventBody(timer), options: .init(maxDepth: 128)).root["message", "timer"] else {
+                throw HostError("advance: timer \(timer.name) could not be read back")
+            }
+            let input = TimerHandlerInput.timer(fired, now: world.now())
+            let ctx = TimerHandlerInput.context(RunContext(eventID: String(timer.setBy.rawValue + 1), endpoint: timer.call.endpoint,
+                                                           type: type, callID: timer.call.callID, receivedAt: world.now(),
+                                                           attempt: 1, script: "", warnings: []), fired)
             for script in workbench.set.scripts(for: type) {
                 if case .failure(let error) = await workbench.run(script.path, event: .value(input), ctx: ctx, effects: world) {
                     throw HostError("advance: the handler of timer \(timer.name) failed: \(error.description)")

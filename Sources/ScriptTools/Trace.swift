@@ -51,3 +51,8 @@ public enum Trace {
         return String(value.prefix(6)) + "… (\(value.count) characters)"
     }
 }
+
+/// A timer's delay as `hookline run` shows it: "30 s", "0.2 s".
+private func delayText(_ seconds: Double) -> String {
+    (seconds == seconds.rounded() && abs(seconds) < 1e15 ? String(Int64(seconds)) : String(seconds)) + " s"
+}

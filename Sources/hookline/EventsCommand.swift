@@ -191,11 +191,17 @@ func pad(_ text: String, _ width: Int) -> String {
 
 /// "30m", "2h", "7d" ago, or an ISO-8601 time -> epoch milliseconds.
 func parseSince(_ text: String) throws -> Int64 {
+    try parseMoment(text, option: "--since", fromNow: -1)
+}
+
+/// A moment an option names: a duration (30m, 2h, 7d) before now (`fromNow` -1) or after it (1), or an ISO-8601
+/// time -> epoch milliseconds.
+func parseMoment(_ text: String, option: String, fromNow direction: Double) throws -> Int64 {
     let now = Date().timeIntervalSince1970
     let units: [(Character, Double)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
     if let unit = text.last, let factor = units.first(where: { $0.0 == unit })?.1, let value = Double(text.dropLast()) {
-        return Int64((now - value * factor) * 1000)
+        return Int64((now + direction * value * factor) * 1000)
     }
     if let milliseconds = ISO8601.epochMilliseconds(from: text) { return milliseconds }
-    throw ValidationError("--since takes a duration such as 30m, 2h, 7d, or an ISO-8601 time (got \(text))")
+    throw ValidationError("\(option) takes a duration \(direction < 0 ? "ago" : "from now") such as 30m, 2h, 7d, or an ISO-8601 time (got \(text))")
 }

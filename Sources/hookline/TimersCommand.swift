@@ -34,7 +34,7 @@ struct TimersCommand: AsyncParsableCommand {
     @OptionGroup var journalLocation: JournalLocation
 
     func run() async throws {
-        let before = try dueBefore.map(parseDueBefore)
+        let before = try dueBefore.map { try parseMoment($0, option: "--due-before", fromNow: 1) }
         let journal = try await journalLocation.open()
         let timers = try await journal.timers(matching: TimerQuery(callID: call, endpoint: endpoint, dueBefore: before, limit: limit))
         await journal.close()
@@ -52,16 +52,6 @@ struct TimersCommand: AsyncParsableCommand {
             print([pad(ISO8601.string(fromEpochMilliseconds: timer.dueAt), 25), pad(relative(timer.dueAt - now), 9),
                    pad(timer.name, 20), pad(timer.call.callID, 35), timer.setBy.description].joined(separator: " "))
         }
-    }
-
-    /// "10m" from now, or an ISO-8601 time -> epoch milliseconds.
-    private func parseDueBefore(_ text: String) throws -> Int64 {
-        let units: [(Character, Int64)] = [("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        if let unit = text.last, let factor = units.first(where: { $0.0 == unit })?.1, let value = Int64(text.dropLast()) {
-            return epochMilliseconds() + value * factor
-        }
-        if let milliseconds = ISO8601.epochMilliseconds(from: text) { return milliseconds }
-        throw ValidationError("--due-before takes a duration from now such as 10m, 2h, 7d, or an ISO-8601 time (got \(text))")
     }
 }
 
