@@ -10,7 +10,8 @@
 # The server is pinned to core 0 and wrk to core 1, as the harness does (PIN=0 leaves both unpinned); each load
 # starts a fresh data folder after a 3 s warm-up. BINARY=path/to/hookline measures another build. Prints, per
 # connection count, the requests per second, acknowledgement p50/p99, and what the server counted (accepted,
-# duplicates, refused): every request must be accepted, none as a duplicate.
+# duplicates, refused): every request must be accepted, none as a duplicate. Then the server's CPU per accepted
+# event by thread (from /proc, threads grouped by name without their numbers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/harness.sh
@@ -26,7 +27,24 @@ work=$(mktemp -d /tmp/hookline-unique-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-metric() { awk -v name="$1" '$1 == name {print $2}' <<<"$2"; }
+# CPU seconds of each of the server's threads so far, grouped by name without digits, as JSON
+thread_cpu() {
+  python3 - "$1" <<'EOF'
+import glob, json, os, re, sys
+ticks = os.sysconf("SC_CLK_TCK")
+groups = {}
+for stat in glob.glob(f"/proc/{sys.argv[1]}/task/*/stat"):
+    try:
+        text = open(stat).read()
+    except OSError:
+        continue
+    name = text[text.index("(") + 1:text.rindex(")")]
+    fields = text[text.rindex(")") + 2:].split()
+    group = re.sub(r"[0-9]+", "#", name)
+    groups[group] = groups.get(group, 0) + (int(fields[11]) + int(fields[12])) / ticks
+print(json.dumps(groups))
+EOF
+}
 
 echo "calls ${CALLS:-1000}, ${seconds}s a load, deduplication on, $(basename "$binary") $(git rev-parse --short HEAD 2>/dev/null)"
 echo "| connections | req/s | ack p50 ms | ack p99 ms | accepted | duplicates | refused | non-2xx |"
@@ -40,18 +58,30 @@ for c in $conns; do
   PAYLOAD_DIR="$BENCH/payloads" CALLS=${CALLS:-1000} "${pin_load[@]}" wrk -t1 -c"$c" -d3s -s Benchmarks/unique-calls.lua \
     "http://127.0.0.1:$port/webhook" >/dev/null 2>&1
   before=$(curl -s "http://127.0.0.1:$port/metrics")
+  cpu_before=$(thread_cpu "$pid")
   result=$(PAYLOAD_DIR="$BENCH/payloads" CALLS=${CALLS:-1000} "${pin_load[@]}" wrk -t1 -c"$c" -d"${seconds}s" --latency \
     -s Benchmarks/unique-calls.lua "http://127.0.0.1:$port/webhook" | tail -1)
   after=$(curl -s "http://127.0.0.1:$port/metrics")
+  sleep 2  # the scripts' work after the answers
+  cpu_after=$(thread_cpu "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-  python3 - "$c" "$result" "$before" "$after" <<'EOF'
+  python3 - "$c" "$result" "$before" "$after" "$cpu_before" "$cpu_after" "$work/cpu.txt" <<'EOF'
 import json, sys
 c, result, before, after = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+cpu_before, cpu_after = json.loads(sys.argv[5]), json.loads(sys.argv[6])
 def total(text, name):
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name) and not line.startswith("#"))
 delta = {k: int(total(after, f"hookline_events_{k}_total") - total(before, f"hookline_events_{k}_total"))
          for k in ("accepted", "duplicate", "rejected")}
 print(f"| {c} | {result['rps']:.0f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | {delta['accepted']} | "
       f"{delta['duplicate']} | {delta['rejected']} | {result['non2xx']} |")
+used = {name: cpu_after[name] - cpu_before.get(name, 0) for name in cpu_after}
+events = max(delta["accepted"], 1)
+row = ", ".join(f"{name} {seconds / events * 1e6:.0f}" for name, seconds in sorted(used.items(), key=lambda x: -x[1])
+                if seconds > 0)
+with open(sys.argv[7], "a") as out:
+    out.write(f"- {c} connections, CPU µs per event by thread: {row}; all {sum(used.values()) / events * 1e6:.0f}\n")
 EOF
 done
+echo
+cat "$work/cpu.txt"
