@@ -8,7 +8,9 @@
 #   BENCH=path/to/peer-harness Benchmarks/unique-load.sh [SECONDS=15] [CONNS="32 4"]
 #
 # The server is pinned to core 0 and wrk to core 1, as the harness does (PIN=0 leaves both unpinned); each load
-# starts a fresh data folder after a 3 s warm-up. BINARY=path/to/hookline measures another build. Prints, per
+# starts a fresh data folder after a 3 s warm-up. BINARY=path/to/hookline measures another build. LOAD=harness
+# sends the harness's own load instead (wrk/mix.lua: one call's bodies again and again, deduplication off), to
+# read the two side by side with the same columns. Prints, per
 # connection count, the requests per second, acknowledgement p50/p99, and what the server counted (accepted,
 # duplicates, refused): every request must be accepted, none as a duplicate. Then the server's CPU per accepted
 # event by thread (from /proc, threads grouped by name without their numbers).
@@ -23,6 +25,10 @@ command -v wrk >/dev/null || { echo "wrk is missing (the peer harness installs i
 [ -n "${BINARY:-}" ] || swift build -c release --product hookline >/dev/null
 pin_server=(); pin_load=()
 if [ "${PIN:-1}" = 1 ]; then pin_server=(taskset -c 0); pin_load=(taskset -c 1); fi
+load=Benchmarks/unique-calls.lua; dedup=(); description="calls ${CALLS:-1000}, every event unique, deduplication on"
+if [ "${LOAD:-unique}" = harness ]; then
+  load=$BENCH/wrk/mix.lua; dedup=(--dedup false); description="the harness's load (one call), deduplication off"
+fi
 work=$(mktemp -d /tmp/hookline-unique-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -46,21 +52,22 @@ print(json.dumps(groups))
 EOF
 }
 
-echo "calls ${CALLS:-1000}, ${seconds}s a load, deduplication on, $(basename "$binary") $(git rev-parse --short HEAD 2>/dev/null)"
+echo "$description, ${seconds}s a load, $(basename "$binary") $(git rev-parse --short HEAD 2>/dev/null)"
 echo "| connections | req/s | ack p50 ms | ack p99 ms | accepted | duplicates | refused | non-2xx |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 for c in $conns; do
   rm -rf "$work/data" "$work/out"
   "${pin_server[@]}" "$binary" serve --port "$port" --secret s3cret --data "$work/data" --out "$work/out" \
-    --scripts Benchmarks/peer/scripts --log-level error --no-console >/dev/null 2>&1 &
+    --scripts Benchmarks/peer/scripts --log-level error --no-console "${dedup[@]}" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
-  PAYLOAD_DIR="$BENCH/payloads" CALLS=${CALLS:-1000} "${pin_load[@]}" wrk -t1 -c"$c" -d3s -s Benchmarks/unique-calls.lua \
+  PAYLOAD_DIR="$BENCH/payloads" CALLS=${CALLS:-1000} "${pin_load[@]}" wrk -t1 -c"$c" -d3s -s "$load" \
     "http://127.0.0.1:$port/webhook" >/dev/null 2>&1
   before=$(curl -s "http://127.0.0.1:$port/metrics")
   cpu_before=$(thread_cpu "$pid")
   result=$(PAYLOAD_DIR="$BENCH/payloads" CALLS=${CALLS:-1000} "${pin_load[@]}" wrk -t1 -c"$c" -d"${seconds}s" --latency \
-    -s Benchmarks/unique-calls.lua "http://127.0.0.1:$port/webhook" | tail -1)
+    -s "$load" "http://127.0.0.1:$port/webhook" | tail -1)
+  result=${result#RESULT }  # the harness's script prefixes its line
   after=$(curl -s "http://127.0.0.1:$port/metrics")
   sleep 2  # the scripts' work after the answers
   cpu_after=$(thread_cpu "$pid")
