@@ -13,11 +13,9 @@ import Glibc
 /// indexes them is not synced by SQLite (`synchronous = NORMAL`), and an append is answered once the one
 /// `fdatasync` of the segment file returned; the database catches up from the log after a crash of the machine
 /// (`SQLiteJournal+Recovery.swift`). Every other write (runs' records, the store, timers, claims) is durable by
-/// the database: the WAL file is synced by a thread of its own (`WALSync`), which answers them after it,
-/// while the writer goes on with the next batch: an append never waits for the WAL. A batch's appends run
-/// first, so they are answered first: the jobs of one batch were all queued before any was answered, so any
-/// order among them is one they could have had. Writes whose rows a crash of the machine may take, because they are made again
-/// after recovery (timers fired: their timers stay pending with them), are answered at the commit.
+/// the database: the writer syncs the WAL file itself, beside the segment's sync, and answers them after it.
+/// A batch's appends run first, so they are answered first: the jobs of one batch were all queued before any
+/// was answered, so any order among them is one they could have had.
 ///
 /// The WAL is copied back into the database here too, between two commits, every `checkpointInterval`.
 /// Measured against the alternatives (a checkpoint thread, SQLite's automatic checkpoint; `Benchmarks/NOTES.md`):
@@ -39,8 +37,7 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private enum Kind {
         case append(LoggedEvent, AppendWork)
-        /// Rows answered once the WAL is synced, or at the commit.
-        case rows(Work, atCommit: Bool)
+        case rows(Work)
         /// Body bytes to write past the last body and cut off again, with a row: a probe of the disk's room.
         case probe(Int)
     }
@@ -53,13 +50,6 @@ final class GroupCommitWriter: @unchecked Sendable {
             if case .append = kind { return true }
             return false
         }
-
-        var waitsForTheWAL: Bool {
-            switch kind {
-            case .append, .rows(_, atCommit: true): false
-            case .rows(_, atCommit: false), .probe: true
-            }
-        }
     }
 
     private let pool: DatabasePool
@@ -69,12 +59,12 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// The outcome of each commit and each write of bodies, for `/healthz`.
     let health = WriteHealth()
     private let segmentSync = BackgroundSync(named: "hl-journal-sync")
-    private let walSync: WALSync
+    private let walSync = BackgroundSync(named: "hl-journal-wal")
     private let condition = NSCondition()  // guards `queue` and `stopping`
     private var queue: [Job] = []
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
-    private let syncCounts = SyncCounter()
+    private let syncCounts = Mutex(SyncCounts())
     private let onAppendsRolledBack: (Database) -> Void
 
     /// How many times each file was synced: what the journal's durability rests on, for its tests.
@@ -83,12 +73,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         var wal = 0
     }
 
-    var syncs: SyncCounts { syncCounts.counts.withLock { $0 } }
-
-    /// The counts, shared with the WAL's sync thread.
-    final class SyncCounter: Sendable {
-        let counts = Mutex(SyncCounts())
-    }
+    var syncs: SyncCounts { syncCounts.withLock { $0 } }
 
     /// `onAppendsRolledBack` is called inside the commit when the appends' rows were rolled back (their records
     /// could not be written), so that what mirrors rows in memory is read again.
@@ -106,7 +91,6 @@ final class GroupCommitWriter: @unchecked Sendable {
         guard wal >= 0 else {
             throw JournalError(.unavailable, "cannot open \(walPath) to sync it: \(String(cString: strerror(errno)))")
         }
-        walSync = WALSync(descriptor: wal, health: health, syncCounts: syncCounts)
         startJournalThread(named: "hl-journal") { [unowned self] in self.loop() }
     }
 
@@ -118,10 +102,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         enqueue(Job(kind: .append(entry, work), done: done))
     }
 
-    /// Runs `work` inside the next group commit; `done` follows once it is durable (or failed with the batch),
-    /// or `atCommit` when losing the rows to a crash of the machine is harmless.
-    func write(_ work: @escaping Work, atCommit: Bool = false, done: @escaping Done) {
-        enqueue(Job(kind: .rows(work, atCommit: atCommit), done: done))
+    /// Runs `work` inside the next group commit; `done` follows once it is durable (or failed with the batch).
+    func write(_ work: @escaping Work, done: @escaping Done) {
+        enqueue(Job(kind: .rows(work), done: done))
     }
 
     private func enqueue(_ job: Job) {
@@ -226,7 +209,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                         }
                         for job in others {
                             switch job.kind {
-                            case .rows(let work, _): try work(db)
+                            case .rows(let work): try work(db)
                             case .probe: try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
                             case .append: preconditionFailure("appends run first")
                             }
@@ -240,21 +223,25 @@ final class GroupCommitWriter: @unchecked Sendable {
             health.record(.rows, failure: outcome.failureDescription)
         }
         let syncsLog = logged && outcome.isSuccess
+        let syncsWAL = !others.isEmpty && outcome.isSuccess
         if syncsLog { segmentSync.start(segments.descriptorToSync) }
-        var synced = outcome
+        if syncsWAL { walSync.start(wal) }
         if syncsLog {
+            var synced: Result<Void, JournalError> = .success(())
             if let reason = segmentSync.wait() {
                 synced = .failure(JournalError(.unavailable, "cannot sync the body file: \(String(cString: strerror(reason)))"))
             }
-            syncCounts.counts.withLock { $0.segments += 1 }
+            syncCounts.withLock { $0.segments += 1 }
             health.record(.bodies, failure: synced.failureDescription, bytes: bodyBytes)
+            outcome = synced
         }
-        for job in appends { job.done(synced) }
-        for job in others where !job.waitsForTheWAL || !outcome.isSuccess { job.done(outcome) }
-        // handed over after this batch's appends were answered, so that an answer that waited for the WAL
-        // (e.g. the barrier of `afterCommitsAnswered`) never comes before theirs
-        let durableByTheWAL = others.filter(\.waitsForTheWAL)
-        if !durableByTheWAL.isEmpty && outcome.isSuccess { walSync.sync(answering: durableByTheWAL.map(\.done)) }
+        for job in appends { job.done(outcome) }
+        if syncsWAL, let reason = walSync.wait() {
+            outcome = .failure(JournalError(.unavailable, "cannot sync the journal's WAL: \(String(cString: strerror(reason)))"))
+            health.record(.rows, failure: outcome.failureDescription)
+        }
+        if syncsWAL { syncCounts.withLock { $0.wal += 1 } }
+        for job in others { job.done(outcome) }
     }
 
     /// Inserts the appends' rows, then writes their records with the ids they got, in a savepoint: when the
@@ -290,64 +277,6 @@ final class GroupCommitWriter: @unchecked Sendable {
         health.record(.bodies, failure: error.description, bytes: bodyBytes)
         for job in appends { job.done(.failure(error)) }
         appends.removeAll()
-    }
-}
-
-/// Syncs the WAL file on a thread of its own and then answers the writes it made durable, in the order they
-/// were committed. Writes committed while a sync runs share the next one.
-private final class WALSync: @unchecked Sendable {
-    private let condition = NSCondition()  // guards `waiting` and `stopping`
-    private var waiting: [GroupCommitWriter.Done] = []
-    private var stopping = false
-    private let descriptor: Int32
-    private let health: WriteHealth
-    private let syncCounts: GroupCommitWriter.SyncCounter
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(descriptor: Int32, health: WriteHealth, syncCounts: GroupCommitWriter.SyncCounter) {
-        self.descriptor = descriptor
-        self.health = health
-        self.syncCounts = syncCounts
-        startJournalThread(named: "hl-journal-wal") { [self] in loop() }
-    }
-
-    /// Answers `dones` after a sync that starts once they were committed.
-    func sync(answering dones: [GroupCommitWriter.Done]) {
-        condition.lock()
-        waiting += dones
-        condition.signal()
-        condition.unlock()
-    }
-
-    /// Syncs and answers what is waiting, then stops the thread.
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        finished.wait()
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            while waiting.isEmpty && !stopping { condition.wait() }
-            if waiting.isEmpty {
-                condition.unlock()
-                finished.signal()
-                return
-            }
-            let dones = waiting
-            waiting.removeAll()
-            condition.unlock()
-            var outcome: Result<Void, JournalError> = .success(())
-            if fdatasync(descriptor) != 0 {
-                outcome = .failure(JournalError(.unavailable, "cannot sync the journal's WAL: \(String(cString: strerror(errno)))"))
-                health.record(.rows, failure: outcome.failureDescription)
-            }
-            syncCounts.counts.withLock { $0.wal += 1 }
-            for done in dones { done(outcome) }
-        }
     }
 }
 

@@ -4,10 +4,8 @@ import Synchronization
 /// process is a new incarnation and starts with no claims, so nothing about them needs to be durable.
 /// It follows the rules `WorkQueue` states, which PostgreSQL keeps in tables for several processes.
 ///
-/// The journal calls `appended` on its writer's thread in commit order, and `release` on the WAL's sync thread
-/// in commit order, once the record that releases is durable: an append committed after that record may be
-/// answered first, and then moves the version on, so the release (which names the version its record read)
-/// leaves the call held for the event it has not seen.
+/// The journal calls `appended` and `release` on its own thread in commit order, so that versions and
+/// releases follow the order in which their commits happened.
 final class LocalClaims: Sendable {
     private struct Call {
         var holder: String?

@@ -43,8 +43,7 @@ extension SQLiteJournal {
                     GROUP BY endpoint, call_id ORDER BY first LIMIT ?
                     """, arguments: [now, limit]).map { CallKey(endpoint: $0["endpoint"], callID: $0["call_id"]) }
                 for call in calls { fired += try Self.fireTimers(of: call, now: now, db, dueTimers) }
-            }, atCommit: true, done: { result in  // answered in commit order with the appends; a crash of the machine
-                                                  // that loses the commit leaves the timers pending, to fire again
+            }, done: { result in
                 if case .success = result {
                     for index in fired.indices {
                         fired[index].stored = claims.appended(fired[index].timer.call, claimant: claimant, id: fired[index].event.id)
