@@ -212,10 +212,14 @@ private struct Checks {
     var warnings: [EventInspection.Warning] = []
     var counts: [EventInspection.Warning.Kind: Int] = [:]
 
-    // Fields looked up together, in one pass over their object.
-    static let callFields = ["teamId", "assistantId", "callType", "direction", "phoneCallStatus", "callEndTriggerBy",
-                             "startAt", "endAt", "assistantCallDuration"]
-    static let callKeys = JSONKeys(callFields)
+    // Fields looked up together, in one pass over their object. The call's with the kinds each may have.
+    static let callFields: [(name: String, kinds: Kinds, what: String)] = [
+        ("teamId", .string, "a string"), ("assistantId", .string, "a string"), ("callType", .string, "a string"),
+        ("direction", .string, "a string"), ("phoneCallStatus", .string, "a string"), ("callEndTriggerBy", .string, "a string"),
+        ("startAt", [.string, .null], "an ISO-8601 string or null"), ("endAt", [.string, .null], "an ISO-8601 string or null"),
+        ("assistantCallDuration", .number, "a number"),
+    ]
+    static let callKeys = JSONKeys(callFields.map(\.name))
     static let messageObjects = ["assistant", "phone", "customer", "analysis"]
     static let messageObjectKeys = JSONKeys(messageObjects)
     static let messageItemKeys = JSONKeys(["messageId", "role", "text", "timestamp", "metrics", "skippedAssistantMessages"])
@@ -277,16 +281,11 @@ private struct Checks {
         }
         let callValues = call.values(of: Self.callKeys)
         for (slot, field) in Self.callFields.enumerated() {
-            let value = callValues[slot]
-            switch field {
-            case "startAt", "endAt": expect(value, "/message/call/\(field)", [.string, .null], "an ISO-8601 string or null")
-            case "assistantCallDuration":
-                if let duration = expect(value, "/message/call/\(field)", .number, "a number"), let seconds = duration.number,
-                   seconds < 0 {
-                    warn(.outOfRange, "/message/call/\(field)", "negative duration \(seconds)")
-                }
-            default: expect(value, "/message/call/\(field)", .string, "a string")
-            }
+            expect(callValues[slot], "/message/call/\(field.name)", field.kinds, field.what)
+        }
+        // the last of the call's fields: a number when it passed, nil otherwise
+        if let seconds = callValues[Self.callFields.count - 1]?.number, seconds < 0 {
+            warn(.outOfRange, "/message/call/assistantCallDuration", "negative duration \(seconds)")
         }
         let objects = message.values(of: Self.messageObjectKeys)
         for (slot, field) in Self.messageObjects.enumerated() {

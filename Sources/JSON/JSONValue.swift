@@ -91,6 +91,9 @@ public struct JSONKeys: Sendable {
     let names: [Name]
     /// The bytes of the names past their eighth, one after another.
     let tails: [UInt8]
+    /// A bit for each length of a name (bit 63 for 63 bytes or more): most keys of an object are no name's
+    /// length, and are passed over at once.
+    let lengths: UInt64
 
     struct Name {
         let length: Int
@@ -108,7 +111,10 @@ public struct JSONKeys: Sendable {
             return Name(length: bytes.count, head: bytes.withUnsafeBufferPointer(JSONKeys.head), tailStart: tails.count)
         }
         self.tails = tails
+        lengths = self.names.reduce(0) { $0 | JSONKeys.lengthBit($1.length) }
     }
+
+    @inline(__always) static func lengthBit(_ length: Int) -> UInt64 { 1 &<< UInt64(min(length, 63)) }
 
     var count: Int { names.count }
 
@@ -126,9 +132,10 @@ public struct JSONKeys: Sendable {
 }
 
 extension JSONKeys {
-    /// The slot, among those in `candidates` (a bit each), of the name `text` (a key's unescaped bytes) is.
-    @inline(__always) static func slot(of text: UnsafeBufferPointer<UInt8>, among names: UnsafeBufferPointer<Name>,
-                                       _ candidates: Int, tails: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// Among the slots in `candidates` (a bit each), the one whose name is `text` (a key's unescaped bytes).
+    @inline(__always) func slot(of text: UnsafeBufferPointer<UInt8>, among names: UnsafeBufferPointer<Name>,
+                                _ candidates: Int, tails: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard lengths & JSONKeys.lengthBit(text.count) != 0 else { return nil }
         let head = JSONKeys.head(text)
         var candidates = candidates
         while candidates != 0 {
@@ -139,8 +146,8 @@ extension JSONKeys {
         return nil
     }
 
-    static func slot(of text: [UInt8], among names: UnsafeBufferPointer<Name>, _ candidates: Int,
-                     tails: UnsafeBufferPointer<UInt8>) -> Int? {
+    func slot(of text: [UInt8], among names: UnsafeBufferPointer<Name>, _ candidates: Int,
+              tails: UnsafeBufferPointer<UInt8>) -> Int? {
         text.withUnsafeBufferPointer { slot(of: $0, among: names, candidates, tails: tails) }
     }
 }

@@ -151,8 +151,8 @@ public struct JSONView {
             var missing = (1 << keys.count) - 1  // a bit for each name not found yet
             keys.withNames { names, tails in
                 scanMembers { raw, escaped, valueIndex in
-                    if let slot = escaped ? JSONKeys.slot(of: JSONStrings.unescape(raw), among: names, missing, tails: tails)
-                        : JSONKeys.slot(of: raw, among: names, missing, tails: tails) {
+                    if let slot = escaped ? keys.slot(of: JSONStrings.unescape(raw), among: names, missing, tails: tails)
+                        : keys.slot(of: raw, among: names, missing, tails: tails) {
                         found.indexes[slot] = Int32(valueIndex)
                         missing &= ~(1 << slot)
                     }

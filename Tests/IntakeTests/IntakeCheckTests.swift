@@ -128,6 +128,24 @@ import TestSupport
         #expect(try warnings("msg/1") == ["/message/messages/0/messageId"])
     }
 
+    /// The call's fields have the kinds the contract gives them, and a duration is not negative.
+    @Test func theCallsFieldsAreCheckedForTheirKinds() throws {
+        func warnings(_ fields: String) throws -> [String] {
+            let body = #"{"message":{"type":"hang","timestamp":1778771000000,"call":{"id":"CA1",\#(fields)},"messages":[]}}"#
+            return try Intake.check(Array(body.utf8), receivedAt: Self.receivedAt).get().inspection.warnings.map(\.description)
+        }
+        #expect(try warnings(#""teamId":"t","startAt":null,"endAt":"2026-05-14T15:02:11Z","assistantCallDuration":12.5"#) == [])
+        #expect(try warnings(#""teamId":5,"startAt":null,"endAt":3,"assistantCallDuration":-2"#) == [
+            "/message/call/teamId: expected a string, found number",
+            "/message/call/endAt: expected an ISO-8601 string or null, found number",
+            "/message/call/assistantCallDuration: negative duration -2.0",
+        ])
+        #expect(try warnings(#""assistantCallDuration":"-2","direction":[]"#) == [
+            "/message/call/direction: expected a string, found array",
+            "/message/call/assistantCallDuration: expected a number, found string",
+        ])
+    }
+
     @Test func theSameEventHasTheSameKeyAndAnotherCallAnother() throws {
         func key(_ body: [UInt8]) throws -> String { try Intake.check(body, receivedAt: Self.receivedAt).get().inspection.dedupKey }
         let first = try key(fixtureBytes("fixtures/hang.json"))
