@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A growable run of plain values in memory of its own, for the parser's tape and keys: appended to without
 /// the checks an `Array` makes at each append (`swift_isUniquelyReferenced` alone was ~5% of a parse, perf).
 /// Freed with it; `array` copies the values out.
@@ -14,10 +20,10 @@ struct GrowingBuffer<Element: BitwiseCopyable>: ~Copyable {
 
     init(capacity: Int) {
         self.capacity = max(capacity, 16)
-        base = .allocate(capacity: self.capacity)
+        base = malloc(self.capacity * MemoryLayout<Element>.stride)!.bindMemory(to: Element.self, capacity: self.capacity)
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
 
     @inline(__always) mutating func append(_ element: Element) {
         if count == capacity { grow() }
@@ -25,12 +31,11 @@ struct GrowingBuffer<Element: BitwiseCopyable>: ~Copyable {
         count += 1
     }
 
+    /// Doubles the capacity with `realloc`, which moves the pages of a large buffer instead of copying them
+    /// into fresh ones (the parse of a body of 466,000 keys, duplicates allowed, ~7.5 -> ~6 ms).
     @inline(never) private mutating func grow() {
-        let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
-        larger.moveInitialize(from: base, count: count)
-        base.deallocate()
-        base = larger
         capacity *= 2
+        base = realloc(base, capacity * MemoryLayout<Element>.stride)!.bindMemory(to: Element.self, capacity: capacity)
     }
 
     /// Drops the values from `newCount` on.

@@ -463,7 +463,8 @@ private struct Parser: ~Copyable {
     static let linearKeys = 16
 
     func checkDuplicate(_ key: SeenKey, from keysStart: Int, offset: Int) throws(Failure) {
-        for k in keysStart..<keys.count where keys[k].same(key, text: KeyText(bytes: p), tape: tape) {
+        let text = KeyText(bytes: p)
+        for k in keysStart..<keys.count where text.same(keys[k], key) {
             throw duplicate(start: key.start, length: key.length, escapes: key.escapes, offset: offset)
         }
     }
@@ -475,11 +476,9 @@ private struct Parser: ~Copyable {
         guard keys.count - keysStart > Parser.linearKeys else { return nil }
         let text = KeyText(bytes: p)
         // through pointers: closures capturing the parser would retain its buffers at every call
-        let entries = tape.base
         let seen = keys.base + keysStart
-        let found = DuplicateKeys.first(count: keys.count - keysStart, hash: { text.hash(entries[seen[$0].tapeIndex]) },
-                                        same: { text.same(entries[seen[$0].tapeIndex], entries[seen[$1].tapeIndex]) })
-            .map { seen[$0].tapeIndex }
+        let found = DuplicateKeys.first(count: keys.count - keysStart, hash: { text.hash(seen[$0]) },
+                                        same: { text.same(seen[$0], seen[$1]) }).map { seen[$0].tapeIndex }
         guard let index = found else { return nil }
         let key = tape[index]
         tape.truncate(to: index + 1)
@@ -560,27 +559,44 @@ private struct Parser: ~Copyable {
 private struct KeyText {
     let bytes: UnsafeBufferPointer<UInt8>
 
-    func same(_ a: TapeEntry, _ b: TapeEntry) -> Bool {
-        if !a.hasEscapes && !b.hasEscapes {
-            return a.size == b.size && equalBytes(bytes.baseAddress! + Int(a.payload), bytes.baseAddress! + Int(b.payload), count: a.size)
-        }
-        return unescaped(a) == unescaped(b)
+    /// Without escapes, two keys are the same when their lengths and first eight bytes are, and their rest.
+    @inline(__always) func same(_ a: SeenKey, _ b: SeenKey) -> Bool {
+        if (a.lengthAndEscapes | b.lengthAndEscapes) & 1 != 0 { return unescaped(a) == unescaped(b) }
+        guard a.lengthAndEscapes == b.lengthAndEscapes && a.head == b.head else { return false }
+        return a.length <= 8 || equalBytes(bytes.baseAddress! + a.start + 8, bytes.baseAddress! + b.start + 8, count: a.length - 8)
     }
 
-    /// Equal keys hash alike, escaped or not; the seed is the process's own (`Hasher`).
-    func hash(_ key: TapeEntry) -> Int {
-        var hasher = Hasher()
-        if key.hasEscapes {
-            unescaped(key).withUnsafeBytes { hasher.combine(bytes: $0) }
-        } else {
-            hasher.combine(bytes: UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(key.payload), count: key.size))
+    /// Equal keys hash alike, escaped or not; the seed is the process's own (`Hasher`). A text of at most eight
+    /// bytes is hashed as one word and its length, cheaper than as bytes.
+    func hash(_ key: SeenKey) -> Int {
+        if key.escapes { return unescaped(key).withUnsafeBufferPointer(KeyText.hash) }
+        guard key.length <= 8 else {
+            return KeyText.hash(UnsafeBufferPointer(start: bytes.baseAddress! + key.start, count: key.length))
         }
+        return KeyText.hash(head: key.head, length: key.length)
+    }
+
+    private static func hash(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        guard text.count > 8 else {
+            var head: UInt64 = 0
+            for k in 0..<text.count { head |= UInt64(text[k]) << UInt64(k * 8) }
+            return hash(head: head, length: text.count)
+        }
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(text))
         return hasher.finalize()
     }
 
-    func unescaped(_ key: TapeEntry) -> [UInt8] {
-        let raw = UnsafeBufferPointer(rebasing: bytes[Int(key.payload)..<(Int(key.payload) + key.size)])
-        return key.hasEscapes ? JSONStrings.unescape(raw) : Array(raw)
+    private static func hash(head: UInt64, length: Int) -> Int {
+        var hasher = Hasher()
+        hasher.combine(head)
+        hasher.combine(length)
+        return hasher.finalize()
+    }
+
+    func unescaped(_ key: SeenKey) -> [UInt8] {
+        let raw = UnsafeBufferPointer(rebasing: bytes[key.start..<(key.start + key.length)])
+        return key.escapes ? JSONStrings.unescape(raw) : Array(raw)
     }
 }
 
@@ -619,15 +635,6 @@ private struct SeenKey {
         lengthAndEscapes = length << 1 | (escapes ? 1 : 0)
         self.tapeIndex = tapeIndex
         self.start = start
-    }
-
-    /// The same text as `other`, unescaped.
-    @inline(__always) func same(_ other: SeenKey, text: KeyText, tape: borrowing GrowingBuffer<TapeEntry>) -> Bool {
-        if (lengthAndEscapes | other.lengthAndEscapes) & 1 != 0 {
-            return text.same(tape[tapeIndex], tape[other.tapeIndex])
-        }
-        guard lengthAndEscapes == other.lengthAndEscapes && head == other.head else { return false }
-        return length <= 8 || equalBytes(text.bytes.baseAddress! + start + 8, text.bytes.baseAddress! + other.start + 8, count: length - 8)
     }
 }
 
