@@ -8,6 +8,9 @@
 # without its SQLite index.
 #
 #   BENCH=path/to/peer-harness Benchmarks/front-door.sh [SECONDS=8] [ROUNDS=2]
+#
+# FRONT_DOOR_BINARY=path runs a FrontDoorBenchmark built earlier instead of building this tree's, to weigh two
+# versions in turn on a machine whose load changes (a copy of .build/release/FrontDoorBenchmark kept aside).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/harness.sh
@@ -15,9 +18,12 @@ seconds=${1:-8}
 rounds=${2:-2}
 port=18334
 command -v wrk >/dev/null || { echo "wrk is missing (the peer harness installs it: bash $BENCH/run-peers.sh)" >&2; exit 2; }
-build=(swift build -c release --package-path Benchmarks --product FrontDoorBenchmark)
-"${build[@]}" >/dev/null 2>&1 || "${build[@]}"
-binary=Benchmarks/.build/release/FrontDoorBenchmark
+binary=${FRONT_DOOR_BINARY:-}
+if [ -z "$binary" ]; then
+  build=(swift build -c release --package-path Benchmarks --product FrontDoorBenchmark)
+  "${build[@]}" >/dev/null 2>&1 || "${build[@]}"
+  binary=Benchmarks/.build/release/FrontDoorBenchmark
+fi
 
 echo "| front door | handler | round | req/s | p50 | p99 |"
 echo "|---|---|---:|---:|---:|---:|"

@@ -65,7 +65,12 @@ enum Inspector {
     static let listedWarnings = 100
 
     static func inspect(_ document: JSONDocument, now: Int64) throws(IntakeRejection) -> EventInspection {
-        let root = document.root
+        try document.withView { view throws(IntakeRejection) in try inspect(view.root, body: document.bytes, now: now) }
+    }
+
+    /// Reads the document in place: the checks look up hundreds of values in a conversation's messages, and a
+    /// `JSONValue` counts a reference to its document at each copy.
+    private static func inspect(_ root: JSONView.Value, body: [UInt8], now: Int64) throws(IntakeRejection) -> EventInspection {
         guard root.kind == .object else {
             throw IntakeRejection(status: 422, code: "not_an_event",
                                   message: "the body must be a JSON object with a \"message\" object, not a \(root.typeName)",
@@ -123,7 +128,7 @@ enum Inspector {
         }
         checks.summarizeOmitted()
         return EventInspection(type: type, callID: callID, dedupKey: dedupKey(type: type, callID: callID, message: message,
-                                                                               body: document.bytes),
+                                                                               body: body),
                                warnings: checks.warnings, counts: checks.counts)
     }
 
@@ -132,12 +137,10 @@ enum Inspector {
         isSafeIdentifier(id.utf8)
     }
 
-    /// The same check on a JSON string, reading its bytes in place.
-    static func isSafeIdentifier(_ value: JSONValue) -> Bool {
-        guard let range = value.rawStringRange, !value.document.bytes[range].contains(UInt8(ascii: "\\")) else {
-            return value.string.map(isSafeIdentifier) ?? false
-        }
-        return isSafeIdentifier(value.document.bytes[range])
+    /// The same check on a JSON string, reading its bytes in place unless it has escapes.
+    static func isSafeIdentifier(_ value: JSONView.Value) -> Bool {
+        if let text = value.unescapedText { return isSafeIdentifier(text) }
+        return value.string.map(isSafeIdentifier) ?? false
     }
 
     private static func isSafeIdentifier<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
@@ -146,7 +149,7 @@ enum Inspector {
 
     /// The natural key of each event type (`Tests/Fixtures/interactly/events.md`, section e); the hash of the
     /// body when a part is missing.
-    static func dedupKey(type: String, callID: String, message: JSONValue, body: [UInt8]) -> String {
+    static func dedupKey(type: String, callID: String, message: JSONView.Value, body: [UInt8]) -> String {
         let call = message["call"]
         let timestamp = message["timestamp"]?.integer.map(String.init)
         let parts: [String]?
@@ -209,10 +212,14 @@ private struct Checks {
     var warnings: [EventInspection.Warning] = []
     var counts: [EventInspection.Warning.Kind: Int] = [:]
 
-    // Fields looked up together, in one pass over their object.
-    static let callFields = ["teamId", "assistantId", "callType", "direction", "phoneCallStatus", "callEndTriggerBy",
-                             "startAt", "endAt", "assistantCallDuration"]
-    static let callKeys = JSONKeys(callFields)
+    // Fields looked up together, in one pass over their object. The call's with the kinds each may have.
+    static let callFields: [(name: String, kinds: Kinds, what: String)] = [
+        ("teamId", .string, "a string"), ("assistantId", .string, "a string"), ("callType", .string, "a string"),
+        ("direction", .string, "a string"), ("phoneCallStatus", .string, "a string"), ("callEndTriggerBy", .string, "a string"),
+        ("startAt", [.string, .null], "an ISO-8601 string or null"), ("endAt", [.string, .null], "an ISO-8601 string or null"),
+        ("assistantCallDuration", .number, "a number"),
+    ]
+    static let callKeys = JSONKeys(callFields.map(\.name))
     static let messageObjects = ["assistant", "phone", "customer", "analysis"]
     static let messageObjectKeys = JSONKeys(messageObjects)
     static let messageItemKeys = JSONKeys(["messageId", "role", "text", "timestamp", "metrics", "skippedAssistantMessages"])
@@ -238,7 +245,7 @@ private struct Checks {
 
     /// A field that, when present, must have one of the given kinds.
     @discardableResult
-    mutating func expect(_ value: JSONValue?, _ pointer: @autoclosure () -> String, _ allowed: Kinds, _ what: String) -> JSONValue? {
+    mutating func expect(_ value: JSONView.Value?, _ pointer: @autoclosure () -> String, _ allowed: Kinds, _ what: String) -> JSONView.Value? {
         guard let value else { return nil }
         guard allowed.contains(Kinds(value.kind)) else {
             warn(.wrongType, pointer(), "expected \(what), found \(value.typeName)")
@@ -247,7 +254,7 @@ private struct Checks {
         return value
     }
 
-    mutating func required(_ value: JSONValue?, _ pointer: @autoclosure () -> String, _ allowed: Kinds, _ what: String) -> JSONValue? {
+    mutating func required(_ value: JSONView.Value?, _ pointer: @autoclosure () -> String, _ allowed: Kinds, _ what: String) -> JSONView.Value? {
         guard value != nil else {
             warn(.missingField, pointer(), "missing (expected \(what))")
             return nil
@@ -255,14 +262,14 @@ private struct Checks {
         return expect(value, pointer(), allowed, what)
     }
 
-    mutating func known(_ value: JSONValue?, _ pointer: @autoclosure () -> String, _ values: [String]) {
+    mutating func known(_ value: JSONView.Value?, _ pointer: @autoclosure () -> String, _ values: [String]) {
         guard let value = expect(value, pointer(), .string, "a string") else { return }
         if !values.contains(where: value.stringEquals) {
             warn(.unknownValue, pointer(), "unknown value \(JSONStrings.quoted(value.string ?? ""))")
         }
     }
 
-    mutating func common(message: JSONValue, call: JSONValue, now: Int64) {
+    mutating func common(message: JSONView.Value, call: JSONView.Value, now: Int64) {
         if let timestamp = required(message["timestamp"], "/message/timestamp", .number, "an integer epoch in milliseconds") {
             if let ms = timestamp.integer {
                 if ms < Inspector.earliestTimestamp || ms > now + 86_400_000 {
@@ -274,16 +281,11 @@ private struct Checks {
         }
         let callValues = call.values(of: Self.callKeys)
         for (slot, field) in Self.callFields.enumerated() {
-            let value = callValues[slot]
-            switch field {
-            case "startAt", "endAt": expect(value, "/message/call/\(field)", [.string, .null], "an ISO-8601 string or null")
-            case "assistantCallDuration":
-                if let duration = expect(value, "/message/call/\(field)", .number, "a number"), let seconds = duration.number,
-                   seconds < 0 {
-                    warn(.outOfRange, "/message/call/\(field)", "negative duration \(seconds)")
-                }
-            default: expect(value, "/message/call/\(field)", .string, "a string")
-            }
+            expect(callValues[slot], "/message/call/\(field.name)", field.kinds, field.what)
+        }
+        // the last of the call's fields: a number when it passed, nil otherwise
+        if let seconds = callValues[Self.callFields.count - 1]?.number, seconds < 0 {
+            warn(.outOfRange, "/message/call/assistantCallDuration", "negative duration \(seconds)")
         }
         let objects = message.values(of: Self.messageObjectKeys)
         for (slot, field) in Self.messageObjects.enumerated() {
@@ -292,7 +294,7 @@ private struct Checks {
         expect(objects[2]?["number"], "/message/customer/number", .string, "a string")
     }
 
-    mutating func statusUpdate(_ call: JSONValue) {
+    mutating func statusUpdate(_ call: JSONView.Value) {
         guard call["status"] != nil else {
             warn(.missingField, "/message/call/status", "missing (a status-update names the new call status)")
             return
@@ -300,7 +302,7 @@ private struct Checks {
         known(call["status"], "/message/call/status", Inspector.knownStatuses)
     }
 
-    mutating func messages(_ message: JSONValue, required mustExist: Bool, nonEmpty: Bool) {
+    mutating func messages(_ message: JSONView.Value, required mustExist: Bool, nonEmpty: Bool) {
         let value = mustExist ? required(message["messages"], "/message/messages", .array, "an array")
             : expect(message["messages"], "/message/messages", .array, "an array")
         guard let messages = value else { return }
@@ -337,7 +339,7 @@ private struct Checks {
         }
     }
 
-    mutating func endOfCallReport(_ message: JSONValue, call: JSONValue) {
+    mutating func endOfCallReport(_ message: JSONView.Value, call: JSONView.Value) {
         messages(message, required: true, nonEmpty: false)
         if let analysis = required(message["analysis"], "/message/analysis", .object, "an object") {
             for field in ["summary", "successEvaluation", "outcome"] {
@@ -361,7 +363,7 @@ private struct Checks {
         }
     }
 
-    mutating func error(_ message: JSONValue) {
+    mutating func error(_ message: JSONView.Value) {
         expect(message["messages"], "/message/messages", .array, "an array")
         guard let error = required(message["error"], "/message/error", .object, "an object") else { return }
         known(error["type"], "/message/error/type", Inspector.knownErrorTypes)

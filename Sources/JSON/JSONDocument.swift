@@ -32,7 +32,7 @@ public enum JSONKind: UInt8, Sendable {
 ///   opening quote; `hasEscapes` when the raw bytes contain a backslash.
 /// - integer: `payload` = the Int64 bit pattern; double: `payload` = the Double bit pattern.
 @usableFromInline
-struct TapeEntry: Sendable {
+struct TapeEntry: Sendable, BitwiseCopyable {
     @usableFromInline var header: UInt64
     @usableFromInline var payload: UInt64
 
@@ -41,7 +41,8 @@ struct TapeEntry: Sendable {
         self.payload = payload
     }
 
-    @inlinable var kind: JSONKind { JSONKind(rawValue: UInt8(truncatingIfNeeded: header))! }
+    /// Read without checking: the parser writes only `JSONKind`s' raw values there.
+    @inlinable var kind: JSONKind { unsafeBitCast(UInt8(truncatingIfNeeded: header), to: JSONKind.self) }
     @inlinable var size: Int { Int(header >> 16) }
     @inlinable var hasEscapes: Bool { header & 0x100 != 0 }
     @inlinable var end: Int { Int(payload) }

@@ -39,21 +39,16 @@ public enum JSONParser {
     }
 
     public static func parse(_ bytes: [UInt8], options: Options = Options()) throws(JSONParseError) -> JSONDocument {
-        var tape: [TapeEntry] = []
-        tape.reserveCapacity(max(16, bytes.count / 12))
-        let result: Result<Void, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
-            var parser = Parser(buffer: buffer, options: options, tape: tape)
-            tape = []
-            defer { tape = parser.tape }
+        let result: Result<[TapeEntry], JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(buffer: buffer, options: options)
             do throws(JSONParseError) {
                 try parser.parseDocument()
-                return .success(())
+                return .success(parser.tape.array)
             } catch {
                 return .failure(error)
             }
         }
-        try result.get()
-        return JSONDocument(bytes: bytes, tape: tape)
+        return JSONDocument(bytes: bytes, tape: try result.get())
     }
 }
 
@@ -64,22 +59,22 @@ private struct Failure: Error {
     let offset: Int
 }
 
-private struct Parser {
+private struct Parser: ~Copyable {
     let p: UnsafeBufferPointer<UInt8>
     let count: Int
     let options: Options
     var i = 0
-    var tape: [TapeEntry]
-    /// Tape indexes of the keys of the objects being parsed (a stack: each object owns a suffix).
-    var keyIndexes: [Int] = []
+    var tape: GrowingBuffer<TapeEntry>
+    /// The keys of the objects being parsed (a stack: each object owns a suffix), kept when duplicates are refused.
+    var keys = GrowingBuffer<SeenKey>(capacity: 64)
 
     typealias Options = JSONParser.Options
 
-    init(buffer: UnsafeBufferPointer<UInt8>, options: Options, tape: [TapeEntry]) {
+    init(buffer: UnsafeBufferPointer<UInt8>, options: Options) {
         p = buffer
         count = buffer.count
         self.options = options
-        self.tape = tape
+        tape = GrowingBuffer(capacity: buffer.count / 12)
     }
 
     mutating func parseDocument() throws(JSONParseError) {
@@ -102,6 +97,7 @@ private struct Parser {
     @inline(__always) mutating func skipWhitespace() {
         while i < count {
             let b = p[i]
+            if b > 0x20 { return }
             if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { i += 1 } else { return }
         }
     }
@@ -144,20 +140,21 @@ private struct Parser {
         i += 1
         skipWhitespace()
         var members = 0
-        let keysStart = keyIndexes.count
+        let keysStart = keys.count
         if i < count && p[i] == UInt8(ascii: "}") {
             i += 1
         } else {
             var more = true
+            var seen: UInt64 = 0
             while more && members < Parser.linearKeys {
-                try parseKey(checkedFrom: keysStart)
+                try parseKey(checkedFrom: keysStart, seen: &seen)
                 try parseMemberValue(depth: depth)
                 members += 1
                 more = try another(closing: UInt8(ascii: "}"), in: "an object")
             }
             if more { members += try parseMoreMembers(depth: depth, keysStart: keysStart) }
         }
-        keyIndexes.removeSubrange(keysStart...)
+        keys.truncate(to: keysStart)
         tape[index] = TapeEntry(kind: .object, size: members, payload: UInt64(tape.count))
     }
 
@@ -168,22 +165,23 @@ private struct Parser {
         var members = 0
         do throws(Failure) {
             repeat {
-                try parseKey(checkedFrom: nil)
+                var unused: UInt64 = 0
+                try parseKey(checkedFrom: nil, seen: &unused)
                 members += 1
                 try parseMemberValue(depth: depth)
             } while try another(closing: UInt8(ascii: "}"), in: "an object")
         } catch {
             // keys of objects inside this one, left by their failure, are not this one's
-            keyIndexes.removeSubrange(min(keyIndexes.count, keysStart + Parser.linearKeys + members)...)
+            keys.truncate(to: min(keys.count, keysStart + Parser.linearKeys + members))
             throw manyKeysDuplicate(from: keysStart) ?? error
         }
         if let duplicate = manyKeysDuplicate(from: keysStart) { throw duplicate }
         return members
     }
 
-    /// A member's key, on the tape; compared with the object's earlier keys (from `checkedFrom` in
-    /// `keyIndexes`) when given, and kept in `keyIndexes` when duplicates are refused.
-    @inline(__always) mutating func parseKey(checkedFrom keysStart: Int?) throws(Failure) {
+    /// A member's key, on the tape; compared with the object's earlier keys (from `checkedFrom` in `keys`,
+    /// whose `KeyFilter` is `seen`) when given, and kept in `keys` when duplicates are refused.
+    @inline(__always) mutating func parseKey(checkedFrom keysStart: Int?, seen: inout KeyFilter) throws(Failure) {
         guard i < count else { throw truncated() }
         guard p[i] == UInt8(ascii: "\"") else {
             throw Failure(reason: .syntax, message: "expected a string key, found \(describe(p[i]))", offset: i)
@@ -193,10 +191,13 @@ private struct Parser {
         // on the tape before the check, so that a duplicate's error pointer names this key
         tape.append(TapeEntry(kind: .string, size: length, escapes: escapes, payload: UInt64(start)))
         if options.rejectDuplicateKeys {
+            let key = SeenKey(bytes: p, tapeIndex: tape.count - 1, start: start, length: length, escapes: escapes)
             if let keysStart {
-                try checkDuplicate(start: start, length: length, escapes: escapes, from: keysStart, offset: keyOffset)
+                let bit = key.filterBit
+                if seen & bit != 0 { try checkDuplicate(key, from: keysStart, offset: keyOffset) }
+                seen |= bit
             }
-            keyIndexes.append(tape.count - 1)
+            keys.append(key)
         }
     }
 
@@ -231,7 +232,7 @@ private struct Parser {
     }
 
     /// After a member or an element: true when a ',' announces another, false at the closing bracket.
-    mutating func another(closing: UInt8, in container: String) throws(Failure) -> Bool {
+    @inline(__always) mutating func another(closing: UInt8, in container: String) throws(Failure) -> Bool {
         skipWhitespace()
         guard i < count else { throw truncated() }
         if p[i] == UInt8(ascii: ",") {
@@ -251,19 +252,25 @@ private struct Parser {
 
     /// Parses the string starting at the quote at `i`; returns the content's offset and byte length and
     /// whether it contains escapes. Validates escapes and UTF-8.
-    mutating func parseString() throws(Failure) -> (Int, Int, Bool) {
+    @inline(__always) mutating func parseString() throws(Failure) -> (Int, Int, Bool) {
         i += 1
         let start = i
         var escapes = false
+        let base = p.baseAddress!
         while true {
-            // Eight bytes at a time while none is a quote, a backslash, a control character or non-ASCII.
-            while i + 8 <= count {
-                let word = UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: UInt64.self)
-                if Parser.needsAttention(word) { break }
-                i += 8
+            // Eight bytes at a time up to the first quote, backslash, control character or non-ASCII byte.
+            var position = i
+            while position &+ 8 <= count {
+                let flagged = Parser.attention(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                if flagged != 0 {
+                    position &+= flagged.trailingZeroBitCount &>> 3
+                    break
+                }
+                position &+= 8
             }
+            i = position
             guard i < count else { throw truncated() }
-            let b = p[i]
+            let b = base[i]
             if b == UInt8(ascii: "\"") {
                 let length = i - start
                 i += 1
@@ -283,15 +290,18 @@ private struct Parser {
         }
     }
 
-    @inline(__always) static func needsAttention(_ word: UInt64) -> Bool {
+    /// The high bit of each byte of `word` (little-endian, first byte lowest) that is a quote, a backslash, a
+    /// control character or not ASCII; above the first such byte others may be flagged falsely (a borrow
+    /// carries up), so only the lowest is to be trusted.
+    @inline(__always) static func attention(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
-        let hasQuote = (quote &- ones) & ~quote & highs
-        let hasBackslash = (backslash &- ones) & ~backslash & highs
-        let hasControl = (word &- ones &* 0x20) & ~word & highs
-        return (hasQuote | hasBackslash | hasControl | (word & highs)) != 0
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & highs
     }
 
     mutating func parseEscape() throws(Failure) {
@@ -321,7 +331,7 @@ private struct Parser {
 
     // MARK: numbers
 
-    mutating func parseNumber() throws(Failure) {
+    @inline(__always) mutating func parseNumber() throws(Failure) {
         let start = i
         var negative = false
         if p[i] == UInt8(ascii: "-") {
@@ -343,6 +353,14 @@ private struct Parser {
                 throw Failure(reason: .syntax, message: "invalid number: leading zero", offset: start)
             }
         } else {
+            // Eight digits at a time while the mantissa has room for them (timestamps have 13).
+            while digits <= 11 && i + 8 <= count {
+                let word = UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                guard Parser.eightDigits(word) else { break }
+                mantissa = mantissa &* 100_000_000 &+ Parser.valueOfEightDigits(word)
+                digits += 8
+                i += 8
+            }
             while i < count && isDigit(p[i]) {
                 if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(p[i] &- 48) }
                 digits += 1
@@ -411,6 +429,23 @@ private struct Parser {
         tape.append(TapeEntry(kind: .double, payload: value.bitPattern))
     }
 
+    /// Whether all eight bytes of `word` are ASCII digits: each is 0x30 to 0x39, so its high half is 3 both
+    /// as it is and with 6 added (0x3A and above carry into it).
+    @inline(__always) static func eightDigits(_ word: UInt64) -> Bool {
+        let highHalves: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+        let threes: UInt64 = 0x3030_3030_3030_3030
+        return word & highHalves == threes && (word &+ 0x0606_0606_0606_0606) & highHalves == threes
+    }
+
+    /// The value of eight ASCII digits, the first (lowest) byte the most significant: neighbouring digits
+    /// are joined into pairs, pairs into fours, fours into the eight, each step in every lane at once.
+    @inline(__always) static func valueOfEightDigits(_ word: UInt64) -> UInt64 {
+        var w = word &- 0x3030_3030_3030_3030
+        w = (w &* 10 &+ (w >> 8)) & 0x00FF_00FF_00FF_00FF
+        w = (w &* 100 &+ (w >> 16)) & 0x0000_FFFF_0000_FFFF
+        return (w &* 10_000 &+ (w >> 32)) & 0xFFFF_FFFF
+    }
+
     func slowDouble(start: Int, end: Int) -> Double {
         let length = end - start
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
@@ -427,31 +462,26 @@ private struct Parser {
     /// when it ends (or when a failure inside it ends the parse), by `DuplicateKeys`.
     static let linearKeys = 16
 
-    func checkDuplicate(start: Int, length: Int, escapes: Bool, from keysStart: Int, offset: Int) throws(Failure) {
-        let key = tape[tape.count - 1]  // on the tape already
+    func checkDuplicate(_ key: SeenKey, from keysStart: Int, offset: Int) throws(Failure) {
         let text = KeyText(bytes: p)
-        for k in keysStart..<keyIndexes.count where text.same(tape[keyIndexes[k]], key) {
-            throw duplicate(start: start, length: length, escapes: escapes, offset: offset)
+        for k in keysStart..<keys.count where text.same(keys[k], key) {
+            throw duplicate(start: key.start, length: key.length, escapes: key.escapes, offset: offset)
         }
     }
 
     /// The duplicate among the keys of the object whose keys start at `keysStart` (the last in
-    /// `keyIndexes`), past the first `linearKeys` checked one by one: the first in document order, with the
+    /// `keys`), past the first `linearKeys` checked one by one: the first in document order, with the
     /// tape cut after it, so that the error's pointer names it as if it had been found when read.
     mutating func manyKeysDuplicate(from keysStart: Int) -> Failure? {
-        guard keyIndexes.count - keysStart > Parser.linearKeys else { return nil }
+        guard keys.count - keysStart > Parser.linearKeys else { return nil }
         let text = KeyText(bytes: p)
-        // through pointers: closures capturing the parser would retain its arrays at every call
-        let found: Int? = tape.withUnsafeBufferPointer { entries in
-            keyIndexes.withUnsafeBufferPointer { all in
-                let keys = UnsafeBufferPointer(rebasing: all[keysStart...])
-                return DuplicateKeys.first(count: keys.count, hash: { text.hash(entries[keys[$0]]) },
-                                           same: { text.same(entries[keys[$0]], entries[keys[$1]]) }).map { keys[$0] }
-            }
-        }
+        // through pointers: closures capturing the parser would retain its buffers at every call
+        let seen = keys.base + keysStart
+        let found = DuplicateKeys.first(count: keys.count - keysStart, hash: { text.hash(seen[$0]) },
+                                        same: { text.same(seen[$0], seen[$1]) }).map { seen[$0].tapeIndex }
         guard let index = found else { return nil }
         let key = tape[index]
-        tape.removeSubrange((index + 1)...)
+        tape.truncate(to: index + 1)
         return duplicate(start: Int(key.payload), length: key.size, escapes: key.hasEscapes, offset: Int(key.payload) - 1)
     }
 
@@ -529,27 +559,82 @@ private struct Parser {
 private struct KeyText {
     let bytes: UnsafeBufferPointer<UInt8>
 
-    func same(_ a: TapeEntry, _ b: TapeEntry) -> Bool {
-        if !a.hasEscapes && !b.hasEscapes {
-            return a.size == b.size && memcmp(bytes.baseAddress! + Int(a.payload), bytes.baseAddress! + Int(b.payload), a.size) == 0
-        }
-        return unescaped(a) == unescaped(b)
+    /// Without escapes, two keys are the same when their lengths and first eight bytes are, and their rest.
+    @inline(__always) func same(_ a: SeenKey, _ b: SeenKey) -> Bool {
+        if (a.lengthAndEscapes | b.lengthAndEscapes) & 1 != 0 { return unescaped(a) == unescaped(b) }
+        guard a.lengthAndEscapes == b.lengthAndEscapes && a.head == b.head else { return false }
+        return a.length <= 8 || equalBytes(bytes.baseAddress! + a.start + 8, bytes.baseAddress! + b.start + 8, count: a.length - 8)
     }
 
-    /// Equal keys hash alike, escaped or not; the seed is the process's own (`Hasher`).
-    func hash(_ key: TapeEntry) -> Int {
-        var hasher = Hasher()
-        if key.hasEscapes {
-            unescaped(key).withUnsafeBytes { hasher.combine(bytes: $0) }
-        } else {
-            hasher.combine(bytes: UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(key.payload), count: key.size))
+    /// Equal keys hash alike, escaped or not; the seed is the process's own (`Hasher`). A text of at most eight
+    /// bytes is hashed as one word and its length, cheaper than as bytes.
+    func hash(_ key: SeenKey) -> Int {
+        if key.escapes { return unescaped(key).withUnsafeBufferPointer(KeyText.hash) }
+        guard key.length <= 8 else {
+            return KeyText.hash(UnsafeBufferPointer(start: bytes.baseAddress! + key.start, count: key.length))
         }
+        return KeyText.hash(head: key.head, length: key.length)
+    }
+
+    private static func hash(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        guard text.count > 8 else {
+            var head: UInt64 = 0
+            for k in 0..<text.count { head |= UInt64(text[k]) << UInt64(k * 8) }
+            return hash(head: head, length: text.count)
+        }
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(text))
         return hasher.finalize()
     }
 
-    func unescaped(_ key: TapeEntry) -> [UInt8] {
-        let raw = UnsafeBufferPointer(rebasing: bytes[Int(key.payload)..<(Int(key.payload) + key.size)])
-        return key.hasEscapes ? JSONStrings.unescape(raw) : Array(raw)
+    private static func hash(head: UInt64, length: Int) -> Int {
+        var hasher = Hasher()
+        hasher.combine(head)
+        hasher.combine(length)
+        return hasher.finalize()
+    }
+
+    func unescaped(_ key: SeenKey) -> [UInt8] {
+        let raw = UnsafeBufferPointer(rebasing: bytes[key.start..<(key.start + key.length)])
+        return key.escapes ? JSONStrings.unescape(raw) : Array(raw)
+    }
+}
+
+/// The `SeenKey.filterBit`s of an object's keys so far, or-ed: a key whose bit is not among them equals none of
+/// them, and is not compared with each (the eighth key of an object is compared in vain about once in nine).
+private typealias KeyFilter = UInt64
+
+/// A key read in an object, for the duplicate check: its length and first eight bytes side by side, so that
+/// most comparisons with the object's other keys are two integer compares and no memory behind them.
+private struct SeenKey {
+    /// The key's raw bytes (at most the first eight, the rest zero), little-endian.
+    let head: UInt64
+    /// length << 1 | 1 when the key has escapes.
+    let lengthAndEscapes: Int
+    let tapeIndex: Int
+    let start: Int
+
+    var length: Int { lengthAndEscapes >> 1 }
+
+    /// This key's bit in a `KeyFilter`: one of 64 chosen by its length and first bytes; all of them for a key
+    /// with escapes, which may equal any other.
+    var filterBit: KeyFilter {
+        escapes ? ~0 : 1 &<< (((head &+ UInt64(truncatingIfNeeded: lengthAndEscapes)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    }
+    var escapes: Bool { lengthAndEscapes & 1 != 0 }
+
+    @inline(__always) init(bytes: UnsafeBufferPointer<UInt8>, tapeIndex: Int, start: Int, length: Int, escapes: Bool) {
+        var head: UInt64 = 0
+        if start + 8 <= bytes.count {
+            head = UnsafeRawPointer(bytes.baseAddress! + start).loadUnaligned(as: UInt64.self)
+            if length < 8 { head &= (1 &<< UInt64(length &* 8)) &- 1 }
+        } else {
+            for k in 0..<min(length, 8) { head |= UInt64(bytes[start + k]) << UInt64(k * 8) }
+        }
+        self.head = head
+        lengthAndEscapes = length << 1 | (escapes ? 1 : 0)
+        self.tapeIndex = tapeIndex
+        self.start = start
     }
 }
 

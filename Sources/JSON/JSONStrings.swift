@@ -136,3 +136,20 @@ public enum JSONStrings {
         out.append(contentsOf: value.description.utf8)
     }
 }
+
+/// Whether `count` bytes at `a` and `b` are equal, eight at a time: the keys and names compared here are
+/// short, and a call to `memcmp` cost more than the comparison.
+@inline(__always) func equalBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+    var k = 0
+    while k &+ 8 <= count {
+        if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) {
+            return false
+        }
+        k &+= 8
+    }
+    while k < count {
+        if a[k] != b[k] { return false }
+        k &+= 1
+    }
+    return true
+}

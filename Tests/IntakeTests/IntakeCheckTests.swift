@@ -94,6 +94,58 @@ import TestSupport
         #expect(stored["message", "type"]?.string == original["message", "type"]?.string)
     }
 
+    /// The checks read the body in place, comparing raw keys and strings where they have no escapes: the same
+    /// event with every key's first letter escaped is identified and warned about alike (but for a key that is
+    /// the body's hash).
+    @Test(arguments: fixturePaths(in: "fixtures") + fixturePaths(in: "upstream"))
+    func keysSpelledWithEscapesAreTheSameKeys(_ fixture: String) throws {
+        let body = fixtureBytes(fixture)
+        let text = String(decoding: body, as: UTF8.self)
+        let escaped = try Regex(#""([A-Za-z_])([A-Za-z0-9_]*)"(\s*):"#)
+        let respelled = text.replacing(escaped) { match in
+            let first = match.output[1].substring!.unicodeScalars.first!.value
+            return "\"\\u00\(String(first, radix: 16))\(match.output[2].substring!)\"\(match.output[3].substring!):"
+        }
+        #expect(respelled.contains(#""\u0074ype""#) && respelled.contains(#""\u0069d""#))
+        let plain = try Intake.check(body, receivedAt: Self.receivedAt).get().inspection
+        let other = try Intake.check(Array(respelled.utf8), receivedAt: Self.receivedAt).get().inspection
+        #expect(other.type == plain.type && other.callID == plain.callID)
+        #expect(other.warnings == plain.warnings)
+        #expect(other.counts == plain.counts)
+        if !plain.dedupKey.hasPrefix("sha256:") { #expect(other.dedupKey == plain.dedupKey) }
+    }
+
+    /// A message id is read in place unless it has escapes; then its text is checked.
+    @Test func messageIDsAreCheckedAsTheirTextWhateverTheirSpelling() throws {
+        func warnings(_ id: String) throws -> [String] {
+            let body = #"{"message":{"type":"hang","timestamp":1778771000000,"call":{"id":"CA1"},"messages":["#
+                + #"{"messageId":"\#(id)","role":"user","text":"hi","timestamp":1778771000000}]}}"#
+            return try Intake.check(Array(body.utf8), receivedAt: Self.receivedAt).get().inspection.warnings.map(\.pointer)
+        }
+        #expect(try warnings("msg_1") == [])
+        #expect(try warnings(#"msg\u005f1"#) == [], "an escaped '_'")
+        #expect(try warnings(#"msg\u002f1"#) == ["/message/messages/0/messageId"], "an escaped '/'")
+        #expect(try warnings("msg/1") == ["/message/messages/0/messageId"])
+    }
+
+    /// The call's fields have the kinds the contract gives them, and a duration is not negative.
+    @Test func theCallsFieldsAreCheckedForTheirKinds() throws {
+        func warnings(_ fields: String) throws -> [String] {
+            let body = #"{"message":{"type":"hang","timestamp":1778771000000,"call":{"id":"CA1",\#(fields)},"messages":[]}}"#
+            return try Intake.check(Array(body.utf8), receivedAt: Self.receivedAt).get().inspection.warnings.map(\.description)
+        }
+        #expect(try warnings(#""teamId":"t","startAt":null,"endAt":"2026-05-14T15:02:11Z","assistantCallDuration":12.5"#) == [])
+        #expect(try warnings(#""teamId":5,"startAt":null,"endAt":3,"assistantCallDuration":-2"#) == [
+            "/message/call/teamId: expected a string, found number",
+            "/message/call/endAt: expected an ISO-8601 string or null, found number",
+            "/message/call/assistantCallDuration: negative duration -2.0",
+        ])
+        #expect(try warnings(#""assistantCallDuration":"-2","direction":[]"#) == [
+            "/message/call/direction: expected a string, found array",
+            "/message/call/assistantCallDuration: expected a number, found string",
+        ])
+    }
+
     @Test func theSameEventHasTheSameKeyAndAnotherCallAnother() throws {
         func key(_ body: [UInt8]) throws -> String { try Intake.check(body, receivedAt: Self.receivedAt).get().inspection.dedupKey }
         let first = try key(fixtureBytes("fixtures/hang.json"))
