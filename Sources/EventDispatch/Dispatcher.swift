@@ -115,14 +115,18 @@ public final class Dispatcher: Sendable {
     private let pools: ScriptPools
     private let executor: RunExecutor
     private let recorder: RunRecorder
+    /// What decides which timers are due and dates runs and completions.
+    private let clock: any WallClock
     private let state: Mutex<State>
     /// Loops that live as long as the dispatcher (claims, polls, leases, folder watchers), cancelled at stop.
     private let background = Mutex<[Task<Void, Never>]>([])
     private let recording = Mutex<Task<Void, Never>?>(nil)
 
     public init(queue: any WorkQueue, node: NodeIdentity, effects: any Effects, telemetry: Telemetry, logger: Logger,
-                settings: DispatchSettings, defaultFolder: String, endpointFolders: [String: String] = [:]) {
+                settings: DispatchSettings, defaultFolder: String, endpointFolders: [String: String] = [:],
+                clock: any WallClock = SystemClock()) {
         self.queue = queue
+        self.clock = clock
         self.node = node
         self.telemetry = telemetry
         self.logger = logger
@@ -133,7 +137,7 @@ public final class Dispatcher: Sendable {
         pools = ScriptPools(poolSize: settings.poolSize, limits: settings.limits,
                             functions: HostLibrary.functions(telemetry: telemetry, timerLimits: settings.timerLimits,
                                                              idempotencyHeader: settings.idempotencyHeader), telemetry: telemetry, logger: logger)
-        executor = RunExecutor(effects: effects, node: node, telemetry: telemetry)
+        executor = RunExecutor(effects: effects, node: node, telemetry: telemetry, clock: clock)
         recorder = RunRecorder(queue: queue, node: node, logger: logger)
         state = Mutex(State(book: CallBook(window: settings.window, page: min(256, settings.window))))
     }
@@ -290,7 +294,7 @@ public final class Dispatcher: Sendable {
         let (releaseAt, step) = state.book.finished(finished.eventID, of: claim)
         let outcome: EventState = finished.failed ? .failed : .done
         recorder.add(nil, completion: EventCompletion(eventID: finished.eventID, generation: generation, state: outcome,
-                                                      finishedAt: epochMilliseconds()),
+                                                      finishedAt: clock.now()),
                      claim: claim, releaseAt: releaseAt)
         telemetry.eventsProcessed(type: type, state: outcome.rawValue)
         return step
@@ -356,7 +360,7 @@ public final class Dispatcher: Sendable {
             state.withLock { $0.earliestTimerSetHere = nil }
             if !state.withLock({ $0.stopping || $0.paused }) {
                 do {
-                    let now = epochMilliseconds()
+                    let now = clock.now()
                     let fired = try await queue.fireDueTimers(now: now, claimant: node, limit: 256)
                     for timer in fired {
                         guard let document = try? JSONParser.parse(timer.body, options: RunExecutor.storedBodies) else { continue }
@@ -364,7 +368,7 @@ public final class Dispatcher: Sendable {
                     }
                     if fired.count == 256 { continue }
                     if let next = try await queue.nextTimerDue() {
-                        wait = min(wait, .milliseconds(max(0, next - epochMilliseconds())))
+                        wait = min(wait, .milliseconds(max(0, next - clock.now())))
                     }
                 } catch {
                     logger.error("cannot fire due timers; will try again", metadata: ["error": "\(error)"])
@@ -374,7 +378,7 @@ public final class Dispatcher: Sendable {
             while ContinuousClock.now < wake, !Task.isCancelled {
                 try? await Task.sleep(for: min(tick, ContinuousClock.now.duration(to: wake)))
                 if let due = state.withLock({ $0.earliestTimerSetHere }) {
-                    wake = min(wake, ContinuousClock.now + .milliseconds(max(0, due - epochMilliseconds())))
+                    wake = min(wake, ContinuousClock.now + .milliseconds(max(0, due - clock.now())))
                 }
             }
         }

@@ -45,8 +45,10 @@ public final class Hookline: Sendable {
     }
 
     /// Starts everything and returns once the server listens. `handleSignals` makes SIGTERM and SIGINT
-    /// shut down gracefully (the command line wants it; tests do not).
-    public static func start(_ settings: Settings, logger: Logger, handleSignals: Bool = false) async throws -> Hookline {
+    /// shut down gracefully (the command line wants it; tests do not). `clock` is the wall clock every part
+    /// reads (tests move a `ManualClock`).
+    public static func start(_ settings: Settings, logger: Logger, clock: any WallClock = SystemClock(),
+                             handleSignals: Bool = false) async throws -> Hookline {
         let telemetry = Telemetry(eventTypes: EventTypes.known)
         let node = NodeIdentity.starting(name: settings.nodeName ?? ProcessInfo.processInfo.hostName)
         var logger = logger
@@ -59,7 +61,7 @@ public final class Hookline: Sendable {
         }
         let journal = try await openJournal(settings, logger: logger)
         let secret = try resolveSecret(settings, logger: logger)
-        let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: telemetry)
+        let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: telemetry, clock: clock)
         var endpointFolders: [String: String] = [:]
         for endpoint in settings.endpoints { if let scripts = endpoint.scripts { endpointFolders[endpoint.name] = scripts } }
         let dispatcher = Dispatcher(
@@ -71,9 +73,9 @@ public final class Hookline: Sendable {
                                        lease: settings.lease, pollInterval: settings.pollInterval,
                                        timerLimits: TimerLimits(perCall: settings.timersPerCall, maxDelay: settings.timerMaxDelay),
                                        idempotencyHeader: try idempotencyHeader(settings.httpIdempotencyHeader)),
-            defaultFolder: settings.scripts, endpointFolders: endpointFolders)
+            defaultFolder: settings.scripts, endpointFolders: endpointFolders, clock: clock)
         try await dispatcher.start()
-        let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,
+        let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup, clock: clock,
                             onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         let endpoints = [EndpointSettings(secret: secret)] + settings.endpoints.map {
             EndpointSettings(name: $0.name, secret: $0.secret, requiredHeaders: $0.headers, events: $0.events)
@@ -106,7 +108,7 @@ public final class Hookline: Sendable {
             services: [
                 .init(service: Shutdown { await services.close() }),
                 .init(service: Shutdown { await journal.close() }),
-                .init(service: JournalPruner(journal: journal, retention: settings.retention, logger: logger)),
+                .init(service: JournalPruner(journal: journal, retention: settings.retention, clock: clock, logger: logger)),
                 .init(service: Shutdown { await dispatcher.stop() }),
                 .init(service: application),
             ] + (console.map { [.init(service: $0)] } ?? []),
@@ -230,6 +232,7 @@ private struct Shutdown: Service {
 private struct JournalPruner: Service {
     let journal: any Journal
     let retention: Duration
+    let clock: any WallClock
     let logger: Logger
     static let interval = Duration.seconds(3600)
 
@@ -243,7 +246,7 @@ private struct JournalPruner: Service {
             while true {
                 try await Task.sleep(for: wait)
                 wait = Self.interval
-                let cutoff = epochMilliseconds() - retention.wholeMilliseconds
+                let cutoff = clock.now() - retention.wholeMilliseconds
                 do {
                     if let report = try await journal.prune(receivedBefore: cutoff), report.events > 0 || report.bodyFiles > 0 {
                         logger.info("journal pruned", metadata: [

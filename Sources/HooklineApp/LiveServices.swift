@@ -1,3 +1,4 @@
+import Basics
 import HostAPI
 import Journal
 import Logging
@@ -10,7 +11,8 @@ public struct LiveServices: Sendable {
     let clients: HTTPClients
     let alerter: Alerter
 
-    public init(settings: Settings, journal: any Journal, logger: Logger, telemetry: Telemetry) throws {
+    public init(settings: Settings, journal: any Journal, logger: Logger, telemetry: Telemetry,
+                clock: any WallClock = SystemClock()) throws {
         clients = HTTPClients()
         let minimum = ["slack": settings.alertSlackMin, "webhook": settings.alertWebhookMin, "pagerduty": settings.alertPagerDutyMin]
         alerter = Alerter(channels: AlertChannels(slack: settings.alertSlack, webhook: settings.alertWebhook,
@@ -21,7 +23,7 @@ public struct LiveServices: Sendable {
         effects = LiveEffects(settings: LiveSettings(httpAllow: settings.httpAllow, httpMaxResponse: settings.httpMaxResponse,
                                                      allowedEnvironment: Set(settings.allowEnv)),
                               clients: clients, files: try FileJail(root: settings.outFolder, sharedWithOtherProcesses: settings.database != nil), alerter: alerter,
-                              journal: journal, logger: logger)
+                              journal: journal, logger: logger, clock: clock)
     }
 
     /// Lets alert deliveries in flight finish (for a few seconds), then closes the HTTP clients.

@@ -33,9 +33,12 @@ public final class LiveEffects: Effects {
     private let journal: any ScriptStore
     private let logger: Logger
     private let environmentValues: [String: String]
+    private let clock: any WallClock
 
     public init(settings: LiveSettings, clients: HTTPClients, files: FileJail, alerter: Alerter, journal: any ScriptStore,
-                logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+                logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
+                clock: any WallClock = SystemClock()) {
+        self.clock = clock
         self.settings = settings
         self.clients = clients
         self.files = files
@@ -129,7 +132,7 @@ public final class LiveEffects: Effects {
 
     public func environment(_ name: String) -> String? { environmentValues[name] }
 
-    public func now() -> Int64 { epochMilliseconds() }
+    public func now() -> Int64 { clock.now() }
 
     private func expiry(_ ttl: Double?) -> Int64? {
         ttl.map { now() + Int64($0 * 1000) }

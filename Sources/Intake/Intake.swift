@@ -28,6 +28,8 @@ public final class Intake: Sendable {
     private let node: NodeIdentity
     private let telemetry: Telemetry
     private let deduplicate: Bool
+    /// What stamps each delivery's `received_at`.
+    public let clock: any WallClock
     private let onAccepted: @Sendable (AcceptedEvent) -> Void
     private let deliveryKeys = DeliveryKeys()
 
@@ -35,11 +37,12 @@ public final class Intake: Sendable {
     /// `deduplicate` off, every delivery is a new event, even one identical to an earlier one. `onAccepted`
     /// gets each stored event to process (not those its endpoint does not process).
     public init(journal: any EventLog, node: NodeIdentity, telemetry: Telemetry, deduplicate: Bool = true,
-                onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
+                clock: any WallClock = SystemClock(), onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
         self.journal = journal
         self.node = node
         self.telemetry = telemetry
         self.deduplicate = deduplicate
+        self.clock = clock
         self.onAccepted = onAccepted
     }
 
