@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestSupport", "PatternOracleKit"]),
         // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.
         .testTarget(name: "HooklineTests", dependencies: [
-            "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestSupport",
+            "HooklineApp", "Basics", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
