@@ -11,6 +11,7 @@ BENCH is the team's peer harness (its payloads/ are sent); it is not part of thi
 JOURNAL=postgres keeps the journal in a throwaway PostgreSQL server (tools/postgres.sh) on the server's core.
 PIN=0 leaves the server, PostgreSQL and the sender on every core (by default the server and its database are
 pinned to core 0 and the sender to core 1).
+BINARY=path/to/hookline measures another build (default .build/release/hookline), e.g. the one before a change.
 CALLS=N spreads the events over N calls (the harness's payloads all carry one call id, so every event of the
 harness's load waits for the one before it in its call): each send gets the call id of call n mod N.
 """
@@ -46,7 +47,7 @@ if os.environ.get("JOURNAL") == "postgres":
 if pinned:
     os.sched_setaffinity(0, {1})
 server = subprocess.Popen(
-    [*pin_server, os.path.join(root, ".build/release/hookline"), "serve", "--port", str(port), *journal_args,
+    [*pin_server, os.environ.get("BINARY", os.path.join(root, ".build/release/hookline")), "serve", "--port", str(port), *journal_args,
      "--secret", "s3cret", "--data", os.path.join(work, "data"), "--out", os.path.join(work, "out"),
      "--scripts", os.environ.get("SCRIPTS", os.path.join(root, "Benchmarks/latency/scripts")), "--dedup", "false",
      "--log-level", "info" if os.environ.get("HOOKLINE_LOG") else "error"],

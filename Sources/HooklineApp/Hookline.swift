@@ -145,7 +145,15 @@ public final class Hookline: Sendable {
     /// data folder.
     public static func openJournal(_ settings: Settings, logger: Logger,
                                    environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> any Journal {
-        guard let url = settings.database else { return try SQLiteJournal(directory: settings.data) }
+        guard let url = settings.database else {
+            let journal = try SQLiteJournal(directory: settings.data)
+            if journal.recoveredEvents > 0 {
+                logger.warning("the journal's database had lost its last commits (the machine stopped without syncing them); the events are back from the body log", metadata: [
+                    "recovered_events": "\(journal.recoveredEvents)", "data": "\(settings.data)",
+                ])
+            }
+            return journal
+        }
         let password: PostgresConfiguration.PasswordSource? =
             if let file = settings.databasePasswordFile { .file(file) }
             else if environment["HOOKLINE_DATABASE_PASSWORD"] != nil { .environment("HOOKLINE_DATABASE_PASSWORD") }

@@ -11,12 +11,13 @@ struct BodyLocation: Sendable {
     let length: Int
 }
 
-/// Event bodies in append-only segment files (`bodies/000001.seg`, ...), beside the SQLite journal that
-/// indexes them. A batch's bodies are written once per group commit and synced while the commit that
-/// references them is synced (`GroupCommitWriter`); no event is acknowledged before both syncs returned.
-/// Bytes past the last committed body are never referenced and are simply skipped. A power cut between the
-/// two syncs can leave a committed row whose body did not reach the disk: that event was never
-/// acknowledged, and its runs fail with "the event's body could not be read from the journal" (Dispatcher).
+/// The journal's log: each appended event as a record (`LoggedEvent`: its row's fields and its body) in
+/// append-only segment files (`bodies/000001.seg`, ...), beside the SQLite database that indexes them. A
+/// batch's records are written once per group commit and synced (`GroupCommitWriter`); an append is
+/// acknowledged once that one sync returned, while the database commit that indexes it reaches the disk
+/// later. After a crash of the machine the database may lack the last commits: the rows are put back from
+/// the records past the end the database last knew (`SQLiteJournal+Recovery.swift`). Bytes past the last
+/// whole record (a torn write, the padding after a batch) are skipped.
 ///
 /// Keeping bodies out of SQLite writes each byte once instead of three times (WAL, checkpoint, overflow
 /// pages), which is most of the journal's cost at webhook sizes. Writes bypass the page cache (`O_DIRECT`):
@@ -85,22 +86,59 @@ final class BodySegments: @unchecked Sendable {
         size = Self.blockAligned(Int64(lseek(fd, 0, SEEK_END)))  // a file from an older, unpadded writer
     }
 
-    /// Writes the bodies after the last batch without syncing them (the caller syncs `descriptorToSync`);
-    /// returns where each one is.
-    func append(_ bodies: [[UInt8]]) throws(JournalError) -> [BodyLocation] {
-        let total = bodies.reduce(0) { $0 + $1.count }
+    /// Where each entry's body will be once `write` has stored the entries after the last batch: a new file is
+    /// started first when they would take this one past its limit.
+    func reserve(_ entries: [LoggedEvent]) throws(JournalError) -> [BodyLocation] {
+        let total = entries.reduce(0) { $0 + $1.recordLength }
         if size > 0 && size + Int64(total) > segmentLimit { try open(segment + 1) }
         var locations: [BodyLocation] = []
-        locations.reserveCapacity(bodies.count)
+        locations.reserveCapacity(entries.count)
         var offset = size
-        for body in bodies {
-            locations.append(BodyLocation(segment: segment, offset: offset, length: body.count))
-            offset += Int64(body.count)
+        for entry in entries {
+            locations.append(BodyLocation(segment: segment, offset: offset + Int64(entry.headerLength), length: entry.body.count))
+            offset += Int64(entry.recordLength)
         }
-        // A failed write leaves `size` alone: the next batch writes over whatever part of this one landed.
-        guard write(bodies, at: size) else { throw failure("write to \(path(segment))") }
-        size = Self.blockAligned(offset)
         return locations
+    }
+
+    /// Writes the entries where `reserve` placed them, each record its header and body, without syncing them
+    /// (the caller syncs `descriptorToSync`).
+    func write(_ entries: [LoggedEvent]) throws(JournalError) {
+        let end = size + Int64(entries.reduce(0) { $0 + $1.recordLength })
+        // A failed write leaves `size` alone: the next batch writes over whatever part of this one landed.
+        guard write(entries.flatMap { [$0.header(), $0.body] }, at: size) else { throw failure("write to \(path(segment))") }
+        size = Self.blockAligned(end)
+    }
+
+    /// Where the next batch goes: what a commit records as the end of the log (`SQLiteJournal+Recovery`).
+    var end: (segment: Int, offset: Int64) { (segment, size) }
+
+    /// The whole records from `start` to the end of the log, with where each one's body is; a record a crash
+    /// tore, or padding between batches, is skipped to the next block.
+    func records(from start: (segment: Int, offset: Int64)) throws(JournalError) -> [(entry: LoggedEvent, body: BodyLocation)] {
+        var found: [(entry: LoggedEvent, body: BodyLocation)] = []
+        var number = start.segment
+        var offset = start.offset
+        while FileManager.default.fileExists(atPath: path(number)) {
+            let fd = try readDescriptor(number)
+            let length = Int64(lseek(fd, 0, SEEK_END))
+            var bytes = [UInt8](repeating: 0, count: Int(max(0, length - offset)))
+            try readFully(fd, into: &bytes, at: offset, path: path(number))
+            var position = 0
+            while position < bytes.count {
+                if let (entry, recordLength) = LoggedEvent.decode(bytes[position...]) {
+                    let body = BodyLocation(segment: number, offset: offset + Int64(position + entry.headerLength),
+                                            length: entry.body.count)
+                    found.append((entry, body))
+                    position += recordLength
+                } else {
+                    position = Int(Self.blockAligned(offset + Int64(position) + 1) - offset)
+                }
+            }
+            number += 1
+            offset = 0
+        }
+        return found
     }
 
     /// Writes `count` bytes of zeros (in whole blocks) past the last body, then cuts the file back: whether
@@ -156,16 +194,20 @@ final class BodySegments: @unchecked Sendable {
     }
 
     func read(_ location: BodyLocation) throws(JournalError) -> [UInt8] {
-        let fd = try readDescriptor(location.segment)
         var out = [UInt8](repeating: 0, count: location.length)
+        try readFully(try readDescriptor(location.segment), into: &out, at: location.offset, path: path(location.segment))
+        return out
+    }
+
+    private func readFully(_ fd: Int32, into out: inout [UInt8], at offset: Int64, path: String) throws(JournalError) {
         var done = 0
-        while done < location.length {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, location.length - done, off_t(location.offset) + off_t(done)) }
+        let count = out.count
+        while done < count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw failure("read \(path(location.segment))") }
+            guard n > 0 else { throw failure("read \(path)") }
             done += n
         }
-        return out
     }
 
     /// Deletes the segment files numbered below `number`, never the one being written; returns how many.

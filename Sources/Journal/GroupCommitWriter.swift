@@ -1,10 +1,21 @@
 import Foundation
 import GRDB
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Serialises every write on one thread and commits whatever queued up meanwhile in one transaction:
-/// concurrent requests share a commit (and its fsyncs) instead of paying one each. Event bodies of the
-/// batch go to the segment file first, in one write; its sync runs on a second thread while the rows that
-/// point at them are committed, so a batch waits for the slower of the two syncs instead of their sum.
+/// concurrent requests share a commit (and its syncs) instead of paying one each.
+///
+/// Appends are durable by the log (`BodySegments`): the batch's records are written once, the commit that
+/// indexes them is not synced by SQLite (`synchronous = NORMAL`), and an append is answered once the one
+/// `fdatasync` of the segment file returned; the database catches up from the log after a crash of the machine
+/// (`SQLiteJournal+Recovery.swift`). Every other write (runs' records, the store, timers, claims) is durable by
+/// the database: the writer syncs the WAL file itself, beside the segment's sync, and answers them after it.
+/// A batch's appends run first, so they are answered first: the jobs of one batch were all queued before any
+/// was answered, so any order among them is one they could have had.
 ///
 /// The WAL is copied back into the database here too, between two commits, every `checkpointInterval`.
 /// Measured against the alternatives (a checkpoint thread, SQLite's automatic checkpoint; `Benchmarks/NOTES.md`):
@@ -15,40 +26,85 @@ import GRDB
 final class GroupCommitWriter: @unchecked Sendable {
     static let checkpointInterval = Duration.milliseconds(50)
 
-    /// A write; it gets where its body was stored, when it came with one.
-    typealias Work = (Database, BodyLocation?) throws -> Void
+    /// A write of rows, durable once the WAL is synced.
+    typealias Work = (Database) throws -> Void
+    /// An append's rows: given where its body will be, it answers the id it stored (nil for a duplicate).
+    typealias AppendWork = (Database, BodyLocation) throws -> Int64?
 
     /// Called on the journal thread once a write is durable or failed, in commit order (at once, on the
     /// caller's thread, when the writer has stopped).
     typealias Done = @Sendable (Result<Void, JournalError>) -> Void
 
+    private enum Kind {
+        case append(LoggedEvent, AppendWork)
+        case rows(Work)
+        /// Body bytes to write past the last body and cut off again, with a row: a probe of the disk's room.
+        case probe(Int)
+    }
+
     private struct Job {
-        let body: [UInt8]?
-        /// Body bytes to write past the last body and cut off again: a probe of the disk's room.
-        var probe = 0
-        let work: Work
+        let kind: Kind
         let done: Done
+
+        var isAppend: Bool {
+            if case .append = kind { return true }
+            return false
+        }
     }
 
     private let pool: DatabasePool
     private let segments: BodySegments
+    /// The database's write-ahead log, synced by the writer (SQLite does not, at `synchronous = NORMAL`).
+    private let wal: Int32
     /// The outcome of each commit and each write of bodies, for `/healthz`.
     let health = WriteHealth()
-    private let segmentSync = BackgroundSync()
+    private let segmentSync = BackgroundSync(named: "hl-journal-sync")
+    private let walSync = BackgroundSync(named: "hl-journal-wal")
     private let condition = NSCondition()  // guards `queue` and `stopping`
     private var queue: [Job] = []
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
+    private let syncCounts = Mutex(SyncCounts())
+    private let onAppendsRolledBack: (Database) -> Void
 
-    init(pool: DatabasePool, segments: BodySegments) {
+    /// How many times each file was synced: what the journal's durability rests on, for its tests.
+    struct SyncCounts: Equatable {
+        var segments = 0
+        var wal = 0
+    }
+
+    var syncs: SyncCounts { syncCounts.withLock { $0 } }
+
+    /// `onAppendsRolledBack` is called inside the commit when the appends' rows were rolled back (their records
+    /// could not be written), so that what mirrors rows in memory is read again.
+    init(pool: DatabasePool, segments: BodySegments, walPath: String,
+         onAppendsRolledBack: @escaping (Database) -> Void) throws(JournalError) {
         self.pool = pool
         self.segments = segments
+        self.onAppendsRolledBack = onAppendsRolledBack
+        do {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        } catch {
+            throw JournalError(.unavailable, "cannot configure the journal's commits: \(error)")
+        }
+        wal = Glibc.open(walPath, O_RDONLY | O_CLOEXEC)
+        guard wal >= 0 else {
+            throw JournalError(.unavailable, "cannot open \(walPath) to sync it: \(String(cString: strerror(errno)))")
+        }
         startJournalThread(named: "hl-journal") { [unowned self] in self.loop() }
     }
 
+    deinit { close(wal) }
+
+    /// Stores an event: `work` inserts its row, given where the record's body will be; `done` follows once the
+    /// record is synced (or the batch failed).
+    func append(_ entry: LoggedEvent, _ work: @escaping AppendWork, done: @escaping Done) {
+        enqueue(Job(kind: .append(entry, work), done: done))
+    }
+
     /// Runs `work` inside the next group commit; `done` follows once it is durable (or failed with the batch).
-    func write(body: [UInt8]? = nil, _ work: @escaping Work, done: @escaping Done) {
-        enqueue(Job(body: body, work: work, done: done))
+    func write(_ work: @escaping Work, done: @escaping Done) {
+        enqueue(Job(kind: .rows(work), done: done))
     }
 
     private func enqueue(_ job: Job) {
@@ -67,16 +123,14 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// table of its own, the bytes past the last body, cut off again. Recorded in `health` like any write.
     func probe(bodyBytes: Int) async {
         await withUnsafeContinuation { continuation in
-            enqueue(Job(body: nil, probe: max(1, bodyBytes), work: { db, _ in
-                try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
-            }, done: { _ in continuation.resume() }))
+            enqueue(Job(kind: .probe(max(1, bodyBytes)), done: { _ in continuation.resume() }))
         }
     }
 
-    /// `write(body:_:done:)`, awaited.
-    func write(body: [UInt8]? = nil, _ work: @escaping Work) async throws(JournalError) {
+    /// `write(_:done:)`, awaited.
+    func write(_ work: @escaping Work) async throws(JournalError) {
         let result = await withUnsafeContinuation { continuation in
-            write(body: body, work) { continuation.resume(returning: $0) }
+            write(work) { continuation.resume(returning: $0) }
         }
         try result.get()
     }
@@ -100,6 +154,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             if queue.isEmpty && stopping {
                 condition.unlock()
                 segmentSync.stop()
+                walSync.stop()
                 finished.signal()
                 return
             }
@@ -115,43 +170,50 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: [Job]) {
-        var jobs = batch
-        var locations: [BodyLocation?] = Array(repeating: nil, count: batch.count)
-        let withBodies = batch.indices.filter { batch[$0].body != nil }
-        var syncing = false
-        let bodyBytes = withBodies.reduce(0) { $0 + batch[$1].body!.count }
-        if !withBodies.isEmpty {
+        var appends = batch.filter(\.isAppend)
+        var others = batch.filter { !$0.isAppend }
+        var entries = appends.map { job -> LoggedEvent in
+            guard case .append(let entry, _) = job.kind else { preconditionFailure("not an append") }
+            return entry
+        }
+        let bodyBytes = entries.reduce(0) { $0 + $1.body.count }
+        var locations: [BodyLocation] = []
+        if !appends.isEmpty {
             do {
-                let stored = try segments.append(withBodies.map { batch[$0].body! })
-                for (index, location) in zip(withBodies, stored) { locations[index] = location }
-                segmentSync.start(segments.descriptorToSync)
-                syncing = true
+                locations = try segments.reserve(entries)
             } catch {
-                health.record(.bodies, failure: error.description, bytes: bodyBytes)
-                for index in withBodies { batch[index].done(.failure(error)) }
-                let kept = Set(batch.indices).subtracting(withBodies).sorted()
-                jobs = kept.map { batch[$0] }
-                locations = kept.map { _ in nil }
+                fail(&appends, error, bodyBytes: bodyBytes)
             }
         }
-        // probes after the bodies, past them: the next batch writes over what they wrote
-        for (index, job) in jobs.enumerated().reversed() where job.probe > 0 {
-            do {
-                try segments.probe(job.probe)
+        // probes after the bodies' place, past it: the next batch writes over what they wrote
+        others.removeAll { job in
+            guard case .probe(let bytes) = job.kind else { return false }
+            do throws(JournalError) {
+                try segments.probe(bytes)
                 health.record(.bodies, failure: nil)
+                return false
             } catch {
-                health.record(.bodies, failure: error.description, bytes: job.probe)
+                health.record(.bodies, failure: error.description, bytes: bytes)
                 job.done(.failure(error))
-                jobs.remove(at: index)
-                locations.remove(at: index)
+                return true
             }
         }
         var outcome: Result<Void, JournalError> = .success(())
-        if !jobs.isEmpty {
+        var logged = false
+        if !appends.isEmpty || !others.isEmpty {
             do {
                 try pool.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
-                        for (job, location) in zip(jobs, locations) { try job.work(db, location) }
+                        if !appends.isEmpty {
+                            logged = try store(&appends, &entries, at: locations, db, bodyBytes: bodyBytes)
+                        }
+                        for job in others {
+                            switch job.kind {
+                            case .rows(let work): try work(db)
+                            case .probe: try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
+                            case .append: preconditionFailure("appends run first")
+                            }
+                        }
                         return .commit
                     }
                 }
@@ -160,17 +222,61 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
             health.record(.rows, failure: outcome.failureDescription)
         }
-        // Bodies count as stored once their sync returned too; a job without a body needs only the commit.
-        var synced: Result<Void, JournalError> = .success(())
-        if syncing {
+        let syncsLog = logged && outcome.isSuccess
+        let syncsWAL = !others.isEmpty && outcome.isSuccess
+        if syncsLog { segmentSync.start(segments.descriptorToSync) }
+        if syncsWAL { walSync.start(wal) }
+        if syncsLog {
+            var synced: Result<Void, JournalError> = .success(())
             if let reason = segmentSync.wait() {
                 synced = .failure(JournalError(.unavailable, "cannot sync the body file: \(String(cString: strerror(reason)))"))
             }
+            syncCounts.withLock { $0.segments += 1 }
             health.record(.bodies, failure: synced.failureDescription, bytes: bodyBytes)
+            outcome = synced
         }
-        for (job, location) in zip(jobs, locations) {
-            job.done(outcome.flatMap { location == nil ? .success(()) : synced })
+        for job in appends { job.done(outcome) }
+        if syncsWAL, let reason = walSync.wait() {
+            outcome = .failure(JournalError(.unavailable, "cannot sync the journal's WAL: \(String(cString: strerror(reason)))"))
+            health.record(.rows, failure: outcome.failureDescription)
         }
+        if syncsWAL { syncCounts.withLock { $0.wal += 1 } }
+        for job in others { job.done(outcome) }
+    }
+
+    /// Inserts the appends' rows, then writes their records with the ids they got, in a savepoint: when the
+    /// records cannot be written, only the appends fail (answered here, and removed from `appends`) and the
+    /// rest of the batch still commits. Answers whether records were written.
+    private func store(_ appends: inout [Job], _ entries: inout [LoggedEvent], at locations: [BodyLocation], _ db: Database,
+                       bodyBytes: Int) throws -> Bool {
+        var failure: JournalError?
+        try db.inSavepoint {
+            for index in appends.indices {
+                guard case .append(_, let work) = appends[index].kind else { continue }
+                entries[index].id = try work(db, locations[index]) ?? 0
+            }
+            do throws(JournalError) {
+                try segments.write(entries)
+            } catch {
+                failure = error
+                return .rollback
+            }
+            let end = segments.end
+            try db.cachedStatement(sql: "UPDATE log_end SET segment = ?, offset = ?").execute(arguments: [end.segment, end.offset])
+            return .commit
+        }
+        if let failure {
+            fail(&appends, failure, bodyBytes: bodyBytes)
+            onAppendsRolledBack(db)
+            return false
+        }
+        return true
+    }
+
+    private func fail(_ appends: inout [Job], _ error: JournalError, bodyBytes: Int) {
+        health.record(.bodies, failure: error.description, bytes: bodyBytes)
+        for job in appends { job.done(.failure(error)) }
+        appends.removeAll()
     }
 }
 
@@ -181,8 +287,8 @@ private final class BackgroundSync: @unchecked Sendable {
     private var result: Int32?  // 0, or the errno of the failed sync
     private var stopping = false
 
-    init() {
-        startJournalThread(named: "hl-journal-sync") { [self] in loop() }
+    init(named name: String) {
+        startJournalThread(named: name) { [self] in loop() }
     }
 
     func start(_ descriptor: Int32) {
@@ -230,6 +336,11 @@ private final class BackgroundSync: @unchecked Sendable {
 }
 
 extension Result where Failure == JournalError {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+
     var failureDescription: String? {
         if case .failure(let error) = self { return error.description }
         return nil

@@ -37,7 +37,7 @@ extension SQLiteJournal {
         nonisolated(unsafe) var fired: [FiredTimer] = []
         let claims = self.claims
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, JournalError>, Never>) in
-            writer.write({ [dueTimers] db, _ in
+            writer.write({ [dueTimers] db in
                 let calls = try Row.fetchAll(db, sql: """
                     SELECT endpoint, call_id, min(due_at) AS first FROM timers WHERE state = 'pending' AND due_at <= ?
                     GROUP BY endpoint, call_id ORDER BY first LIMIT ?
@@ -149,9 +149,9 @@ final class DueTimers: Sendable {
         let rows = try Row.fetchAll(db, sql: """
             SELECT endpoint, call_id, min(due_at) AS first FROM timers WHERE state = 'pending' GROUP BY endpoint, call_id
             """)
-        earliest.withLock { earliest in
-            for row in rows { earliest[CallKey(endpoint: row["endpoint"], callID: row["call_id"])] = row["first"] }
-        }
+        var loaded: [CallKey: Int64] = [:]
+        for row in rows { loaded[CallKey(endpoint: row["endpoint"], callID: row["call_id"])] = row["first"] }
+        earliest.withLock { $0 = loaded }
     }
 
     func hasDue(_ call: CallKey, at now: Int64) -> Bool {

@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import JSON
 
-/// The embedded journal, for one node: one SQLite file in WAL mode with full fsync on every commit, writes
-/// grouped by `GroupCommitWriter`, reads from a pool of readers that never wait for the writer, and the
-/// claims on calls in memory (`LocalClaims`): one process uses the file at a time.
+/// The embedded journal, for one node: each appended event a record in the log (`BodySegments`), indexed by
+/// one SQLite file in WAL mode; writes grouped by `GroupCommitWriter`, an append durable once its record is
+/// synced, every other write once the WAL is; reads from a pool of readers that never wait for the writer,
+/// and the claims on calls in memory (`LocalClaims`): one process uses the file at a time.
 public final class SQLiteJournal: Journal {
     public let path: String
     private let pool: DatabasePool
@@ -12,7 +13,7 @@ public final class SQLiteJournal: Journal {
     let writer: GroupCommitWriter
     let claims = LocalClaims()
     /// The earliest pending timer of each call, so that an append knows without a read whether it fires one.
-    let dueTimers = DueTimers()
+    let dueTimers: DueTimers
 
     /// Opens (creating if needed) `journal.sqlite` in `directory`; event bodies go to `bodies/`, in files
     /// of about `bodyFileLimit` bytes.
@@ -31,9 +32,7 @@ public final class SQLiteJournal: Journal {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            // FULL sync: every commit reaches the disk before it returns. Set here, on the writer, because
-            // DatabasePool sets NORMAL when it turns WAL on, after `prepareDatabase` has run: with NORMAL a
-            // commit is only in the page cache, and a power cut could lose events already acknowledged.
+            // Opening and recovering commit with FULL sync; the writer then syncs what it commits itself.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try pool.write { db in try Self.migrate(db) }
         } catch {
@@ -41,13 +40,21 @@ public final class SQLiteJournal: Journal {
         }
         segments = try BodySegments(directory: (directory as NSString).appendingPathComponent("bodies"),
                                     segmentLimit: bodyFileLimit)
-        writer = GroupCommitWriter(pool: pool, segments: segments)
+        let dueTimers = DueTimers()
+        self.dueTimers = dueTimers
         do {
             try pool.read { db in try dueTimers.load(db) }
         } catch {
             throw JournalError(.unavailable, "cannot read the pending timers of the journal at \(path): \(error)")
         }
+        recoveredEvents = try Self.recover(pool, segments, dueTimers, path: path)
+        writer = try GroupCommitWriter(pool: pool, segments: segments, walPath: path + "-wal",
+                                       onAppendsRolledBack: { [dueTimers] db in try? dueTimers.load(db) })
     }
+
+    /// How many events opening the journal put back into the database from the log (after a crash of the
+    /// machine lost the database's last commits; see `SQLiteJournal+Recovery.swift`).
+    public let recoveredEvents: Int
 
     /// The schema's versions, in order: a journal at version n runs the migrations after the nth, each in
     /// the transaction that sets `PRAGMA user_version`. The first is written so that it also fits a journal
@@ -136,6 +143,12 @@ public final class SQLiteJournal: Journal {
         ALTER TABLE events ADD COLUMN reuse_effects INTEGER NOT NULL DEFAULT 0;
         """,
         consoleIndexes,
+        // Where the log ended at the latest commit that appended (`SQLiteJournal+Recovery.swift`); NULL until the
+        // first such commit (the journal's older bodies have no records to recover from).
+        """
+        CREATE TABLE log_end (segment INTEGER, offset INTEGER);
+        INSERT INTO log_end VALUES (NULL, NULL);
+        """,
     ]
 
     static func migrate(_ db: Database) throws {
@@ -163,23 +176,16 @@ public final class SQLiteJournal: Journal {
         // timers of the call that came due before this event are stored before it (see `Timers`)
         let firesTimers = event.state == .pending && dueTimers.hasDue(call, at: event.receivedAt)
         nonisolated(unsafe) var fired: [FiredTimer] = []
-        writer.write(body: event.body, { [dueTimers] db, location in
+        writer.append(LoggedEvent(event), { [dueTimers] db, location in
             if firesTimers { fired = try Self.fireTimers(of: call, now: event.receivedAt, db, dueTimers) }
-            let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO events (received_at, endpoint, type, call_id, dedup_key, request_id, segment, offset, size,
-                                              warnings, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            try insert.execute(arguments: [event.receivedAt, event.endpoint, event.type, event.callID, event.dedupKey,
-                                           event.requestID, location!.segment, location!.offset, location!.length, warnings,
-                                           event.state.rawValue])
-            if db.changesCount == 1 {
-                outcome = .stored(StoredEvent(id: EventID(db.lastInsertedRowID), claim: nil, version: 0, inheritedWork: false))
-            } else {
-                let existing = try Int64.fetchOne(db, sql: "SELECT id FROM events WHERE endpoint = ? AND dedup_key = ?",
-                                                  arguments: [event.endpoint, event.dedupKey]) ?? 0
-                outcome = .duplicate(of: EventID(existing))
+            if let id = try Self.insert(event, warnings: warnings, at: location, db) {
+                outcome = .stored(StoredEvent(id: EventID(id), claim: nil, version: 0, inheritedWork: false))
+                return id
             }
+            let existing = try Int64.fetchOne(db, sql: "SELECT id FROM events WHERE endpoint = ? AND dedup_key = ?",
+                                              arguments: [event.endpoint, event.dedupKey]) ?? 0
+            outcome = .duplicate(of: EventID(existing))
+            return nil
         }, done: { [claims] result in
             // the call changes hands in commit order, after the commit (see LocalClaims); the timers' events count
             // as work this event's claimant must read (its version moved past them)
@@ -191,6 +197,21 @@ public final class SQLiteJournal: Journal {
             }
             done(result.map { outcome })
         })
+    }
+
+    /// Inserts an event's row (with `id` when it is known, from the log); nil when the row was not added
+    /// (a duplicate, or already there).
+    static func insert(_ event: NewEvent, id: Int64? = nil, warnings: String?, at location: BodyLocation,
+                       _ db: Database) throws -> Int64? {
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO events (id, received_at, endpoint, type, call_id, dedup_key, request_id, segment, offset,
+                                          size, warnings, state)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try insert.execute(arguments: [id, event.receivedAt, event.endpoint, event.type, event.callID, event.dedupKey,
+                                       event.requestID, location.segment, location.offset, location.length, warnings,
+                                       event.state.rawValue])
+        return db.changesCount == 1 ? db.lastInsertedRowID : nil
     }
 
     public func body(of id: EventID) async throws(JournalError) -> [UInt8]? {
@@ -237,7 +258,7 @@ public final class SQLiteJournal: Journal {
     private func afterCommitsAnswered<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(JournalError) -> T {
         nonisolated(unsafe) var value: T?
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, JournalError>, Never>) in
-            writer.write({ _, _ in }, done: { result in
+            writer.write({ _ in }, done: { result in
                 value = body()
                 continuation.resume(returning: result)
             })
@@ -307,7 +328,7 @@ public final class SQLiteJournal: Journal {
         nonisolated(unsafe) var outcomes = [RecordOutcome](repeating: .fenced, count: batch.count)
         let claims = self.claims
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, JournalError>, Never>) in
-            writer.write({ [dueTimers] db, _ in
+            writer.write({ [dueTimers] db in
                 let insert = try db.cachedStatement(sql: """
                     INSERT INTO runs (event_id, generation, script, script_version, attempt, started_at, duration_us, outcome,
                                       error_kind, error, error_line, effects)
@@ -351,7 +372,7 @@ public final class SQLiteJournal: Journal {
     public func requeue(_ ids: [EventID], reuseEffects: Bool) async throws(JournalError) -> Int {
         nonisolated(unsafe) var calls = Set<CallKey>()
         nonisolated(unsafe) var count = 0
-        try await writer.write { db, _ in
+        try await writer.write { db in
             let statement = try db.cachedStatement(sql: """
                 UPDATE events SET state = 'pending', generation = generation + 1, finished_at = NULL, reuse_effects = ?
                 WHERE id = ? RETURNING endpoint, call_id
@@ -381,7 +402,7 @@ public final class SQLiteJournal: Journal {
 
     public func storeSet(endpoint: String, key: String, value: String, expiresAt: Int64?,
                          fence: Fence?) async throws(JournalError) {
-        try await writer.write { [claims] db, _ in
+        try await writer.write { [claims] db in
             try claims.check(fence)
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO store (endpoint, key, value, expires_at) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [endpoint, key, value, expiresAt])
@@ -391,7 +412,7 @@ public final class SQLiteJournal: Journal {
     public func storeIncrement(endpoint: String, key: String, by: Double, expiresAt: Int64?, now: Int64,
                                fence: Fence?) async throws(JournalError) -> Double {
         nonisolated(unsafe) var result = 0.0
-        try await writer.write { [claims] db, _ in
+        try await writer.write { [claims] db in
             try claims.check(fence)
             let row = try Row.fetchOne(db, sql: "SELECT value, expires_at FROM store WHERE endpoint = ? AND key = ?",
                                        arguments: [endpoint, key])
@@ -410,7 +431,7 @@ public final class SQLiteJournal: Journal {
     }
 
     public func storeDelete(endpoint: String, key: String, fence: Fence?) async throws(JournalError) {
-        try await writer.write { [claims] db, _ in
+        try await writer.write { [claims] db in
             try claims.check(fence)
             try db.cachedStatement(sql: "DELETE FROM store WHERE endpoint = ? AND key = ?").execute(arguments: [endpoint, key])
         }
@@ -418,7 +439,7 @@ public final class SQLiteJournal: Journal {
 
     public func foldAlert(key: String, window: Int64, now: Int64) async throws(JournalError) -> Int? {
         nonisolated(unsafe) var folded: Int?
-        try await writer.write { db, _ in
+        try await writer.write { db in
             let row = try Row.fetchOne(db, sql: "SELECT delivered_at, folded FROM alert_folds WHERE key = ?", arguments: [key])
             if let row, now - (row["delivered_at"] as Int64) < window {
                 try db.execute(sql: "UPDATE alert_folds SET folded = folded + 1 WHERE key = ?", arguments: [key])
@@ -528,14 +549,14 @@ public final class SQLiteJournal: Journal {
             return (first, end)
         }
         var report = PruneReport(events: 0, bodyFiles: 0)
-        try await writer.write { db, _ in
+        try await writer.write { db in
             try db.execute(sql: "DELETE FROM timers WHERE state != 'pending' AND changed_at < ?", arguments: [cutoff])
         }
         var low = first
         while low < end {
             let high = min(low + 2_000, end)
             nonisolated(unsafe) var deleted = 0
-            try await writer.write { db, _ in
+            try await writer.write { db in
                 let finished = "SELECT id FROM events WHERE id >= ? AND id < ? AND received_at < ? AND state != 'pending'"
                 try db.execute(sql: "DELETE FROM runs WHERE event_id IN (\(finished))", arguments: [low, high, cutoff])
                 try db.execute(sql: "DELETE FROM events WHERE id IN (\(finished))", arguments: [low, high, cutoff])
@@ -547,7 +568,7 @@ public final class SQLiteJournal: Journal {
         // Bodies are appended in id order: every file before the oldest kept event's file is unused.
         nonisolated(unsafe) var removed = 0
         let segments = segments
-        try await writer.write { db, _ in
+        try await writer.write { db in
             let oldest = try Int.fetchOne(db, sql: "SELECT segment FROM events WHERE segment >= 0 ORDER BY id LIMIT 1") ?? Int.max
             removed = segments.remove(before: oldest)
         }
@@ -564,12 +585,8 @@ public final class SQLiteJournal: Journal {
         return assessment.failure == nil
     }
 
-    /// The writer connection's `PRAGMA synchronous`: 2 (FULL) means each commit is on disk before it returns.
-    func commitSyncLevel() async throws(JournalError) -> Int {
-        nonisolated(unsafe) var level = 0
-        try await writer.write { db, _ in level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 0 }
-        return level
-    }
+    /// How many times the writer synced the log and the WAL: what the journal's durability rests on.
+    var syncs: GroupCommitWriter.SyncCounts { writer.syncs }
 
     public func close() async {
         writer.stop()
@@ -594,7 +611,7 @@ private func summary(_ row: Row) -> EventSummary {
 }
 
 /// A list of strings as a JSON array (warnings, host calls): one per event or run, so without Foundation's coders.
-private func encodeStrings(_ strings: [String]) -> String {
+func encodeStrings(_ strings: [String]) -> String {
     var out: [UInt8] = [UInt8(ascii: "[")]
     for (index, string) in strings.enumerated() {
         if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -604,7 +621,7 @@ private func encodeStrings(_ strings: [String]) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
-private func decodeStrings(_ text: String?) -> [String] {
+func decodeStrings(_ text: String?) -> [String] {
     guard let text, let document = try? JSONParser.parse(Array(text.utf8)) else { return [] }
     return document.root.elements.compactMap(\.string)
 }

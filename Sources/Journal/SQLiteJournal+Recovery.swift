@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+
+/// Putting back what a crash of the machine took from the database. An append is answered once its record is
+/// synced in the log (`BodySegments`), while the commit that indexes it is only written to the page cache; a
+/// power cut can then leave a database without its last commits (SQLite keeps them whole and in order: what
+/// survives is everything up to some commit). Each commit that appends records where the log ended
+/// (`log_end`), so on opening, every record past that point whose row is missing is inserted again, with the
+/// id it was acknowledged with and the timers of its call fired first, as the append did. A crash of the
+/// process alone loses nothing (the page cache survives it): the scan then finds every row present.
+extension SQLiteJournal {
+    static func recover(_ pool: DatabasePool, _ segments: BodySegments, _ dueTimers: DueTimers,
+                        path: String) throws(JournalError) -> Int {
+        do {
+            return try pool.write { db in
+                let end = try Row.fetchOne(db, sql: "SELECT segment, offset FROM log_end")
+                guard let segment: Int = end?["segment"], let offset: Int64 = end?["offset"] else {
+                    return 0  // nothing appended since the journal had a log
+                }
+                var recovered = 0
+                for (entry, body) in try segments.records(from: (segment, offset)) where entry.id > 0 {
+                    guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?)",
+                                             arguments: [entry.id])! else { continue }
+                    let call = CallKey(endpoint: entry.event.endpoint, callID: entry.event.callID)
+                    if entry.event.state == .pending && dueTimers.hasDue(call, at: entry.event.receivedAt) {
+                        _ = try fireTimers(of: call, now: entry.event.receivedAt, db, dueTimers)
+                    }
+                    if try insert(entry.event, id: entry.id, warnings: entry.warningsText, at: body, db) != nil {
+                        recovered += 1
+                    }
+                }
+                let now = segments.end
+                try db.execute(sql: "UPDATE log_end SET segment = ?, offset = ?", arguments: [now.segment, now.offset])
+                return recovered
+            }
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(.unavailable, "cannot put back the events the database at \(path) lost from its log: \(error)")
+        }
+    }
+}
