@@ -18,8 +18,8 @@ Probes:
   flood      under `prlimit --nofile=256:256`: 300 idle connections, then a delivery and /healthz on
              connections opened before; CPU use meanwhile; whether the acknowledged event is processed
              once the flood ends, and what the log said
-  flood-over the same with --max-connections 1000, above what the descriptors allow, so that the process
-             really runs out (builds that know the flag)
+  flood-over the same with --max-connections 1000, above what the descriptors allow (builds before
+             2026-12-07 ran out; later ones lower the limit to what the descriptors allow, with a warning)
 """
 import http.client, json, os, resource, shutil, socket, subprocess, sys, tempfile, threading, time
 

@@ -261,7 +261,7 @@ function json.array(t) end
 ---are refused; folders are created as needed.
 file = {}
 
----Replaces the file atomically (its previous version stays beside it as `.<name>.previous`).
+---Replaces the file atomically.
 ---@param path string
 ---@param data string
 function file.write(path, data) end

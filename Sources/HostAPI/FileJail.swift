@@ -10,8 +10,8 @@ import Glibc
 ///
 /// Paths are relative; absolute paths and `..` are refused, and symbolic links are never followed: the path
 /// is walked one folder at a time from the root with `openat(O_NOFOLLOW)`, so no check can be raced by a
-/// link swapped in between the check and the open. Writes are atomic (the file's shadow swapped in, see
-/// `write`), appends to one file are serialised so lines never interleave, and folders are created as needed.
+/// link swapped in between the check and the open. Writes are atomic (a temporary file renamed over the
+/// target), appends to one file are serialised so lines never interleave, and folders are created as needed.
 ///
 /// The root is opened by its path for each operation, not held open: an output folder that an operator
 /// removes, recreates or moves aside while Hookline runs is written afresh, not through a descriptor of a
@@ -39,45 +39,9 @@ public struct FileJail: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
     }
 
-    /// Replaces the file's bytes at once: a reader sees the old bytes or the new, never a part. The new bytes go
-    /// to the file's shadow beside it (`.<name>.previous`), and the two swap names in one
-    /// `renameat2(RENAME_EXCHANGE)`: the shadow then holds the previous version, and a file written again and
-    /// again (a call's summary) is rewritten without creating or deleting an inode. A temporary file renamed
-    /// over the target made one inode and deleted another on every write, and ext4's allocator, stepping over
-    /// the inodes deleted recently, then took more of the Lua threads' CPU than the scripts
-    /// (`Benchmarks/NOTES.md`, "file.write swaps"). Nodes sharing `--out`, and targets that are not plain files,
-    /// get the temporary file instead: another process's swap could land between our truncation and our write.
     public func write(_ path: String, _ data: [UInt8]) throws {
-        let (folder, name, file) = try place(path, create: true)!
+        let (folder, name, _) = try place(path, create: true)!
         defer { close(folder) }
-        if !sharedWithOtherProcesses, Self.exchange != nil, isPlainFileOrAbsent(folder, name) {
-            let swapped = try fileLocks.withLock(for: file) { try writeBySwapping(folder, name, data, path) }
-            if swapped { return }
-        }
-        try writeByRenaming(folder, name, data, path)
-    }
-
-    /// Writes the shadow and swaps it in; false when the file system cannot swap (the caller renames instead).
-    private func writeBySwapping(_ folder: Int32, _ name: String, _ data: [UInt8], _ path: String) throws -> Bool {
-        let shadow = ".\(name).previous"
-        let fd = openat(folder, shadow, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure("write", path) }
-        defer { close(fd) }
-        guard ftruncate(fd, 0) == 0, writeAll(fd, data) else { throw failure("write", path) }
-        if Self.exchange!(folder, shadow, folder, name, Self.renameExchange) == 0 { return true }
-        switch errno {
-        case ENOENT:  // the first write: nothing to swap with yet
-            guard renameat(folder, shadow, folder, name) == 0 else { throw failure("write", path) }
-            return true
-        case EINVAL, ENOSYS:
-            unlinkat(folder, shadow, 0)
-            return false
-        default:
-            throw failure("write", path)
-        }
-    }
-
-    private func writeByRenaming(_ folder: Int32, _ name: String, _ data: [UInt8], _ path: String) throws {
         let temporary = ".\(name).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("write", path) }
@@ -93,22 +57,10 @@ public struct FileJail: Sendable {
         }
     }
 
-    private func isPlainFileOrAbsent(_ folder: Int32, _ name: String) -> Bool {
-        var status = stat()
-        if fstatat(folder, name, &status, AT_SYMLINK_NOFOLLOW) != 0 { return errno == ENOENT }
-        return status.st_mode & S_IFMT == S_IFREG
-    }
-
-    /// glibc's `renameat2`, which Swift's Glibc module does not declare (it is behind `_GNU_SOURCE`); nil where
-    /// the C library lacks it.
-    private static let exchange: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? =
-        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2").map { unsafeBitCast($0, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self) }
-    private static let renameExchange: UInt32 = 1 << 1  // RENAME_EXCHANGE, <stdio.h>
-
     public func append(_ path: String, _ data: [UInt8]) throws {
         let (folder, name, file) = try place(path, create: true)!
         defer { close(folder) }
-        try fileLocks.withLock(for: file) {
+        try appendLocks.withLock(for: file) {
             let fd = openat(folder, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw failure("append to", path) }
             defer { close(fd) }  // closing also lets the flock go
@@ -212,8 +164,8 @@ public struct FileJail: Sendable {
     }
 }
 
-/// Striped locks: appends and swaps of the same file never overlap; those of different files rarely wait.
-private let fileLocks = StripedLocks()
+/// Striped locks: appends to the same file never overlap; appends to different files rarely wait.
+private let appendLocks = StripedLocks()
 
 private final class StripedLocks: Sendable {
     private final class Lock: Sendable {

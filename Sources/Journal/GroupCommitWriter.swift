@@ -58,7 +58,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let wal: Int32
     /// The outcome of each commit and each write of bodies, for `/healthz`.
     let health = WriteHealth()
-    private let segmentSync = BackgroundSync(named: "hl-journal-sync")
     private let walSync = BackgroundSync(named: "hl-journal-wal")
     private let condition = NSCondition()  // guards `queue` and `stopping`
     private var queue: [Job] = []
@@ -153,7 +152,6 @@ final class GroupCommitWriter: @unchecked Sendable {
             while queue.isEmpty && !stopping { condition.wait() }
             if queue.isEmpty && stopping {
                 condition.unlock()
-                segmentSync.stop()
                 walSync.stop()
                 finished.signal()
                 return
@@ -224,24 +222,26 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
         let syncsLog = logged && outcome.isSuccess
         let syncsWAL = !others.isEmpty && outcome.isSuccess
-        if syncsLog { segmentSync.start(segments.descriptorToSync) }
-        if syncsWAL { walSync.start(wal) }
+        if syncsWAL { walSync.start(wal) }  // beside the log's, on a thread of its own
+        var appended = outcome
         if syncsLog {
-            var synced: Result<Void, JournalError> = .success(())
-            if let reason = segmentSync.wait() {
-                synced = .failure(JournalError(.unavailable, "cannot sync the body file: \(String(cString: strerror(reason)))"))
+            // on this thread: a batch of appends alone hands nothing to another thread
+            if fdatasync(segments.descriptorToSync) != 0 {
+                appended = .failure(JournalError(.unavailable, "cannot sync the body file: \(String(cString: strerror(errno)))"))
             }
             syncCounts.withLock { $0.segments += 1 }
-            health.record(.bodies, failure: synced.failureDescription, bytes: bodyBytes)
-            outcome = synced
+            health.record(.bodies, failure: appended.failureDescription, bytes: bodyBytes)
         }
-        for job in appends { job.done(outcome) }
-        if syncsWAL, let reason = walSync.wait() {
-            outcome = .failure(JournalError(.unavailable, "cannot sync the journal's WAL: \(String(cString: strerror(reason)))"))
-            health.record(.rows, failure: outcome.failureDescription)
+        for job in appends { job.done(appended) }
+        var durable = outcome
+        if syncsWAL {
+            if let reason = walSync.wait() {
+                durable = .failure(JournalError(.unavailable, "cannot sync the journal's WAL: \(String(cString: strerror(reason)))"))
+                health.record(.rows, failure: durable.failureDescription)
+            }
+            syncCounts.withLock { $0.wal += 1 }
         }
-        if syncsWAL { syncCounts.withLock { $0.wal += 1 } }
-        for job in others { job.done(outcome) }
+        for job in others { job.done(durable) }
     }
 
     /// Inserts the appends' rows, then writes their records with the ids they got, in a savepoint: when the
@@ -280,7 +280,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 }
 
-/// One `fdatasync` at a time on a thread of its own, started by the group-commit thread and waited for by it.
+/// One `fdatasync` at a time on a thread of its own, started by the group-commit thread and waited for by it
+/// (the WAL's, while the group-commit thread syncs the log).
 private final class BackgroundSync: @unchecked Sendable {
     private let condition = NSCondition()  // guards everything below
     private var request: Int32?

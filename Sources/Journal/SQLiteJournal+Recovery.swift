@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// Putting back what a crash of the machine took from the database. An append is answered once its record is
 /// synced in the log (`BodySegments`), while the commit that indexes it is only written to the page cache; a
@@ -8,6 +9,11 @@ import GRDB
 /// (`log_end`), so on opening, every record past that point whose row is missing is inserted again, with the
 /// id it was acknowledged with and the timers of its call fired first, as the append did. A crash of the
 /// process alone loses nothing (the page cache survives it): the scan then finds every row present.
+///
+/// Only the journal's first opener scans (`OpenersLock`): a command opened beside a running server would find
+/// the records of a batch whose commit is under way and insert them first, and the server's own insert would
+/// then take its fresh event for a duplicate. After a crash of the machine no process holds the journal, so the
+/// first opener scans before anyone appends.
 extension SQLiteJournal {
     static func recover(_ pool: DatabasePool, _ segments: BodySegments, _ dueTimers: DueTimers,
                         path: String) throws(JournalError) -> Int {
@@ -37,6 +43,39 @@ extension SQLiteJournal {
             throw error
         } catch {
             throw JournalError(.unavailable, "cannot put back the events the database at \(path) lost from its log: \(error)")
+        }
+    }
+}
+
+/// An `flock` on `journal.lock` beside the database, held as long as a process has the journal open: exclusive
+/// at first when no other process has it open (`first`), then shared.
+final class OpenersLock: Sendable {
+    private let descriptor: Mutex<Int32>  // -1 once released
+    let first: Bool
+
+    init(path: String) throws(JournalError) {
+        try OwnerOnly.file(path, create: true)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw JournalError(.unavailable, "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        descriptor = Mutex(fd)
+        first = flock(fd, LOCK_EX | LOCK_NB) == 0
+    }
+
+    deinit { release() }
+
+    /// From exclusive to shared, waiting while another opener scans.
+    func share() {
+        descriptor.withLock { fd in
+            while flock(fd, LOCK_SH) != 0 && errno == EINTR {}
+        }
+    }
+
+    func release() {
+        descriptor.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
         }
     }
 }

@@ -47,7 +47,9 @@ public final class SQLiteJournal: Journal {
         } catch {
             throw JournalError(.unavailable, "cannot read the pending timers of the journal at \(path): \(error)")
         }
-        recoveredEvents = try Self.recover(pool, segments, dueTimers, path: path)
+        opened = try OpenersLock(path: (directory as NSString).appendingPathComponent("journal.lock"))
+        recoveredEvents = opened.first ? try Self.recover(pool, segments, dueTimers, path: path) : 0
+        opened.share()
         writer = try GroupCommitWriter(pool: pool, segments: segments, walPath: path + "-wal",
                                        onAppendsRolledBack: { [dueTimers] db in try? dueTimers.load(db) })
     }
@@ -55,6 +57,9 @@ public final class SQLiteJournal: Journal {
     /// How many events opening the journal put back into the database from the log (after a crash of the
     /// machine lost the database's last commits; see `SQLiteJournal+Recovery.swift`).
     public let recoveredEvents: Int
+    /// Held while the journal is open, so that only the first opener (`hookline serve`, or a command run beside
+    /// it) recovers, before anything is appended (`SQLiteJournal+Recovery.swift`).
+    private let opened: OpenersLock
 
     /// The schema's versions, in order: a journal at version n runs the migrations after the nth, each in
     /// the transaction that sets `PRAGMA user_version`. The first is written so that it also fits a journal
@@ -591,6 +596,7 @@ public final class SQLiteJournal: Journal {
     public func close() async {
         writer.stop()
         try? pool.close()
+        opened.release()
     }
 
     // MARK: helpers

@@ -13,9 +13,16 @@ public enum DescriptorLimit {
         return Int(clamping: limit.rlim_cur)  // unlimited is the largest value
     }
 
-    /// Connections allowed when `--max-connections` is not set: a quarter of the descriptors (at least 64)
-    /// is left for the journal, the scripts folder and the scripts' HTTP calls; at most 10,000.
+    /// Connections allowed when `--max-connections` is not set: `mostConnections`, at most 10,000.
     public static func defaultMaxConnections(soft: Int = DescriptorLimit.soft) -> Int {
-        max(8, min(10_000, soft - max(64, soft / 4)))
+        min(10_000, mostConnections(soft: soft))
+    }
+
+    /// The most connections the process may hold at once, whatever `--max-connections` asks: a quarter of the
+    /// descriptors (at least 64) is left for the journal, the scripts folder, the scripts' files and HTTP calls.
+    /// The process must never run out: besides failing those, on Linux libdispatch (which runs Swift's tasks)
+    /// stops the process with SIGILL when its thread pool's monitor cannot open `/proc/self/task/…/stat`.
+    public static func mostConnections(soft: Int = DescriptorLimit.soft) -> Int {
+        max(8, soft - max(64, soft / 4))
     }
 }

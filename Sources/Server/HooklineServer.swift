@@ -137,7 +137,15 @@ private struct HTTPService: Service, CustomStringConvertible {
 
     private func serve(on group: MultiThreadedEventLoopGroup) async throws {
         let quiesce = ServerQuiescingHelper(group: group)
-        let (routes, logger, settings) = (self.routes, self.logger, self.settings)
+        let (routes, logger) = (self.routes, self.logger)
+        var settings = self.settings
+        let most = DescriptorLimit.mostConnections()
+        if settings.maxConnections > most {
+            logger.warning("--max-connections \(settings.maxConnections) is more than the descriptor limit allows with room for the journal and the scripts; accepting at most \(most) (raise ulimit -n to allow more)", metadata: [
+                "max_connections": "\(settings.maxConnections)", "descriptor_limit": "\(DescriptorLimit.soft)",
+            ])
+            settings.maxConnections = most
+        }
         logger.info("accepting at most \(settings.maxConnections) connections at once", metadata: [
             "max_connections": "\(settings.maxConnections)", "descriptor_limit": "\(DescriptorLimit.soft)",
             "max_inflight_bytes": "\(settings.maxInflightBytes)",

@@ -83,7 +83,10 @@ import Testing
         let port = try #require(taken.localAddress?.port)
         try await withServer(configure: { $0.consolePort = port }) { server throws in
             #expect(server.hookline.consolePort == nil)
-            #expect(server.logs.lines.contains { $0.contains("the console cannot listen") && $0.contains("--console-port") })
+            // the console's service logs its failure to listen on its own, not necessarily before the start returns
+            try await eventually("the console's failure to listen is logged", timeout: .seconds(10)) {
+                server.logs.lines.contains { $0.contains("the console cannot listen") && $0.contains("--console-port") }
+            }
             #expect(try await server.post(fixture: "fixtures/hang.json").status == 200)
         }
         try await taken.close()

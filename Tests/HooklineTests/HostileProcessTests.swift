@@ -70,12 +70,12 @@ import TestSupport
         return fd
     }
 
-    /// Under `prlimit --nofile=256:256`, 300 idle connections: with the connection limit above what the
-    /// descriptors allow, the process really runs out (accepting and reading the scripts folder fail with
-    /// EMFILE), and still the scripts stay loaded, accepting backs off instead of spinning, deliveries and
-    /// `/healthz` on connections opened before answer, and every event acknowledged meanwhile runs once the
-    /// flood ends. With the default limit (derived from the descriptor limit, logged), accepting stops at the
-    /// limit (connections past it wait in the kernel's queue) and the process never runs out.
+    /// Under `prlimit --nofile=256:256`, 300 idle connections: accepting stops at the limit derived from the
+    /// descriptor limit (logged; connections past it wait in the kernel's queue), and the process never runs
+    /// out: deliveries and `/healthz` on connections opened before answer, the scripts stay loaded, and every
+    /// event acknowledged meanwhile runs once the flood ends. A `--max-connections` above what the descriptors
+    /// allow is lowered to it, with a warning: a process that ran out was stopped by libdispatch now and then
+    /// (SIGILL in its thread pool's monitor, which opens `/proc/self/task/…/stat`; seen in 1 of 6 runs).
     @Test(arguments: [true, false]) func aDescriptorFloodNeverSkipsARun(limitAboveDescriptors: Bool) async throws {
         let scratch = Scratch()
         scratch.write("scripts/any.lua", #"file.append("seen.txt", ctx.event_id .. "\n")"#)
@@ -93,9 +93,14 @@ import TestSupport
             let cpuBefore = served.cpuSeconds
             let started = Date()
             for i in 0..<5 {
-                let answer = try await served.deliver("CAflood\(i)", on: delivery)
-                #expect(answer.status == 200, "delivery \(i) during the flood")
-                if let id = answer.id { acknowledged.append(id) }
+                do {
+                    let answer = try await served.deliver("CAflood\(i)", on: delivery)
+                    #expect(answer.status == 200, "delivery \(i) during the flood")
+                    if let id = answer.id { acknowledged.append(id) }
+                } catch {
+                    Issue.record("delivery \(i) during the flood: \(error); the server's log: \(served.log.suffix(4000))")
+                    return
+                }
             }
             let healthStarted = Date()
             #expect(try await served.health(on: health) == 200)
@@ -103,10 +108,11 @@ import TestSupport
             try await pause(milliseconds: 1500)
             let cpu = (served.cpuSeconds - cpuBefore) / Date().timeIntervalSince(started)
             #expect(cpu < 0.3, "the process used \(Int(cpu * 100))% of a core while the flood held")
-            if !limitAboveDescriptors {
-                let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(served.processIdentifier)/fd"))?.count
-                #expect(descriptors.map { $0 < 240 } ?? false, "the process holds \(String(describing: descriptors)) descriptors")
-                #expect(served.log.contains("accepting at most 192 connections"), "\(served.log.prefix(2000))")
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(served.processIdentifier)/fd"))?.count
+            #expect(descriptors.map { $0 < 240 } ?? false, "the process holds \(String(describing: descriptors)) descriptors")
+            #expect(served.log.contains("accepting at most 192 connections"), "\(served.log.prefix(2000))")
+            if limitAboveDescriptors {
+                #expect(served.log.contains("--max-connections 1000 is more than the descriptor limit allows"), "\(served.log.prefix(2000))")
             }
             for fd in flood { shutdown(fd, Int32(SHUT_RDWR)) }
 
@@ -118,12 +124,8 @@ import TestSupport
             #expect(missing.isEmpty, "acknowledged during the flood but never processed: \(missing.sorted()); \(served.log.suffix(4000))")
             let log = served.log
             #expect(!log.contains("removed any.lua"), "\(log.suffix(3000))")
-            if limitAboveDescriptors {
-                #expect(log.contains("cannot accept connections"), "\(log.suffix(3000))")
-            } else {
-                #expect(log.contains("connections at the limit"), "\(log.suffix(3000))")
-                #expect(!log.contains("cannot accept connections"), "the process never ran out: \(log.suffix(3000))")
-            }
+            #expect(log.contains("connections at the limit"), "\(log.suffix(3000))")
+            #expect(!log.contains("cannot accept connections"), "the process never ran out: \(log.suffix(3000))")
         }
     }
 

@@ -16,40 +16,6 @@ import TestSupport
         #expect(try jail.read("absent.txt") == nil)
     }
 
-    /// A file written again and again (a call's summary) swaps names with its shadow instead of being replaced
-    /// by a new file: two inodes serve every write, the file holds the newest bytes and its shadow the ones before.
-    @Test func rewritingAFileSwapsItWithItsShadow() throws {
-        let scratch = Scratch()
-        let jail = try FileJail(root: scratch.path + "/out")
-        var inodes = Set<UInt64>()
-        for n in 1...5 {
-            try jail.write("summaries/CA1.txt", Array("summary \(n)\n".utf8))
-            #expect(scratch.read("out/summaries/CA1.txt") == "summary \(n)\n")
-            if n > 1 { #expect(scratch.read("out/summaries/.CA1.txt.previous") == "summary \(n - 1)\n") }
-            for file in ["CA1.txt", ".CA1.txt.previous"] {
-                let attributes = try? FileManager.default.attributesOfItem(atPath: scratch.path + "/out/summaries/" + file)
-                if let inode = attributes?[.systemFileNumber] as? UInt64 { inodes.insert(inode) }
-                if let inode = attributes?[.systemFileNumber] as? Int { inodes.insert(UInt64(inode)) }
-            }
-        }
-        #expect(inodes.count == 2, "inodes used by five writes: \(inodes)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/out/summaries").sorted()
-                == [".CA1.txt.previous", "CA1.txt"])
-        // a shorter version leaves nothing of the longer one
-        try jail.write("summaries/CA1.txt", Array("s\n".utf8))
-        #expect(scratch.read("out/summaries/CA1.txt") == "s\n")
-    }
-
-    /// A folder where a file is to be written is not swapped away: the write fails as a rename over it did.
-    @Test func aFolderInTheWayIsNotSwapped() throws {
-        let scratch = Scratch()
-        let jail = try FileJail(root: scratch.path + "/out")
-        try FileManager.default.createDirectory(atPath: scratch.path + "/out/taken", withIntermediateDirectories: true)
-        #expect(throws: (any Error).self) { try jail.write("taken", Array("x".utf8)) }
-        var isFolder: ObjCBool = false
-        #expect(FileManager.default.fileExists(atPath: scratch.path + "/out/taken", isDirectory: &isFolder) && isFolder.boolValue)
-    }
-
     @Test func pathsOutsideTheRootAreRefused() throws {
         let scratch = Scratch()
         let jail = try FileJail(root: scratch.path + "/out")
