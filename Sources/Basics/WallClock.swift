@@ -27,16 +27,16 @@ public struct SystemClock: WallClock {
 }
 
 /// A clock that stands still until it is set or advanced.
-public final class ManualClock: WallClock {
+package final class ManualClock: WallClock {
     private let milliseconds: Mutex<Int64>
 
-    public init(at milliseconds: Int64) {
+    package init(at milliseconds: Int64) {
         self.milliseconds = Mutex(milliseconds)
     }
 
-    public func now() -> Int64 { milliseconds.withLock { $0 } }
+    package func now() -> Int64 { milliseconds.withLock { $0 } }
 
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         milliseconds.withLock { $0 += duration.wholeMilliseconds }
     }
 }

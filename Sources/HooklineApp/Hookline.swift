@@ -16,17 +16,17 @@ import Synchronization
 /// order (the server stops accepting and finishes requests in flight, then the dispatcher finishes its
 /// runs and records them, then the journal closes).
 public final class Hookline: Sendable {
-    public let settings: Settings
-    public let port: Int
-    public let journal: any Journal
+    package let settings: Settings
+    package let port: Int
+    package let journal: any Journal
     /// This process as a node of the journal's work (its name and incarnation).
-    public let node: NodeIdentity
-    public let dispatcher: Dispatcher
-    public let telemetry: Telemetry
+    package let node: NodeIdentity
+    package let dispatcher: Dispatcher
+    package let telemetry: Telemetry
     /// The secret deliveries to `/webhook` must carry (configured or generated), nil when running open.
-    public let secret: String?
+    package let secret: String?
     /// The web console's port, nil when it is off or could not listen.
-    public let consolePort: Int?
+    package let consolePort: Int?
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
@@ -47,7 +47,7 @@ public final class Hookline: Sendable {
     /// Starts everything and returns once the server listens. `handleSignals` makes SIGTERM and SIGINT
     /// shut down gracefully (the command line wants it; tests do not). `clock` is the wall clock every part
     /// reads (tests move a `ManualClock`).
-    public static func start(_ settings: Settings, logger: Logger, clock: any WallClock = SystemClock(),
+    package static func start(_ settings: Settings, logger: Logger, clock: any WallClock = SystemClock(),
                              handleSignals: Bool = false) async throws -> Hookline {
         let telemetry = Telemetry(eventTypes: EventTypes.known)
         let node = NodeIdentity.starting(name: settings.nodeName ?? ProcessInfo.processInfo.hostName)
@@ -131,19 +131,19 @@ public final class Hookline: Sendable {
     }
 
     /// Shuts down gracefully and waits until everything has stopped.
-    public func shutdown() async {
+    package func shutdown() async {
         await group.triggerGracefulShutdown()
         _ = try? await running.value
     }
 
     /// Waits until Hookline stops (after a signal, when started with `handleSignals`).
-    public func wait() async throws {
+    package func wait() async throws {
         try await running.value
     }
 
     /// The journal the settings name: PostgreSQL with `--database`, shared by every node; else SQLite in the
     /// data folder.
-    public static func openJournal(_ settings: Settings, logger: Logger,
+    package static func openJournal(_ settings: Settings, logger: Logger,
                                    environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> any Journal {
         guard let url = settings.database else {
             let journal = try SQLiteJournal(directory: settings.data)

@@ -6,12 +6,12 @@ import Observability
 
 /// The real side effects as the settings describe them: HTTP clients, the output folder, alert channels
 /// and the journal's store. Shared by `hookline serve` and `hookline run --live`.
-public struct LiveServices: Sendable {
-    public let effects: LiveEffects
+package struct LiveServices: Sendable {
+    package let effects: LiveEffects
     let clients: HTTPClients
     let alerter: Alerter
 
-    public init(settings: Settings, journal: any Journal, logger: Logger, telemetry: Telemetry,
+    package init(settings: Settings, journal: any Journal, logger: Logger, telemetry: Telemetry,
                 clock: any WallClock = SystemClock()) throws {
         clients = HTTPClients()
         let minimum = ["slack": settings.alertSlackMin, "webhook": settings.alertWebhookMin, "pagerduty": settings.alertPagerDutyMin]
@@ -27,7 +27,7 @@ public struct LiveServices: Sendable {
     }
 
     /// Lets alert deliveries in flight finish (for a few seconds), then closes the HTTP clients.
-    public func close() async {
+    package func close() async {
         await alerter.drain()
         await clients.shutdown()
     }

@@ -10,11 +10,11 @@ import NIOHTTP1
 /// Settings of the real side effects.
 public struct LiveSettings: Sendable {
     /// Hosts scripts may call (`*.example.com` matches subdomains); empty = any host.
-    public var httpAllow: [String]
+    package var httpAllow: [String]
     /// Largest response body a script receives.
-    public var httpMaxResponse: Int
+    package var httpMaxResponse: Int
     /// Environment variables scripts may read with `env(name)`.
-    public var allowedEnvironment: Set<String>
+    package var allowedEnvironment: Set<String>
 
     public init(httpAllow: [String] = [], httpMaxResponse: Int = 4 << 20, allowedEnvironment: Set<String> = []) {
         self.httpAllow = httpAllow
@@ -170,7 +170,7 @@ func describe(_ error: any Error) -> String {
 /// (`follow_redirects = true`), and AsyncHTTPClient sets that per client.
 public struct HTTPClients: Sendable {
     public let direct: HTTPClient
-    public let redirecting: HTTPClient
+    package let redirecting: HTTPClient
 
     public init() {
         var direct = HTTPClient.Configuration()
