@@ -126,7 +126,7 @@ let package = Package(
         // What the test suites share: fixtures, scratch folders, `eventually`, servers and receivers that stop
         // before a test ends (`withServer`, `withReceiver`), and the `hookline` binary as a process.
         .target(name: "TestSupport", dependencies: [
-            "HooklineApp", "Intake", "Journal", "JSON",
+            "HooklineApp", "Basics", "Intake", "Journal", "JSON",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime", "JSON", "TestSupport", "PatternOracleKit"]),
         // End to end: the real server on a loopback port, real HTTP, real journal, real Lua.
         .testTarget(name: "HooklineTests", dependencies: [
-            "HooklineApp", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestSupport",
+            "HooklineApp", "Basics", "EventDispatch", "HostAPI", "Intake", "Journal", "JSON", "LuaRuntime", "Server", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,5 @@
 /// Lowercase hexadecimal, two digits a byte: digests, versions and generated secrets as text.
-public func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+package func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var text: [UInt8] = []
     text.reserveCapacity(bytes.underestimatedCount * 2)

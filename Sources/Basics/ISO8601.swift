@@ -2,14 +2,14 @@ import Foundation
 
 /// ISO-8601 times in UTC with milliseconds (`2026-05-14T15:02:03.123Z`), as scripts and the command line show
 /// and read them.
-public enum ISO8601 {
+package enum ISO8601 {
     /// The time of epoch milliseconds.
-    public static func string(fromEpochMilliseconds milliseconds: Int64) -> String {
+    package static func string(fromEpochMilliseconds milliseconds: Int64) -> String {
         formatter(fractionalSeconds: true).string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 
     /// Epoch milliseconds of a time written with or without fractional seconds; nil for anything else.
-    public static func epochMilliseconds(from text: String) -> Int64? {
+    package static func epochMilliseconds(from text: String) -> Int64? {
         guard let date = formatter(fractionalSeconds: false).date(from: text) ?? formatter(fractionalSeconds: true).date(from: text) else {
             return nil
         }

@@ -2,18 +2,18 @@
 /// unescaped: ASCII letters, digits, '-' and '_'. Call ids (Interactly's, and what `hookline send --call-id`
 /// takes) must also start with a letter or digit and are at most 128 bytes; request ids (`x-request-id`) may
 /// start with '-' or '_' and are at most 64 bytes.
-public enum IdentifierAlphabet {
-    @inlinable public static func isAlphanumeric(_ byte: UInt8) -> Bool {
+package enum IdentifierAlphabet {
+    @inlinable package static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
     }
 
-    @inlinable public static func contains(_ byte: UInt8) -> Bool {
+    @inlinable package static func contains(_ byte: UInt8) -> Bool {
         isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
     }
 
     /// Whether `bytes` is 1 to `maxLength` bytes of the alphabet, the first a letter or digit when
     /// `alphanumericFirst`.
-    @inlinable public static func isIdentifier<Bytes: Collection<UInt8>>(_ bytes: Bytes, maxLength: Int, alphanumericFirst: Bool) -> Bool {
+    @inlinable package static func isIdentifier<Bytes: Collection<UInt8>>(_ bytes: Bytes, maxLength: Int, alphanumericFirst: Bool) -> Bool {
         guard let first = bytes.first, bytes.count <= maxLength, !alphanumericFirst || isAlphanumeric(first) else { return false }
         return bytes.allSatisfy(contains)
     }

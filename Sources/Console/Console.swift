@@ -14,14 +14,14 @@ import ServiceLifecycle
 ///                                                   telemetry: telemetry, node: node.incarnation),
 ///                           logger: logger) { port in print("console on \(port)") }
 /// ```
-public struct Console: Service {
+package struct Console: Service {
     let configuration: ConsoleConfiguration
     let routes: ConsoleRoutes
     let feed: LiveFeed
     let logger: Logger
     let onListening: @Sendable (Int?) -> Void
 
-    public init(configuration: ConsoleConfiguration, tokenFile: String, sources: ConsoleSources, logger: Logger,
+    package init(configuration: ConsoleConfiguration, tokenFile: String, sources: ConsoleSources, logger: Logger,
                 onListening: @escaping @Sendable (Int?) -> Void) throws {
         self.configuration = configuration
         self.logger = logger
@@ -34,7 +34,7 @@ public struct Console: Service {
                              lifetime: configuration.sessionLifetime, logger: logger))
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let sessions = MemoryPersistDriver()
         let router = routes.router(sessionLifetime: configuration.sessionLifetime, sessions: sessions)
         let onListening = self.onListening

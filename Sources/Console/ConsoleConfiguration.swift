@@ -1,19 +1,19 @@
 /// Where the console listens and what it needs to show scripts' sources.
-public struct ConsoleConfiguration: Sendable {
+package struct ConsoleConfiguration: Sendable {
     /// Address to listen on (loopback unless the operator opens it, or puts a proxy in front).
-    public var host: String
+    package var host: String
     /// Port to listen on; 0 takes a free one.
-    public var port: Int
+    package var port: Int
     /// The token that logs in.
-    public var token: String
+    package var token: String
     /// How long a session lasts without a new login.
-    public var sessionLifetime: Duration
+    package var sessionLifetime: Duration
     /// How often live views are sent a heartbeat (a comment line) so that proxies keep the stream open.
-    public var heartbeat: Duration
+    package var heartbeat: Duration
     /// How often the journal is asked for new events while a live view is open (one question for all of them).
-    public var livePollInterval: Duration
+    package var livePollInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int, token: String, sessionLifetime: Duration = .seconds(12 * 3600),
+    package init(host: String = "127.0.0.1", port: Int, token: String, sessionLifetime: Duration = .seconds(12 * 3600),
                 heartbeat: Duration = .seconds(15), livePollInterval: Duration = .milliseconds(250)) {
         self.host = host
         self.port = port

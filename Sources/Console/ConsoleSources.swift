@@ -9,14 +9,14 @@ import Observability
 /// let sources = ConsoleSources(journal: journal, scriptSets: { dispatcher.scriptSets }, telemetry: telemetry,
 ///                              node: node.incarnation)
 /// ```
-public struct ConsoleSources: Sendable {
-    public let journal: any Journal
-    public let scriptSets: @Sendable () -> [ScriptSet]
-    public let telemetry: Telemetry
+package struct ConsoleSources: Sendable {
+    package let journal: any Journal
+    package let scriptSets: @Sendable () -> [ScriptSet]
+    package let telemetry: Telemetry
     /// This process's incarnation as a node of the journal (how the journal's nodes table knows it).
-    public let node: String
+    package let node: String
 
-    public init(journal: any Journal, scriptSets: @escaping @Sendable () -> [ScriptSet], telemetry: Telemetry, node: String) {
+    package init(journal: any Journal, scriptSets: @escaping @Sendable () -> [ScriptSet], telemetry: Telemetry, node: String) {
         self.journal = journal
         self.scriptSets = scriptSets
         self.telemetry = telemetry

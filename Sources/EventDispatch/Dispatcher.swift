@@ -8,30 +8,30 @@ import LuaRuntime
 import Observability
 import Synchronization
 
-public struct DispatchSettings: Sendable {
-    public var limits: LuaLimits
+package struct DispatchSettings: Sendable {
+    package var limits: LuaLimits
     /// Retries after a failed attempt, before a run is marked dead.
-    public var retries: Int
+    package var retries: Int
     /// Delay before the first retry; it doubles for each further one (at most 5 minutes).
-    public var retryBackoff: Duration
+    package var retryBackoff: Duration
     /// Lua states per scripts folder.
-    public var poolSize: Int
+    package var poolSize: Int
     /// Runs in flight per state (they share it while waiting for I/O).
-    public var runsPerEngine: Int
+    package var runsPerEngine: Int
     /// Events held in memory at once; the rest wait in the journal.
-    public var window: Int
+    package var window: Int
     /// How often the scripts folders are checked for changes; nil turns hot reload off.
-    public var reloadInterval: Duration?
+    package var reloadInterval: Duration?
     /// How long this node's claims stay its own without a renewal (renewed every third of it).
-    public var lease: Duration
+    package var lease: Duration
     /// How often the journal is asked for waiting work and, without signals, for changes to held calls.
-    public var pollInterval: Duration
+    package var pollInterval: Duration
     /// What scripts may do with timers.
-    public var timerLimits: TimerLimits
+    package var timerLimits: TimerLimits
     /// The header each HTTP request of a script carries, `<event id>-<script>-<call index>` (nil: none).
-    public var idempotencyHeader: String?
+    package var idempotencyHeader: String?
 
-    public init(limits: LuaLimits = LuaLimits(), retries: Int = 5, retryBackoff: Duration = .seconds(1),
+    package init(limits: LuaLimits = LuaLimits(), retries: Int = 5, retryBackoff: Duration = .seconds(1),
                 poolSize: Int = ProcessInfo.processInfo.activeProcessorCount, runsPerEngine: Int = 32, window: Int = 1024,
                 reloadInterval: Duration? = .seconds(1), lease: Duration = .seconds(15), pollInterval: Duration = .seconds(1),
                 timerLimits: TimerLimits = TimerLimits(), idempotencyHeader: String? = "Idempotency-Key") {
@@ -59,7 +59,7 @@ public struct DispatchSettings: Sendable {
 /// (`RetryPolicy`). Records are written in batches, fenced by the call's claim (`RunRecorder`). At most
 /// `window` events are in memory; the rest wait in the journal, and after a restart, or on another node
 /// after this one died, every event not recorded as done runs again (at least once).
-public final class Dispatcher: Sendable {
+package final class Dispatcher: Sendable {
     private struct Folder {
         var pool: EnginePool
         var waiters: [CheckedContinuation<Scheduler.Job?, Never>] = []
@@ -115,14 +115,18 @@ public final class Dispatcher: Sendable {
     private let pools: ScriptPools
     private let executor: RunExecutor
     private let recorder: RunRecorder
+    /// What decides which timers are due and dates runs and completions.
+    private let clock: any WallClock
     private let state: Mutex<State>
     /// Loops that live as long as the dispatcher (claims, polls, leases, folder watchers), cancelled at stop.
     private let background = Mutex<[Task<Void, Never>]>([])
     private let recording = Mutex<Task<Void, Never>?>(nil)
 
-    public init(queue: any WorkQueue, node: NodeIdentity, effects: any Effects, telemetry: Telemetry, logger: Logger,
-                settings: DispatchSettings, defaultFolder: String, endpointFolders: [String: String] = [:]) {
+    package init(queue: any WorkQueue, node: NodeIdentity, effects: any Effects, telemetry: Telemetry, logger: Logger,
+                settings: DispatchSettings, defaultFolder: String, endpointFolders: [String: String] = [:],
+                clock: any WallClock = SystemClock()) {
         self.queue = queue
+        self.clock = clock
         self.node = node
         self.telemetry = telemetry
         self.logger = logger
@@ -133,7 +137,7 @@ public final class Dispatcher: Sendable {
         pools = ScriptPools(poolSize: settings.poolSize, limits: settings.limits,
                             functions: HostLibrary.functions(telemetry: telemetry, timerLimits: settings.timerLimits,
                                                              idempotencyHeader: settings.idempotencyHeader), telemetry: telemetry, logger: logger)
-        executor = RunExecutor(effects: effects, node: node, telemetry: telemetry)
+        executor = RunExecutor(effects: effects, node: node, telemetry: telemetry, clock: clock)
         recorder = RunRecorder(queue: queue, node: node, logger: logger)
         state = Mutex(State(book: CallBook(window: settings.window, page: min(256, settings.window))))
     }
@@ -142,7 +146,7 @@ public final class Dispatcher: Sendable {
 
     /// Loads the scripts, starts the workers, takes this node's lease and starts taking work. Fails when a
     /// scripts folder cannot be read (a folder that does not exist yet has no scripts until it is created).
-    public func start() async throws(ScriptFolderError) {
+    package func start() async throws(ScriptFolderError) {
         for folder in Set([defaultFolder] + folderOfEndpoint.values).sorted() {
             let pool = try await pools.load(folder, generation: 1)
             state.withLock { $0.folders[folder] = Folder(pool: pool) }
@@ -180,7 +184,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// Stops taking new runs, lets runs in flight finish, writes their records, and gives this node's calls up.
-    public func stop() async {
+    package func stop() async {
         let (workers, waiters) = state.withLock { state in
             state.stopping = true
             let waiters = state.folders.values.flatMap(\.waiters)
@@ -202,25 +206,25 @@ public final class Dispatcher: Sendable {
     }
 
     /// The scripts each folder runs now.
-    public var scriptSets: [ScriptSet] {
+    package var scriptSets: [ScriptSet] {
         state.withLock { $0.folders.values.map(\.pool.set) }.sorted { $0.folder < $1.folder }
     }
 
     /// Events in memory that still have runs to do.
-    public var inFlight: Int { state.withLock { $0.book.eventsInMemory } }
+    package var inFlight: Int { state.withLock { $0.book.eventsInMemory } }
 
     /// The calls this node holds now.
-    public var callsHeld: Int { state.withLock { $0.book.calls } }
+    package var callsHeld: Int { state.withLock { $0.book.calls } }
 
     /// Calls whose recent timer operations are kept in memory (until their records are committed and the call
     /// is given up): bounded by the calls held, not by the calls seen.
-    public var callsWithTimerOperationsInMemory: Int { state.withLock { $0.recentTimerOperations.count } }
+    package var callsWithTimerOperationsInMemory: Int { state.withLock { $0.recentTimerOperations.count } }
 
     // MARK: intake hand-off
 
     /// Called by intake for each event it stored (on the journal's thread, in commit order): when this node
     /// holds the call and knew all of its work, the event runs without a journal read or a second parse.
-    public func submit(_ event: PendingEvent, document: JSONDocument, stored: StoredEvent) {
+    package func submit(_ event: PendingEvent, document: JSONDocument, stored: StoredEvent) {
         apply { $0.book.stored(event, document: document, as: stored) }
     }
 
@@ -290,7 +294,7 @@ public final class Dispatcher: Sendable {
         let (releaseAt, step) = state.book.finished(finished.eventID, of: claim)
         let outcome: EventState = finished.failed ? .failed : .done
         recorder.add(nil, completion: EventCompletion(eventID: finished.eventID, generation: generation, state: outcome,
-                                                      finishedAt: epochMilliseconds()),
+                                                      finishedAt: clock.now()),
                      claim: claim, releaseAt: releaseAt)
         telemetry.eventsProcessed(type: type, state: outcome.rawValue)
         return step
@@ -356,7 +360,7 @@ public final class Dispatcher: Sendable {
             state.withLock { $0.earliestTimerSetHere = nil }
             if !state.withLock({ $0.stopping || $0.paused }) {
                 do {
-                    let now = epochMilliseconds()
+                    let now = clock.now()
                     let fired = try await queue.fireDueTimers(now: now, claimant: node, limit: 256)
                     for timer in fired {
                         guard let document = try? JSONParser.parse(timer.body, options: RunExecutor.storedBodies) else { continue }
@@ -364,7 +368,7 @@ public final class Dispatcher: Sendable {
                     }
                     if fired.count == 256 { continue }
                     if let next = try await queue.nextTimerDue() {
-                        wait = min(wait, .milliseconds(max(0, next - epochMilliseconds())))
+                        wait = min(wait, .milliseconds(max(0, next - clock.now())))
                     }
                 } catch {
                     logger.error("cannot fire due timers; will try again", metadata: ["error": "\(error)"])
@@ -374,7 +378,7 @@ public final class Dispatcher: Sendable {
             while ContinuousClock.now < wake, !Task.isCancelled {
                 try? await Task.sleep(for: min(tick, ContinuousClock.now.duration(to: wake)))
                 if let due = state.withLock({ $0.earliestTimerSetHere }) {
-                    wake = min(wake, ContinuousClock.now + .milliseconds(max(0, due - epochMilliseconds())))
+                    wake = min(wake, ContinuousClock.now + .milliseconds(max(0, due - clock.now())))
                 }
             }
         }

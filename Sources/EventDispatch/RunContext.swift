@@ -9,19 +9,19 @@ import LuaRuntime
 ///                      attempt: 1, script: "hang.lua", warnings: [])
 /// engine.run(script, event: .json(message), ctx: .table(ctx.table), context: context)
 /// ```
-public struct RunContext: Sendable {
-    public var eventID: String
-    public var endpoint: String
-    public var type: String
-    public var callID: String
+package struct RunContext: Sendable {
+    package var eventID: String
+    package var endpoint: String
+    package var type: String
+    package var callID: String
     /// Epoch milliseconds.
-    public var receivedAt: Int64
+    package var receivedAt: Int64
     /// 1 on the first run, 2 on the first retry...
-    public var attempt: Int
-    public var script: String
-    public var warnings: [String]
+    package var attempt: Int
+    package var script: String
+    package var warnings: [String]
 
-    public init(eventID: String, endpoint: String, type: String, callID: String, receivedAt: Int64, attempt: Int,
+    package init(eventID: String, endpoint: String, type: String, callID: String, receivedAt: Int64, attempt: Int,
                 script: String, warnings: [String]) {
         self.eventID = eventID
         self.endpoint = endpoint
@@ -38,7 +38,7 @@ public struct RunContext: Sendable {
                   receivedAt: event.receivedAt, attempt: attempt, script: script, warnings: event.warnings)
     }
 
-    public var table: LuaTable {
+    package var table: LuaTable {
         LuaTable(fields: [
             "event_id": .string(eventID), "endpoint": .string(endpoint), "type": .string(type), "call_id": .string(callID),
             "received_at": .integer(receivedAt), "attempt": .integer(Int64(attempt)), "script": .string(script),

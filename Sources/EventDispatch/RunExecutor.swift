@@ -11,6 +11,8 @@ struct RunExecutor: Sendable {
     let effects: any Effects
     let node: NodeIdentity
     let telemetry: Telemetry
+    /// What dates a run's start (and so a fired timer's `late_ms`).
+    let clock: any WallClock
 
     /// Bodies in the journal passed intake's strict parse (64 levels at most, no duplicate keys): reading
     /// one back needs neither check again.
@@ -23,7 +25,7 @@ struct RunExecutor: Sendable {
     /// journal) made it moot, even when that run was committed after the timer came due.
     func run(script: String, attempt: Int, event: PendingEvent, document: JSONDocument?, claim: CallClaim, pool: EnginePool,
              engine index: Int, supersededTimer: Bool = false, earlierEffects: EffectRecord? = nil) async -> (result: Result<RunReport, ScriptError>, record: RunRecord) {
-        let startedAt = epochMilliseconds()
+        let startedAt = clock.now()
         let clock = ContinuousClock.now
         let context = ScriptContext(eventID: event.id.description, endpoint: event.endpoint, type: event.type,
                                     callID: event.callID, script: script, attempt: attempt, effects: effects,

@@ -6,14 +6,14 @@ import Darwin
 
 /// Why a scripts folder could not be read: which path, and the system's reason. A folder that cannot be
 /// read is never taken for an empty one: the scripts loaded before keep running.
-public struct ScriptFolderError: Error, Sendable, CustomStringConvertible {
-    public let path: String
-    public let code: Int32
+package struct ScriptFolderError: Error, Sendable, CustomStringConvertible {
+    package let path: String
+    package let code: Int32
 
     /// True when the folder itself does not exist (not a file or folder inside it).
-    public let folderIsMissing: Bool
+    package let folderIsMissing: Bool
 
-    public var description: String {
+    package var description: String {
         let advice = code == EMFILE || code == ENFILE
             ? "the process is out of file descriptors (see ulimit -n and --max-connections)"
             : "check that the folder and its files are readable"

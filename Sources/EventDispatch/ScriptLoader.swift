@@ -18,8 +18,8 @@ import LuaRuntime
 /// set.errors                             // compile errors as "path:line: message"
 /// let reloaded = try await ScriptLoader.load(folder: "scripts", previous: set)   // after an edit
 /// ```
-public enum ScriptLoader {
-    public static func load(folder: String, previous: ScriptSet? = nil) async throws(ScriptFolderError) -> ScriptSet {
+package enum ScriptLoader {
+    package static func load(folder: String, previous: ScriptSet? = nil) async throws(ScriptFolderError) -> ScriptSet {
         var set = ScriptSet(folder: folder)
         var sources: [(path: String, source: [UInt8])] = []
         for file in try ScriptFolder.files(in: folder) where !file.path.hasSuffix("_test.lua") {
@@ -64,7 +64,7 @@ public enum ScriptLoader {
     }
 
     /// The folder of timer handlers, reserved like `lib/`.
-    public static let timersFolder = "timers"
+    package static let timersFolder = "timers"
 
     private static func compileProblem(_ checker: LuaEngine<Void>, _ source: ScriptSource) async -> ScriptError? {
         do {

@@ -5,22 +5,22 @@ import Journal
 import LuaRuntime
 
 /// One script file of a scripts folder, and the event types it runs for.
-public struct ScriptFile: Sendable, Equatable {
+package struct ScriptFile: Sendable, Equatable {
     /// Path relative to the scripts folder: `hang.lua`, `hang/slack.lua`, `any.lua`.
-    public var path: String
+    package var path: String
     /// The event type it runs for (`any` runs for every event).
-    public var type: String
-    public var source: [UInt8]
+    package var type: String
+    package var source: [UInt8]
     /// Short hash of the source: which version of the script a run used.
-    public var version: String
+    package var version: String
 
     /// Whether it handles a timer (`timers/<name>.lua`, `timers/<name>/*.lua`) rather than events.
-    public var handlesTimer: Bool { Timers.name(ofEventType: type) != nil }
+    package var handlesTimer: Bool { Timers.name(ofEventType: type) != nil }
 
     /// The source to compile: a timer handler sees its input as `timer`, an event script as `event`. In a
     /// handler the fired timer falls back to the `timer` library, so that `timer.data` and `timer.set(...)` both
     /// work (on the first line, so that line numbers stay the file's own).
-    public var compilable: ScriptSource {
+    package var compilable: ScriptSource {
         guard handlesTimer else { return ScriptSource(name: path, text: source) }
         let prologue = "timer = setmetatable(timer or {}, {__index = _ENV.timer}); "
         return ScriptSource(name: path, text: Array(prologue.utf8) + source, inputName: "timer")
@@ -29,17 +29,17 @@ public struct ScriptFile: Sendable, Equatable {
 
 /// The scripts of one folder at one moment: what runs for each event type, the modules `require` finds in
 /// `lib/`, and the problems found. Immutable; a change on disk produces a new set.
-public struct ScriptSet: Sendable {
-    public static let anyType = "any"
+package struct ScriptSet: Sendable {
+    package static let anyType = "any"
 
-    public var folder: String
-    public var scripts: [ScriptFile]
+    package var folder: String
+    package var scripts: [ScriptFile]
     /// Module name (`util`, `team.format`) -> source, from `lib/`.
-    public var modules: [String: ScriptSource]
+    package var modules: [String: ScriptSource]
     /// Scripts or modules that do not compile. When an earlier version compiled, it is still in `scripts`.
-    public var errors: [ScriptError]
+    package var errors: [ScriptError]
 
-    public init(folder: String, scripts: [ScriptFile] = [], modules: [String: ScriptSource] = [:], errors: [ScriptError] = []) {
+    package init(folder: String, scripts: [ScriptFile] = [], modules: [String: ScriptSource] = [:], errors: [ScriptError] = []) {
         self.folder = folder
         self.scripts = scripts
         self.modules = modules
@@ -48,18 +48,18 @@ public struct ScriptSet: Sendable {
 
     /// The scripts an event of `type` runs: those of its type, then those for every type, in path order. A
     /// fired timer (`timer:<name>`) runs its handlers only.
-    public func scripts(for type: String) -> [ScriptFile] {
+    package func scripts(for type: String) -> [ScriptFile] {
         let own = scripts.filter { $0.type == type }
         return Timers.name(ofEventType: type) != nil ? own : own + scripts.filter { $0.type == ScriptSet.anyType }
     }
 
     /// Event types that have scripts, with their script paths.
-    public var byType: [(type: String, paths: [String])] {
+    package var byType: [(type: String, paths: [String])] {
         Dictionary(grouping: scripts, by: \.type).map { ($0.key, $0.value.map(\.path).sorted()) }.sorted { $0.type < $1.type }
     }
 
     /// Finds modules for `require`.
-    public var moduleLoader: ModuleLoader {
+    package var moduleLoader: ModuleLoader {
         let modules = self.modules
         return { name in
             guard let source = modules[name] else {
@@ -76,7 +76,7 @@ public struct ScriptSet: Sendable {
 
     /// A fingerprint of what several folders run (every script's path and version): equal on two nodes when they
     /// run the same scripts.
-    public static func version(of sets: [ScriptSet]) -> String {
+    package static func version(of sets: [ScriptSet]) -> String {
         let lines = sets.flatMap { set in set.scripts.map { "\(set.folder)/\($0.path)@\($0.version)" } }.sorted()
         return version(of: Array(lines.joined(separator: "\n").utf8))
     }

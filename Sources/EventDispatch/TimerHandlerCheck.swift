@@ -10,13 +10,13 @@ import Journal
 /// }
 /// ```
 extension ScriptSet {
-    public struct UnhandledTimer: Sendable, Equatable {
-        public var path: String
-        public var line: Int
-        public var name: String
+    package struct UnhandledTimer: Sendable, Equatable {
+        package var path: String
+        package var line: Int
+        package var name: String
     }
 
-    public var timersWithoutHandler: [UnhandledTimer] {
+    package var timersWithoutHandler: [UnhandledTimer] {
         let sources = scripts.map { ($0.path, $0.source) } + modules.values.map { ($0.name, $0.text) }
         var found: [UnhandledTimer] = []
         for (path, source) in sources.sorted(by: { $0.0 < $1.0 }) {

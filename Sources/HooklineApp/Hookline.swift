@@ -16,17 +16,17 @@ import Synchronization
 /// order (the server stops accepting and finishes requests in flight, then the dispatcher finishes its
 /// runs and records them, then the journal closes).
 public final class Hookline: Sendable {
-    public let settings: Settings
-    public let port: Int
-    public let journal: any Journal
+    package let settings: Settings
+    package let port: Int
+    package let journal: any Journal
     /// This process as a node of the journal's work (its name and incarnation).
-    public let node: NodeIdentity
-    public let dispatcher: Dispatcher
-    public let telemetry: Telemetry
+    package let node: NodeIdentity
+    package let dispatcher: Dispatcher
+    package let telemetry: Telemetry
     /// The secret deliveries to `/webhook` must carry (configured or generated), nil when running open.
-    public let secret: String?
+    package let secret: String?
     /// The web console's port, nil when it is off or could not listen.
-    public let consolePort: Int?
+    package let consolePort: Int?
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
@@ -45,8 +45,10 @@ public final class Hookline: Sendable {
     }
 
     /// Starts everything and returns once the server listens. `handleSignals` makes SIGTERM and SIGINT
-    /// shut down gracefully (the command line wants it; tests do not).
-    public static func start(_ settings: Settings, logger: Logger, handleSignals: Bool = false) async throws -> Hookline {
+    /// shut down gracefully (the command line wants it; tests do not). `clock` is the wall clock every part
+    /// reads (tests move a `ManualClock`).
+    package static func start(_ settings: Settings, logger: Logger, clock: any WallClock = SystemClock(),
+                             handleSignals: Bool = false) async throws -> Hookline {
         let telemetry = Telemetry(eventTypes: EventTypes.known)
         let node = NodeIdentity.starting(name: settings.nodeName ?? ProcessInfo.processInfo.hostName)
         var logger = logger
@@ -59,7 +61,7 @@ public final class Hookline: Sendable {
         }
         let journal = try await openJournal(settings, logger: logger)
         let secret = try resolveSecret(settings, logger: logger)
-        let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: telemetry)
+        let services = try LiveServices(settings: settings, journal: journal, logger: logger, telemetry: telemetry, clock: clock)
         var endpointFolders: [String: String] = [:]
         for endpoint in settings.endpoints { if let scripts = endpoint.scripts { endpointFolders[endpoint.name] = scripts } }
         let dispatcher = Dispatcher(
@@ -71,9 +73,9 @@ public final class Hookline: Sendable {
                                        lease: settings.lease, pollInterval: settings.pollInterval,
                                        timerLimits: TimerLimits(perCall: settings.timersPerCall, maxDelay: settings.timerMaxDelay),
                                        idempotencyHeader: try idempotencyHeader(settings.httpIdempotencyHeader)),
-            defaultFolder: settings.scripts, endpointFolders: endpointFolders)
+            defaultFolder: settings.scripts, endpointFolders: endpointFolders, clock: clock)
         try await dispatcher.start()
-        let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup,
+        let intake = Intake(journal: journal, node: node, telemetry: telemetry, deduplicate: settings.dedup, clock: clock,
                             onAccepted: { dispatcher.submit($0.event, document: $0.document, stored: $0.stored) })
         let endpoints = [EndpointSettings(secret: secret)] + settings.endpoints.map {
             EndpointSettings(name: $0.name, secret: $0.secret, requiredHeaders: $0.headers, events: $0.events)
@@ -106,7 +108,7 @@ public final class Hookline: Sendable {
             services: [
                 .init(service: Shutdown { await services.close() }),
                 .init(service: Shutdown { await journal.close() }),
-                .init(service: JournalPruner(journal: journal, retention: settings.retention, logger: logger)),
+                .init(service: JournalPruner(journal: journal, retention: settings.retention, clock: clock, logger: logger)),
                 .init(service: Shutdown { await dispatcher.stop() }),
                 .init(service: application),
             ] + (console.map { [.init(service: $0)] } ?? []),
@@ -129,19 +131,19 @@ public final class Hookline: Sendable {
     }
 
     /// Shuts down gracefully and waits until everything has stopped.
-    public func shutdown() async {
+    package func shutdown() async {
         await group.triggerGracefulShutdown()
         _ = try? await running.value
     }
 
     /// Waits until Hookline stops (after a signal, when started with `handleSignals`).
-    public func wait() async throws {
+    package func wait() async throws {
         try await running.value
     }
 
     /// The journal the settings name: PostgreSQL with `--database`, shared by every node; else SQLite in the
     /// data folder.
-    public static func openJournal(_ settings: Settings, logger: Logger,
+    package static func openJournal(_ settings: Settings, logger: Logger,
                                    environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> any Journal {
         guard let url = settings.database else {
             let journal = try SQLiteJournal(directory: settings.data)
@@ -238,6 +240,7 @@ private struct Shutdown: Service {
 private struct JournalPruner: Service {
     let journal: any Journal
     let retention: Duration
+    let clock: any WallClock
     let logger: Logger
     static let interval = Duration.seconds(3600)
 
@@ -251,7 +254,7 @@ private struct JournalPruner: Service {
             while true {
                 try await Task.sleep(for: wait)
                 wait = Self.interval
-                let cutoff = epochMilliseconds() - retention.wholeMilliseconds
+                let cutoff = clock.now() - retention.wholeMilliseconds
                 do {
                     if let report = try await journal.prune(receivedBefore: cutoff), report.events > 0 || report.bodyFiles > 0 {
                         logger.info("journal pruned", metadata: [

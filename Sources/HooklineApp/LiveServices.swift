@@ -1,3 +1,4 @@
+import Basics
 import HostAPI
 import Journal
 import Logging
@@ -5,12 +6,13 @@ import Observability
 
 /// The real side effects as the settings describe them: HTTP clients, the output folder, alert channels
 /// and the journal's store. Shared by `hookline serve` and `hookline run --live`.
-public struct LiveServices: Sendable {
-    public let effects: LiveEffects
+package struct LiveServices: Sendable {
+    package let effects: LiveEffects
     let clients: HTTPClients
     let alerter: Alerter
 
-    public init(settings: Settings, journal: any Journal, logger: Logger, telemetry: Telemetry) throws {
+    package init(settings: Settings, journal: any Journal, logger: Logger, telemetry: Telemetry,
+                clock: any WallClock = SystemClock()) throws {
         clients = HTTPClients()
         let minimum = ["slack": settings.alertSlackMin, "webhook": settings.alertWebhookMin, "pagerduty": settings.alertPagerDutyMin]
         alerter = Alerter(channels: AlertChannels(slack: settings.alertSlack, webhook: settings.alertWebhook,
@@ -21,11 +23,11 @@ public struct LiveServices: Sendable {
         effects = LiveEffects(settings: LiveSettings(httpAllow: settings.httpAllow, httpMaxResponse: settings.httpMaxResponse,
                                                      allowedEnvironment: Set(settings.allowEnv)),
                               clients: clients, files: try FileJail(root: settings.outFolder, sharedWithOtherProcesses: settings.database != nil), alerter: alerter,
-                              journal: journal, logger: logger)
+                              journal: journal, logger: logger, clock: clock)
     }
 
     /// Lets alert deliveries in flight finish (for a few seconds), then closes the HTTP clients.
-    public func close() async {
+    package func close() async {
         await alerter.drain()
         await clients.shutdown()
     }

@@ -6,26 +6,26 @@ import Synchronization
 /// Structured logs on standard error, one line per entry: `text` for people, `json` (one object per
 /// line) for collectors. Messages and metadata come from Hookline's own code, which never logs secrets,
 /// header values, phone numbers or message texts.
-public struct LogOutput: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+package struct LogOutput: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
     private let format: Settings.LogFormat
     private let label: String
     private let sink: LogSink
 
-    public init(label: String, format: Settings.LogFormat, level: Logger.Level, sink: LogSink = .standardError) {
+    package init(label: String, format: Settings.LogFormat, level: Logger.Level, sink: LogSink = .standardError) {
         self.label = label
         self.format = format
         logLevel = level
         self.sink = sink
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let time = LogOutput.timestamp()
@@ -73,14 +73,14 @@ public final class LogSink: Sendable {
     private let handle: FileHandle?
 
     /// Standard error.
-    public static let standardError = LogSink(handle: FileHandle.standardError)
+    package static let standardError = LogSink(handle: FileHandle.standardError)
 
     private init(handle: FileHandle?) {
         self.handle = handle
     }
 
     /// A sink that keeps lines in memory (for tests that read the logs).
-    public static func memory() -> LogSink {
+    package static func memory() -> LogSink {
         let sink = LogSink(handle: nil)
         sink.lock.withLock { $0 = [] }
         return sink
@@ -97,7 +97,7 @@ public final class LogSink: Sendable {
     }
 
     /// The lines kept by a memory sink.
-    public var lines: [String] {
+    package var lines: [String] {
         lock.withLock { $0?.map { String(decoding: $0, as: UTF8.self) } ?? [] }
     }
 }

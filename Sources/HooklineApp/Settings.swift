@@ -28,20 +28,20 @@ public struct Settings: Sendable {
         set { values[setting.name] = newValue }
     }
 
-    public var outFolder: String { self.out ?? (self.data as NSString).appendingPathComponent("out") }
+    package var outFolder: String { self.out ?? (self.data as NSString).appendingPathComponent("out") }
 
-    public enum LogFormat: String, Sendable, CaseIterable {
+    package enum LogFormat: String, Sendable, CaseIterable {
         case text, json
     }
 
     public struct NamedEndpoint: Sendable, CustomStringConvertible {
         public var name: String
         public var secret: String?
-        public var headers: [(name: String, value: String)]
-        public var events: Set<String>?
-        public var scripts: String?
+        package var headers: [(name: String, value: String)]
+        package var events: Set<String>?
+        package var scripts: String?
 
-        public init(name: String, secret: String?, headers: [(name: String, value: String)] = [], events: Set<String>? = nil,
+        package init(name: String, secret: String?, headers: [(name: String, value: String)] = [], events: Set<String>? = nil,
                     scripts: String? = nil) {
             self.name = name
             self.secret = secret
@@ -79,9 +79,9 @@ extension Settings: CustomStringConvertible, CustomReflectable {
 }
 
 /// Why a setting could not be used, naming it and where it came from.
-public struct SettingsError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct SettingsError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 extension Settings {
@@ -147,7 +147,7 @@ extension Settings {
     }
 
     /// Settings from the environment variables that are set.
-    public mutating func applyEnvironment(_ environment: [String: String]) throws {
+    package mutating func applyEnvironment(_ environment: [String: String]) throws {
         for setting in SettingDeclarations.all {
             if let text = environment[setting.environmentVariable] {
                 try apply(setting.name, text, from: "environment variable \(setting.environmentVariable)")

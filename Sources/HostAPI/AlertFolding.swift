@@ -18,18 +18,18 @@ public protocol AlertFolding: Sendable {
 
 /// Folding kept in the journal, so that it holds across restarts and across every node on one journal.
 /// When the journal cannot answer, the alert is delivered: two alerts are better than none.
-public struct JournalAlertFolding: AlertFolding {
+package struct JournalAlertFolding: AlertFolding {
     let store: any ScriptStore
     let window: Int64
     let logger: Logger
 
-    public init(store: any ScriptStore, window: Duration, logger: Logger) {
+    package init(store: any ScriptStore, window: Duration, logger: Logger) {
         self.store = store
         self.window = window.wholeMilliseconds
         self.logger = logger
     }
 
-    public func admit(key: String, now: Int64) async -> Int? {
+    package func admit(key: String, now: Int64) async -> Int? {
         do {
             return try await store.foldAlert(key: key, window: window, now: now)
         } catch {

@@ -12,12 +12,12 @@ public struct AlertChannels: Sendable {
     /// Slack-compatible incoming webhook URL.
     public var slack: String?
     /// Generic JSON webhook URL.
-    public var webhook: String?
+    package var webhook: String?
     /// PagerDuty Events v2 routing key, and the API base (tests point it at a local receiver).
-    public var pagerDutyRoutingKey: String?
-    public var pagerDutyURL: String
+    package var pagerDutyRoutingKey: String?
+    package var pagerDutyURL: String
     /// The least severe alert each channel receives (the log receives all).
-    public var minimum: [String: Alert.Severity]
+    package var minimum: [String: Alert.Severity]
 
     public init(slack: String? = nil, webhook: String? = nil, pagerDutyRoutingKey: String? = nil,
                 pagerDutyURL: String = "https://events.pagerduty.com", minimum: [String: Alert.Severity] = [:]) {
@@ -58,7 +58,7 @@ public final class Alerter: Sendable {
 
     /// Folds the alert into an earlier one with the same key within the window (returns false), or
     /// delivers it, noting how many were folded since the last delivery (returns true).
-    public func raise(_ alert: Alert, context: ScriptContext) async -> Bool {
+    package func raise(_ alert: Alert, context: ScriptContext) async -> Bool {
         var alert = alert
         if let key = alert.key {
             guard let folded = await folding.admit(key: key, now: context.effects.now()) else {

@@ -19,9 +19,9 @@ import Synchronization
 ///                                       recorded: { (.bool($0), true) })
 /// log.record   // the call, marked reused when the earlier attempt's result was returned
 /// ```
-public final class EffectLog: Sendable {
+package final class EffectLog: Sendable {
     /// Bodies (HTTP, files) and store values are kept to this many bytes, with their whole length and SHA-256.
-    public static let bodyLimit = 64 << 10
+    package static let bodyLimit = 64 << 10
 
     fileprivate struct State {
         var record = EffectRecord()
@@ -33,20 +33,20 @@ public final class EffectLog: Sendable {
     private let state: Mutex<State>
 
     /// `earlier`: what the attempt before this one did (nil for a first attempt, or to perform everything).
-    public init(earlier: EffectRecord? = nil) {
+    package init(earlier: EffectRecord? = nil) {
         state = Mutex(State(earlier: earlier?.entries ?? []))
     }
 
     /// The calls made so far.
-    public var record: EffectRecord { state.withLock { $0.record } }
+    package var record: EffectRecord { state.withLock { $0.record } }
 
     /// The 1-based position the next call will have in the run's record (the call index of an Idempotency-Key).
-    public var nextPosition: Int { state.withLock { $0.position + 1 } }
+    package var nextPosition: Int { state.withLock { $0.position + 1 } }
 
     /// Performs a call with effects, or returns what the earlier attempt's matching call returned; records it
     /// either way. `recorded` turns a result into what is kept, and says whether it was kept whole (only then
     /// can a retry return it); `replay` turns a kept result back into the call's result.
-    public func perform<T: Sendable>(_ call: String, _ arguments: [EffectField], replay: (EffectValue) -> T?,
+    package func perform<T: Sendable>(_ call: String, _ arguments: [EffectField], replay: (EffectValue) -> T?,
                            live: () async throws -> T, recorded: (T) -> (EffectValue, Bool)) async throws -> T {
         let expected: EffectEntry?
         switch reuse(call, arguments, replay) {
@@ -65,7 +65,7 @@ public final class EffectLog: Sendable {
     }
 
     /// `perform` for a call that does not wait (`time.now`).
-    public func performNow<T: Sendable>(_ call: String, _ arguments: [EffectField], replay: (EffectValue) -> T?, live: () -> T,
+    package func performNow<T: Sendable>(_ call: String, _ arguments: [EffectField], replay: (EffectValue) -> T?, live: () -> T,
                               recorded: (T) -> EffectValue) -> T {
         let expected: EffectEntry?
         switch reuse(call, arguments, replay) {
@@ -79,7 +79,7 @@ public final class EffectLog: Sendable {
 
     /// Records a call that is always performed, on a retry too (it reaches nothing outside the run: `env`,
     /// timers, notes), after comparing it with the earlier attempt's call at its place.
-    public func note(_ call: String, _ arguments: [EffectField], result: EffectValue? = nil) {
+    package func note(_ call: String, _ arguments: [EffectField], result: EffectValue? = nil) {
         state.withLock { state in
             if state.match(call, arguments) == nil { state.diverged = true }
             state.record.append(EffectEntry(call: call, arguments: arguments, result: result))
@@ -131,10 +131,10 @@ extension EffectLog.State {
 }
 
 /// How host calls' values are kept in a run's record.
-public enum EffectValues {
+package enum EffectValues {
     /// A body (or file content): its length and SHA-256, and its text up to `EffectLog.bodyLimit` bytes
     /// (base64 when it is not UTF-8); whole when it fits.
-    public static func body(_ bytes: [UInt8]) -> (value: EffectValue, whole: Bool) {
+    package static func body(_ bytes: [UInt8]) -> (value: EffectValue, whole: Bool) {
         var fields = [EffectField("length", .integer(Int64(bytes.count))),
                       EffectField("sha256", .text(hex(SHA256.hash(data: bytes))))]
         let kept = Array(bytes.prefix(EffectLog.bodyLimit))
@@ -149,7 +149,7 @@ public enum EffectValues {
     }
 
     /// The bytes of a body kept whole; nil when it was cut.
-    public static func bytes(_ value: EffectValue) -> [UInt8]? {
+    package static func bytes(_ value: EffectValue) -> [UInt8]? {
         guard value["truncated"] == nil, case .integer(let length)? = value["length"] else { return nil }
         if let text = value["text"]?.text {
             let bytes = Array(text.utf8)
@@ -160,24 +160,24 @@ public enum EffectValues {
     }
 
     /// Header names whose values are credentials: kept as "[redacted]".
-    public static func isCredential(_ name: String, except kept: String? = nil) -> Bool {
+    package static func isCredential(_ name: String, except kept: String? = nil) -> Bool {
         let name = name.lowercased()
         if let kept, name == kept.lowercased() { return false }
         return ["authorization", "cookie", "token", "secret", "password", "passwd", "key", "auth", "signature", "session",
                 "credential"].contains { name.contains($0) }
     }
 
-    public static func headers(_ headers: [(name: String, value: String)], keeping kept: String? = nil) -> EffectValue {
+    package static func headers(_ headers: [(name: String, value: String)], keeping kept: String? = nil) -> EffectValue {
         .object(headers.map { EffectField($0.name, .text(isCredential($0.name, except: kept) ? "[redacted]" : $0.value)) })
     }
 
-    public static func headerList(_ value: EffectValue?) -> [(name: String, value: String)] {
+    package static func headerList(_ value: EffectValue?) -> [(name: String, value: String)] {
         guard case .object(let fields)? = value else { return [] }
         return fields.map { ($0.name, $0.value.text ?? "") }
     }
 
     /// A JSON text (a store value) as a value, when it is small enough to keep; else its length and hash.
-    public static func json(_ text: String) -> (value: EffectValue, whole: Bool) {
+    package static func json(_ text: String) -> (value: EffectValue, whole: Bool) {
         let bytes = Array(text.utf8)
         if bytes.count <= EffectLog.bodyLimit,
            let document = try? JSONParser.parse(bytes, options: .init(maxDepth: 128, rejectDuplicateKeys: false)) {

@@ -41,14 +41,14 @@ public enum ScriptLogLevel: String, Sendable {
 
 /// An HTTP call a script asks for, already checked (scheme, header values, method).
 public struct OutboundRequest: Sendable, Equatable {
-    public var method: String
-    public var url: String
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]?
-    public var timeout: Duration
-    public var followRedirects: Bool
+    package var method: String
+    package var url: String
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]?
+    package var timeout: Duration
+    package var followRedirects: Bool
 
-    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+    package init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
                 timeout: Duration = .seconds(10), followRedirects: Bool = false) {
         self.method = method
         self.url = url
@@ -65,17 +65,17 @@ public struct OutboundRequest: Sendable, Equatable {
     }
 
     /// The value of a header (case-insensitive name).
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.last { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
 
 public struct OutboundResponse: Sendable {
-    public var status: Int
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
+    package var status: Int
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
 
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    package init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -91,16 +91,16 @@ public struct Alert: Sendable, Equatable {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
         }
     }
-    public var title: String
-    public var text: String
-    public var severity: Severity
+    package var title: String
+    package var text: String
+    package var severity: Severity
     /// Alerts with the same key within the de-duplication window are folded into the first one.
-    public var key: String?
-    public var fields: [String: String]
+    package var key: String?
+    package var fields: [String: String]
     /// How many alerts with this key were folded since the last delivered one (set by the alerter).
-    public var folded: Int
+    package var folded: Int
 
-    public init(title: String, text: String = "", severity: Severity = .warning, key: String? = nil,
+    package init(title: String, text: String = "", severity: Severity = .warning, key: String? = nil,
                 fields: [String: String] = [:], folded: Int = 0) {
         self.title = title
         self.text = text

@@ -25,8 +25,8 @@ import Glibc
 /// through NFS (where Linux turns `flock` into the server's byte-range locks), never land inside a line.
 public struct FileJail: Sendable {
     public let root: String
-    public let sharedWithOtherProcesses: Bool
-    public static let readLimit = 16 << 20
+    package let sharedWithOtherProcesses: Bool
+    package static let readLimit = 16 << 20
 
     public init(root: String, sharedWithOtherProcesses: Bool = false) throws {
         try Self.createOwnerOnly(root)
@@ -74,7 +74,7 @@ public struct FileJail: Sendable {
     }
 
     /// The file's bytes, or nil when it does not exist.
-    public func read(_ path: String) throws -> [UInt8]? {
+    package func read(_ path: String) throws -> [UInt8]? {
         guard let (folder, name, _) = try place(path, create: false) else { return nil }
         defer { close(folder) }
         let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)

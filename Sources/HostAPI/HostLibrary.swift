@@ -423,7 +423,7 @@ func requestArguments(_ request: OutboundRequest, keeping idempotencyHeader: Str
 }
 
 /// The response an HTTP call's record keeps, when its body was kept whole.
-@Sendable public func replayedResponse(_ kept: EffectValue) -> OutboundResponse? {
+@Sendable package func replayedResponse(_ kept: EffectValue) -> OutboundResponse? {
     guard case .integer(let status)? = kept["status"], let body = kept["body"].flatMap(EffectValues.bytes) else { return nil }
     return OutboundResponse(status: Int(status), headers: EffectValues.headerList(kept["headers"]), body: body)
 }

@@ -10,11 +10,11 @@ import NIOHTTP1
 /// Settings of the real side effects.
 public struct LiveSettings: Sendable {
     /// Hosts scripts may call (`*.example.com` matches subdomains); empty = any host.
-    public var httpAllow: [String]
+    package var httpAllow: [String]
     /// Largest response body a script receives.
-    public var httpMaxResponse: Int
+    package var httpMaxResponse: Int
     /// Environment variables scripts may read with `env(name)`.
-    public var allowedEnvironment: Set<String>
+    package var allowedEnvironment: Set<String>
 
     public init(httpAllow: [String] = [], httpMaxResponse: Int = 4 << 20, allowedEnvironment: Set<String> = []) {
         self.httpAllow = httpAllow
@@ -33,9 +33,12 @@ public final class LiveEffects: Effects {
     private let journal: any ScriptStore
     private let logger: Logger
     private let environmentValues: [String: String]
+    private let clock: any WallClock
 
     public init(settings: LiveSettings, clients: HTTPClients, files: FileJail, alerter: Alerter, journal: any ScriptStore,
-                logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+                logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
+                clock: any WallClock = SystemClock()) {
+        self.clock = clock
         self.settings = settings
         self.clients = clients
         self.files = files
@@ -129,7 +132,7 @@ public final class LiveEffects: Effects {
 
     public func environment(_ name: String) -> String? { environmentValues[name] }
 
-    public func now() -> Int64 { epochMilliseconds() }
+    public func now() -> Int64 { clock.now() }
 
     private func expiry(_ ttl: Double?) -> Int64? {
         ttl.map { now() + Int64($0 * 1000) }
@@ -167,7 +170,7 @@ func describe(_ error: any Error) -> String {
 /// (`follow_redirects = true`), and AsyncHTTPClient sets that per client.
 public struct HTTPClients: Sendable {
     public let direct: HTTPClient
-    public let redirecting: HTTPClient
+    package let redirecting: HTTPClient
 
     public init() {
         var direct = HTTPClient.Configuration()

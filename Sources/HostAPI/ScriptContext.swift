@@ -12,9 +12,9 @@ public final class ScriptContext: Sendable {
     public let attempt: Int
     public let effects: any Effects
     /// The run's claim on its call, which its store writes carry (nil outside the server).
-    public let fence: Fence?
+    package let fence: Fence?
     /// The run's host calls with their outcomes; on a retry, what the earlier attempt did.
-    public let effectLog: EffectLog
+    package let effectLog: EffectLog
     private let timerState = Mutex<TimerView?>(nil)
 
     public init(eventID: String, endpoint: String, type: String, callID: String, script: String, attempt: Int,
@@ -31,19 +31,19 @@ public final class ScriptContext: Sendable {
     }
 
     /// Notes something the run's record should show that is no host call ("timer x not run: ...").
-    public func note(_ line: String) {
+    package func note(_ line: String) {
         effectLog.note("note", [EffectField("text", .text(line))])
     }
 
     /// The host calls made so far, one readable line each.
-    public var hostCalls: [String] { effectLog.record.lines }
+    package var hostCalls: [String] { effectLog.record.lines }
 
     /// The call this run belongs to.
     public var call: CallKey { CallKey(endpoint: endpoint, callID: callID) }
 
     /// The call's timers as this run sees them: the journal's pending ones (read at the first timer call of
     /// the run), changed by the run's own operations so far.
-    public func timers() async throws -> [String: PendingTimer] {
+    package func timers() async throws -> [String: PendingTimer] {
         if let view = timerState.withLock({ $0 }) { return view.pending }
         let pending = try await effects.pendingTimers(of: call, asOf: EventID(eventID) ?? EventID(0))
         return timerState.withLock { state in
@@ -69,7 +69,7 @@ public final class ScriptContext: Sendable {
     }
 
     /// The run's timer operations, in the order made.
-    public var timerOperations: [TimerOperation] { timerState.withLock { $0?.operations ?? [] } }
+    package var timerOperations: [TimerOperation] { timerState.withLock { $0?.operations ?? [] } }
 }
 
 private struct TimerView {

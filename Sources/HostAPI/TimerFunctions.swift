@@ -6,11 +6,11 @@ import LuaRuntime
 /// How far scripts may go with timers (`--timers-per-call`, `--timer-max-delay`).
 public struct TimerLimits: Sendable {
     /// Pending timers one call may have.
-    public var perCall: Int
+    package var perCall: Int
     /// The longest delay `timer.set` takes.
-    public var maxDelay: Duration
+    package var maxDelay: Duration
     /// The largest `data` a timer carries, as JSON.
-    public var maxDataBytes: Int
+    package var maxDataBytes: Int
 
     public init(perCall: Int = 100, maxDelay: Duration = .seconds(7 * 24 * 3600), maxDataBytes: Int = 16 << 10) {
         self.perCall = perCall

@@ -8,14 +8,14 @@ import JSON
 public struct EventInspection: Sendable {
     public var type: String
     public var callID: String
-    public var dedupKey: String
+    package var dedupKey: String
     public var warnings: [Warning]
     /// Every deviation found, by kind, including those past `Inspector.listedWarnings` that are not listed.
-    public var counts: [Warning.Kind: Int]
+    package var counts: [Warning.Kind: Int]
 
     /// A deviation from the contract, at a JSON pointer.
     public struct Warning: Sendable, Equatable, CustomStringConvertible {
-        public enum Kind: String, Sendable {
+        package enum Kind: String, Sendable {
             case unknownType = "unknown_type"
             case unknownValue = "unknown_value"
             case wrongType = "wrong_type"
@@ -24,9 +24,9 @@ public struct EventInspection: Sendable {
             /// Stands for the deviations past the listed ones.
             case omitted = "omitted"
         }
-        public var kind: Kind
-        public var pointer: String
-        public var message: String
+        package var kind: Kind
+        package var pointer: String
+        package var message: String
         public var description: String { "\(pointer): \(message)" }
     }
 }
@@ -36,9 +36,9 @@ public struct IntakeRejection: Error, Sendable, Equatable {
     public var status: Int
     public var code: String
     public var message: String
-    public var pointer: String?
+    package var pointer: String?
 
-    public init(status: Int, code: String, message: String, pointer: String? = nil) {
+    package init(status: Int, code: String, message: String, pointer: String? = nil) {
         self.status = status
         self.code = code
         self.message = message

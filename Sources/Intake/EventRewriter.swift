@@ -5,15 +5,15 @@ import JSON
 /// for many calls (deliveries of the same event are otherwise recognised as duplicates): the call id everywhere
 /// it appears, and every "timestamp" value shifted so that the message timestamp becomes `now`. `hookline send`
 /// and the tests both deliver events made this way.
-public enum EventRewriter {
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public let description: String
+package enum EventRewriter {
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package let description: String
     }
 
     /// - Parameters:
     ///   - callID: the new call id; letters, digits, '-' or '_' as Interactly's call ids are (see `Inspector`).
     ///   - now: epoch milliseconds the message timestamp moves to; the other timestamps keep their spacing.
-    public static func rewrite(_ body: [UInt8], callID: String?, now: Int64?) throws -> [UInt8] {
+    package static func rewrite(_ body: [UInt8], callID: String?, now: Int64?) throws -> [UInt8] {
         guard callID != nil || now != nil else { return body }
         let document = try JSONParser.parse(body)
         var text = String(decoding: body, as: UTF8.self)

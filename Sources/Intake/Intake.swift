@@ -8,14 +8,14 @@ import Synchronization
 /// An event that was journaled and is ready for processing, handed to dispatch in memory so that the
 /// common case needs neither a journal read nor a second parse. The journal stays the source of truth.
 public struct AcceptedEvent: Sendable {
-    public var event: PendingEvent
+    package var event: PendingEvent
     /// The stored (redacted) body, parsed.
-    public var document: JSONDocument
+    package var document: JSONDocument
     /// What the commit did to the event's call: whether this node holds it now, at which version.
-    public var stored: StoredEvent
+    package var stored: StoredEvent
 }
 
-public enum IntakeResult: Sendable {
+package enum IntakeResult: Sendable {
     case accepted(EventID, warnings: [EventInspection.Warning], skipped: Bool)
     case duplicate(of: EventID)
     /// The journal could not store the event: it was not accepted.
@@ -28,6 +28,8 @@ public final class Intake: Sendable {
     private let node: NodeIdentity
     private let telemetry: Telemetry
     private let deduplicate: Bool
+    /// What stamps each delivery's `received_at`.
+    package let clock: any WallClock
     private let onAccepted: @Sendable (AcceptedEvent) -> Void
     private let deliveryKeys = DeliveryKeys()
 
@@ -35,11 +37,12 @@ public final class Intake: Sendable {
     /// `deduplicate` off, every delivery is a new event, even one identical to an earlier one. `onAccepted`
     /// gets each stored event to process (not those its endpoint does not process).
     public init(journal: any EventLog, node: NodeIdentity, telemetry: Telemetry, deduplicate: Bool = true,
-                onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
+                clock: any WallClock = SystemClock(), onAccepted: @escaping @Sendable (AcceptedEvent) -> Void = { _ in }) {
         self.journal = journal
         self.node = node
         self.telemetry = telemetry
         self.deduplicate = deduplicate
+        self.clock = clock
         self.onAccepted = onAccepted
     }
 
@@ -69,7 +72,7 @@ public final class Intake: Sendable {
 
     /// Checks one delivery (`check`), counting rejections and deviations. Cheap enough for the thread that
     /// read the body: the server runs it there, then hands what passed to `store`.
-    public func accept(_ body: [UInt8], endpoint: String, receivedAt: Int64) -> Result<Checked, IntakeRejection> {
+    package func accept(_ body: [UInt8], endpoint: String, receivedAt: Int64) -> Result<Checked, IntakeRejection> {
         let result = Intake.check(body, receivedAt: receivedAt)
         switch result {
         case .success(let checked):
@@ -84,7 +87,7 @@ public final class Intake: Sendable {
     /// which types the endpoint processes (others are kept, marked skipped); `receivedAt` is epoch
     /// milliseconds. `onAccepted`, then `done`, are called on the journal's thread in commit order (see
     /// `EventLog.append`).
-    public func store(_ checked: Checked, endpoint: String, subscribed: Set<String>? = nil, requestID: String,
+    package func store(_ checked: Checked, endpoint: String, subscribed: Set<String>? = nil, requestID: String,
                       receivedAt: Int64, done: @escaping @Sendable (IntakeResult) -> Void) {
         let (stored, inspection) = (checked.stored, checked.inspection)
         let skipped = subscribed.map { !$0.contains(inspection.type) } ?? false

@@ -2,16 +2,16 @@
 
 /// Dead runs of one script with one error (the same message at the same line).
 public struct DeadRunGroup: Sendable, Equatable {
-    public var script: String
-    public var errorLine: Int?
-    public var error: String?
+    package var script: String
+    package var errorLine: Int?
+    package var error: String?
     /// Failed events with such a run.
-    public var events: Int
-    public var latestAt: Int64
+    package var events: Int
+    package var latestAt: Int64
     /// The newest of those events.
-    public var latestEvent: EventID
+    package var latestEvent: EventID
 
-    public init(script: String, errorLine: Int?, error: String?, events: Int, latestAt: Int64, latestEvent: EventID) {
+    package init(script: String, errorLine: Int?, error: String?, events: Int, latestAt: Int64, latestEvent: EventID) {
         self.script = script
         self.errorLine = errorLine
         self.error = error
@@ -24,11 +24,11 @@ public struct DeadRunGroup: Sendable, Equatable {
 /// Events of one type received in one minute.
 public struct EventCount: Sendable, Equatable {
     /// The minute's start, epoch ms.
-    public var minute: Int64
-    public var type: String
-    public var count: Int
+    package var minute: Int64
+    package var type: String
+    package var count: Int
 
-    public init(minute: Int64, type: String, count: Int) {
+    package init(minute: Int64, type: String, count: Int) {
         self.minute = minute
         self.type = type
         self.count = count
@@ -37,17 +37,17 @@ public struct EventCount: Sendable, Equatable {
 
 /// A node of a shared journal as its heartbeats left it.
 public struct NodeStatus: Sendable, Equatable {
-    public var name: String
-    public var incarnation: String
+    package var name: String
+    package var incarnation: String
     /// Epoch ms.
-    public var startedAt: Int64
-    public var heartbeatAt: Int64
+    package var startedAt: Int64
+    package var heartbeatAt: Int64
     /// When its lease ends without another heartbeat.
-    public var expiresAt: Int64
+    package var expiresAt: Int64
     /// The fingerprint of the scripts it runs, as it last announced them.
-    public var scriptsVersion: String?
+    package var scriptsVersion: String?
 
-    public init(name: String, incarnation: String, startedAt: Int64, heartbeatAt: Int64, expiresAt: Int64,
+    package init(name: String, incarnation: String, startedAt: Int64, heartbeatAt: Int64, expiresAt: Int64,
                 scriptsVersion: String? = nil) {
         self.name = name
         self.incarnation = incarnation

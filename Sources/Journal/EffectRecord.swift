@@ -13,11 +13,11 @@ import JSON
 /// ```
 public struct EffectRecord: Sendable, Equatable {
     /// A run's record is kept to this many bytes (as JSON); the calls after it are counted, not kept.
-    public static let maxBytes = 256 << 10
+    package static let maxBytes = 256 << 10
 
-    public private(set) var entries: [EffectEntry]
+    package private(set) var entries: [EffectEntry]
     /// Calls made after the record reached `maxBytes`: not kept, so a retry performs them again.
-    public private(set) var dropped: Int
+    package private(set) var dropped: Int
     private var bytes: Int
 
     public init(entries: [EffectEntry] = [], dropped: Int = 0) {
@@ -73,10 +73,10 @@ public struct EffectRecord: Sendable, Equatable {
     }
 
     /// Whether this is the record of a run written before effects were kept.
-    public var isLines: Bool { !entries.isEmpty && entries.allSatisfy { $0.call == "line" } }
+    package var isLines: Bool { !entries.isEmpty && entries.allSatisfy { $0.call == "line" } }
 
     /// One readable line per call, numbered as the calls were made.
-    public var lines: [String] {
+    package var lines: [String] {
         var lines = entries.enumerated().map { "#\($0.offset + 1) \($0.element.summary())" }
         if dropped > 0 {
             lines.append("... \(dropped) more call\(dropped == 1 ? "" : "s") not kept (a run's record is kept to \(Self.maxBytes >> 10) KiB)")
@@ -88,16 +88,16 @@ public struct EffectRecord: Sendable, Equatable {
 /// One host call: what was asked (`arguments`), and what came of it (`result`, or `error`).
 public struct EffectEntry: Sendable, Equatable {
     /// The function called: "http.post", "file.append", "alert", "store.incr", "env", "time.now", "timer.set"...
-    public var call: String
-    public var arguments: [EffectField]
-    public var result: EffectValue?
-    public var error: String?
+    package var call: String
+    package var arguments: [EffectField]
+    package var result: EffectValue?
+    package var error: String?
     /// The result is kept whole, so a retry can return it instead of performing the call again.
-    public var replayable: Bool
+    package var replayable: Bool
     /// This attempt returned the result an earlier attempt recorded, without performing the call.
-    public var reused: Bool
+    package var reused: Bool
 
-    public init(call: String, arguments: [EffectField], result: EffectValue? = nil, error: String? = nil,
+    package init(call: String, arguments: [EffectField], result: EffectValue? = nil, error: String? = nil,
                 replayable: Bool = false, reused: Bool = false) {
         self.call = call
         self.arguments = arguments
@@ -109,7 +109,7 @@ public struct EffectEntry: Sendable, Equatable {
 
     /// The call as Lua would write it, with what came of it: `alert{title = "Hang", severity = "critical"} -> true`;
     /// bodies shortened to their first 120 characters with their size unless `whole`.
-    public func summary(whole: Bool = false) -> String {
+    package func summary(whole: Bool = false) -> String {
         var text = call
         if call == "note" || call == "line", let note = arguments.first?.value.text { return note }
         text += "{" + arguments.map { "\(luaKey($0.name)) = \($0.value.lua(whole: whole))" }.joined(separator: ", ") + "}"
@@ -123,7 +123,7 @@ public struct EffectEntry: Sendable, Equatable {
     }
 
     /// The value of an argument.
-    public func argument(_ name: String) -> EffectValue? {
+    package func argument(_ name: String) -> EffectValue? {
         arguments.first { $0.name == name }?.value
     }
 
@@ -155,18 +155,18 @@ public struct EffectEntry: Sendable, Equatable {
     }
 }
 
-public struct EffectField: Sendable, Equatable {
-    public var name: String
-    public var value: EffectValue
+package struct EffectField: Sendable, Equatable {
+    package var name: String
+    package var value: EffectValue
 
-    public init(_ name: String, _ value: EffectValue) {
+    package init(_ name: String, _ value: EffectValue) {
         self.name = name
         self.value = value
     }
 }
 
 /// A JSON value that keeps the order of an object's members (arguments read in the order they were given).
-public indirect enum EffectValue: Sendable, Equatable {
+package indirect enum EffectValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -175,19 +175,19 @@ public indirect enum EffectValue: Sendable, Equatable {
     case list([EffectValue])
     case object([EffectField])
 
-    public var text: String? {
+    package var text: String? {
         if case .text(let text) = self { return text }
         return nil
     }
 
-    public subscript(_ name: String) -> EffectValue? {
+    package subscript(_ name: String) -> EffectValue? {
         if case .object(let fields) = self { return fields.first { $0.name == name }?.value }
         return nil
     }
 
     /// As Lua source would write it (strings quoted, tables in braces); a body (length, sha256, text) as its
     /// first 120 characters and its size unless `whole`.
-    public func lua(whole: Bool = true) -> String {
+    package func lua(whole: Bool = true) -> String {
         switch self {
         case .null: return "json.null"
         case .bool(let flag): return flag ? "true" : "false"
@@ -206,7 +206,7 @@ public indirect enum EffectValue: Sendable, Equatable {
         }
     }
 
-    public var json: String {
+    package var json: String {
         var out: [UInt8] = []
         append(to: &out)
         return String(decoding: out, as: UTF8.self)
@@ -239,7 +239,7 @@ public indirect enum EffectValue: Sendable, Equatable {
         }
     }
 
-    public init(_ value: JSONValue) {
+    package init(_ value: JSONValue) {
         switch value.kind {
         case .null: self = .null
         case .true: self = .bool(true)

@@ -41,19 +41,19 @@ public enum AppendOutcome: Sendable, Equatable {
 
 /// A newly stored event and what its commit did to its call's work.
 public struct StoredEvent: Sendable, Equatable {
-    public var id: EventID
+    package var id: EventID
     /// The claimant's claim on the event's call, when it holds it after this commit (it held it already, or
     /// took it now); nil when another live node holds the call, or when the event is not to be processed.
     public var claim: CallClaim?
     /// The call's work version after this commit (see `CallWork.version`): the claimant knows the whole of
     /// the call's work when it knew it at `version - 1`.
-    public var version: Int64
+    package var version: Int64
     /// True when the call had pending work already: work of a node that gave the call up or died, or this
     /// node's own that it may not have in memory (an append that committed after it was answered as failed).
     /// A node that does not hold the call in memory must read that work from the journal before this event runs.
-    public var inheritedWork: Bool
+    package var inheritedWork: Bool
 
-    public init(id: EventID, claim: CallClaim?, version: Int64, inheritedWork: Bool) {
+    package init(id: EventID, claim: CallClaim?, version: Int64, inheritedWork: Bool) {
         self.id = id
         self.claim = claim
         self.version = version

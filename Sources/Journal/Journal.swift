@@ -29,10 +29,10 @@ public protocol Journal: EventLog, WorkQueue, ScriptStore, JournalQueries {
 
 /// What one prune removed.
 public struct PruneReport: Sendable, Equatable {
-    public var events: Int
-    public var bodyFiles: Int
+    package var events: Int
+    package var bodyFiles: Int
 
-    public init(events: Int, bodyFiles: Int) {
+    package init(events: Int, bodyFiles: Int) {
         self.events = events
         self.bodyFiles = bodyFiles
     }

@@ -43,21 +43,21 @@ extension JournalQueries {
 }
 
 public struct EventQuery: Sendable {
-    public var type: String?
-    public var callID: String?
-    public var endpoint: String?
-    public var states: [EventState]
-    public var since: Int64?
-    public var ids: [EventID]
-    public var limit: Int
+    package var type: String?
+    package var callID: String?
+    package var endpoint: String?
+    package var states: [EventState]
+    package var since: Int64?
+    package var ids: [EventID]
+    package var limit: Int
     /// Received before this time (epoch ms), for a time range.
-    public var until: Int64?
+    package var until: Int64?
     /// Only ids below this one: the cursor of the next page, which new events do not shift.
-    public var before: EventID?
+    package var before: EventID?
     /// Only ids above this one: what arrived after the last one seen.
-    public var after: EventID?
+    package var after: EventID?
 
-    public init(type: String? = nil, callID: String? = nil, endpoint: String? = nil, states: [EventState] = [],
+    package init(type: String? = nil, callID: String? = nil, endpoint: String? = nil, states: [EventState] = [],
                 since: Int64? = nil, ids: [EventID] = [], limit: Int = 100, until: Int64? = nil, before: EventID? = nil,
                 after: EventID? = nil) {
         self.type = type
@@ -74,18 +74,18 @@ public struct EventQuery: Sendable {
 }
 
 public struct EventSummary: Sendable {
-    public var id: EventID
-    public var receivedAt: Int64
-    public var endpoint: String
-    public var type: String
-    public var callID: String
-    public var state: EventState
-    public var generation: Int
-    public var warnings: [String]
-    public var size: Int
-    public var finishedAt: Int64?
+    package var id: EventID
+    package var receivedAt: Int64
+    package var endpoint: String
+    package var type: String
+    package var callID: String
+    package var state: EventState
+    package var generation: Int
+    package var warnings: [String]
+    package var size: Int
+    package var finishedAt: Int64?
 
-    public init(id: EventID, receivedAt: Int64, endpoint: String, type: String, callID: String, state: EventState,
+    package init(id: EventID, receivedAt: Int64, endpoint: String, type: String, callID: String, state: EventState,
                 generation: Int, warnings: [String], size: Int, finishedAt: Int64?) {
         self.id = id
         self.receivedAt = receivedAt
@@ -101,14 +101,14 @@ public struct EventSummary: Sendable {
 }
 
 public struct EventDetail: Sendable {
-    public var summary: EventSummary
-    public var requestID: String
-    public var dedupKey: String
+    package var summary: EventSummary
+    package var requestID: String
+    package var dedupKey: String
     public var body: [UInt8]
     /// Every recorded attempt, oldest first.
-    public var runs: [RunRecord]
+    package var runs: [RunRecord]
 
-    public init(summary: EventSummary, requestID: String, dedupKey: String, body: [UInt8], runs: [RunRecord]) {
+    package init(summary: EventSummary, requestID: String, dedupKey: String, body: [UInt8], runs: [RunRecord]) {
         self.summary = summary
         self.requestID = requestID
         self.dedupKey = dedupKey
@@ -121,9 +121,9 @@ public struct JournalStatistics: Sendable {
     /// Events waiting for processing, on every node.
     public var pending: Int
     /// The journal's size: its files, or the database's relations.
-    public var bytesOnDisk: Int64
+    package var bytesOnDisk: Int64
 
-    public init(pending: Int, bytesOnDisk: Int64) {
+    package init(pending: Int, bytesOnDisk: Int64) {
         self.pending = pending
         self.bytesOnDisk = bytesOnDisk
     }

@@ -3,7 +3,7 @@
 /// An event's place in the journal: ids grow with each event stored (with gaps in PostgreSQL); within one call
 /// they follow the order in which the events were stored, which is the order their runs keep.
 public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let rawValue: Int64
+    package let rawValue: Int64
     public init(_ rawValue: Int64) { self.rawValue = rawValue }
     public init?(_ text: String) {
         guard let value = Int64(text), value > 0 else { return nil }
@@ -53,14 +53,14 @@ public struct NewEvent: Sendable {
 
 public struct PendingEvent: Sendable {
     public var id: EventID
-    public var receivedAt: Int64
-    public var endpoint: String
-    public var type: String
-    public var callID: String
-    public var warnings: [String]
-    public var generation: Int
+    package var receivedAt: Int64
+    package var endpoint: String
+    package var type: String
+    package var callID: String
+    package var warnings: [String]
+    package var generation: Int
 
-    public init(id: EventID, receivedAt: Int64, endpoint: String, type: String, callID: String, warnings: [String],
+    package init(id: EventID, receivedAt: Int64, endpoint: String, type: String, callID: String, warnings: [String],
                 generation: Int) {
         self.id = id
         self.receivedAt = receivedAt
@@ -90,14 +90,14 @@ public struct RunRecord: Sendable {
     public var startedAt: Int64
     public var durationMicroseconds: Int64
     public var outcome: RunOutcome
-    public var errorKind: String?
+    package var errorKind: String?
     public var error: String?
-    public var errorLine: Int?
+    package var errorLine: Int?
     /// Every host call the run made, with its arguments and outcome (see `EffectRecord`).
     public var effects: EffectRecord
     /// The run's `timer.set` and `timer.cancel`, in the order made: applied with the record when the run
     /// succeeded, dropped otherwise (a failed attempt leaves nothing behind).
-    public var timerOperations: [TimerOperation]
+    package var timerOperations: [TimerOperation]
 
     public init(eventID: EventID, generation: Int, script: String, scriptVersion: String, attempt: Int, startedAt: Int64,
                 durationMicroseconds: Int64, outcome: RunOutcome, errorKind: String? = nil, error: String? = nil,
@@ -118,7 +118,7 @@ public struct RunRecord: Sendable {
     }
 
     /// One readable line per host call, e.g. `#1 http.post{method = "POST", url = "https://crm.example/calls", ...} -> {status = 201, ...}`.
-    public var hostCalls: [String] { effects.lines }
+    package var hostCalls: [String] { effects.lines }
 }
 
 public struct EventCompletion: Sendable {
@@ -135,23 +135,23 @@ public struct EventCompletion: Sendable {
     }
 }
 
-public struct RunProgress: Sendable, Equatable {
+package struct RunProgress: Sendable, Equatable {
     /// Scripts that need no further run (their last attempt succeeded or was the last one allowed).
-    public var finished: Set<String>
+    package var finished: Set<String>
     /// Attempts already made by scripts that failed and may be retried.
-    public var attempts: [String: Int]
+    package var attempts: [String: Int]
     /// What the latest failed attempt of each such script did: its retry returns these results for the calls
     /// that match them instead of performing them again.
-    public var effects: [String: EffectRecord]
+    package var effects: [String: EffectRecord]
 
-    public init(finished: Set<String> = [], attempts: [String: Int] = [:], effects: [String: EffectRecord] = [:]) {
+    package init(finished: Set<String> = [], attempts: [String: Int] = [:], effects: [String: EffectRecord] = [:]) {
         self.finished = finished
         self.attempts = attempts
         self.effects = effects
     }
 
     /// Counts one recorded attempt of the event's current generation (in the order they were recorded).
-    public mutating func count(script: String, outcome: RunOutcome?, attempt: Int, effects record: EffectRecord? = nil) {
+    package mutating func count(script: String, outcome: RunOutcome?, attempt: Int, effects record: EffectRecord? = nil) {
         if outcome == .failed {
             if attempt >= attempts[script] ?? 0 { effects[script] = record }
             attempts[script] = max(attempts[script] ?? 0, attempt)
@@ -166,11 +166,11 @@ public struct RunProgress: Sendable, Equatable {
 /// cannot be reached or written); `fenced`: the write belonged to a claim that another node has taken over,
 /// and was refused so that it cannot overwrite the newer holder's work.
 public struct JournalError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case unavailable, corrupt, fenced }
-    public let kind: Kind
-    public let message: String
+    package enum Kind: Sendable { case unavailable, corrupt, fenced }
+    package let kind: Kind
+    package let message: String
 
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
@@ -178,7 +178,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     /// A write refused because `claim` is no longer its node's.
-    public static func fenced(_ claim: CallClaim) -> JournalError {
+    package static func fenced(_ claim: CallClaim) -> JournalError {
         JournalError(.fenced, """
             the call \(claim.call) was taken over by another node (its lease on this node ended), so this run may no \
             longer change its state

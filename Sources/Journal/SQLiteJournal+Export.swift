@@ -1,15 +1,15 @@
 import GRDB
 
 /// A value of the scripts' store as it is kept, for copying a journal elsewhere.
-public struct StoreEntry: Sendable, Equatable {
-    public var endpoint: String
-    public var key: String
+package struct StoreEntry: Sendable, Equatable {
+    package var endpoint: String
+    package var key: String
     /// JSON text.
-    public var value: String
+    package var value: String
     /// Epoch milliseconds; nil: kept until deleted.
-    public var expiresAt: Int64?
+    package var expiresAt: Int64?
 
-    public init(endpoint: String, key: String, value: String, expiresAt: Int64?) {
+    package init(endpoint: String, key: String, value: String, expiresAt: Int64?) {
         self.endpoint = endpoint
         self.key = key
         self.value = value
@@ -20,13 +20,13 @@ public struct StoreEntry: Sendable, Equatable {
 /// What `hookline journal copy` reads from the journal of one node, to move it into PostgreSQL.
 extension SQLiteJournal {
     /// How many events the journal holds.
-    public func eventCount() async throws(JournalError) -> Int {
+    package func eventCount() async throws(JournalError) -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
     }
 
     /// Up to `limit` events with ids above `after` (from the first when nil), oldest first, each whole: its
     /// body and every run.
-    public func exportEvents(after: EventID?, limit: Int) async throws(JournalError) -> [EventDetail] {
+    package func exportEvents(after: EventID?, limit: Int) async throws(JournalError) -> [EventDetail] {
         let ids = try await read { db in
             try Int64.fetchAll(db, sql: "SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?",
                                arguments: [after?.rawValue ?? 0, limit])
@@ -40,12 +40,12 @@ extension SQLiteJournal {
     }
 
     /// Every pending timer.
-    public func exportTimers() async throws(JournalError) -> [PendingTimer] {
+    package func exportTimers() async throws(JournalError) -> [PendingTimer] {
         try await timers(matching: TimerQuery(limit: Int.max))
     }
 
     /// Every value of the scripts' store, expired ones too (their expiry goes with them).
-    public func exportStore() async throws(JournalError) -> [StoreEntry] {
+    package func exportStore() async throws(JournalError) -> [StoreEntry] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT endpoint, key, value, expires_at FROM store ORDER BY endpoint, key").map {
                 StoreEntry(endpoint: $0["endpoint"], key: $0["key"], value: $0["value"], expiresAt: $0["expires_at"])

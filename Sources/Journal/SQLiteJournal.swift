@@ -56,7 +56,7 @@ public final class SQLiteJournal: Journal {
 
     /// How many events opening the journal put back into the database from the log (after a crash of the
     /// machine lost the database's last commits; see `SQLiteJournal+Recovery.swift`).
-    public let recoveredEvents: Int
+    package let recoveredEvents: Int
     /// Held while the journal is open, so that only the first opener (`hookline serve`, or a command run beside
     /// it) recovers, before anything is appended (`SQLiteJournal+Recovery.swift`).
     private let opened: OpenersLock

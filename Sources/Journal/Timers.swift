@@ -17,26 +17,26 @@ import JSON
 /// let fired = try await journal.fireDueTimers(now: epochMilliseconds(), claimant: node, limit: 100)
 /// // fired[0].event.type == "timer:hang-unresolved", stored as an event of hang's call
 /// ```
-public enum Timers {
+package enum Timers {
     /// Event types of fired timers start with this; deliveries from outside may not use it.
-    public static let typePrefix = "timer:"
+    package static let typePrefix = "timer:"
 
     /// The event type of a fired timer named `name`.
-    public static func eventType(_ name: String) -> String { typePrefix + name }
+    package static func eventType(_ name: String) -> String { typePrefix + name }
 
     /// The timer's name when `type` is a fired timer's event type.
-    public static func name(ofEventType type: String) -> String? {
+    package static func name(ofEventType type: String) -> String? {
         type.hasPrefix(typePrefix) ? String(type.dropFirst(typePrefix.count)) : nil
     }
 
     /// Names are file names too (`timers/<name>.lua`): 1 to 64 letters, digits, '-' or '_', a letter or digit first.
-    public static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         IdentifierAlphabet.isIdentifier(name.utf8, maxLength: 64, alphanumericFirst: true)
     }
 
     /// The body of a fired timer's event: `{"message": {"type": "timer:<name>", "call": {"id": ...}, "timer": {...}}}`,
     /// shaped like a delivery so that every tool that shows events shows it.
-    public static func eventBody(_ timer: PendingTimer) -> [UInt8] {
+    package static func eventBody(_ timer: PendingTimer) -> [UInt8] {
         var out: [UInt8] = []
         out += Array(#"{"message":{"type":"#.utf8)
         JSONStrings.appendQuoted(eventType(timer.name), to: &out)
@@ -51,12 +51,12 @@ public enum Timers {
     }
 
     /// The deduplication key of a fired timer's event: one event per timer, due time and setting event.
-    public static func dedupKey(_ timer: PendingTimer) -> String {
+    package static func dedupKey(_ timer: PendingTimer) -> String {
         "timer|\(timer.name)|\(timer.dueAt)|\(timer.setBy.rawValue)"
     }
 
     /// The event a due timer becomes, received at `now`.
-    public static func event(_ timer: PendingTimer, now: Int64) -> NewEvent {
+    package static func event(_ timer: PendingTimer, now: Int64) -> NewEvent {
         NewEvent(receivedAt: now, endpoint: timer.call.endpoint, type: eventType(timer.name), callID: timer.call.callID,
                  dedupKey: dedupKey(timer), requestID: "timer", body: eventBody(timer), warnings: [])
     }
@@ -64,16 +64,16 @@ public enum Timers {
 
 /// One change to one of the call's timers, made by a run and applied with its record.
 public struct TimerOperation: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// Sets (or replaces) the timer; `data` is JSON text.
         case set(dueAt: Int64, setAt: Int64, data: String?)
         case cancel
     }
 
-    public var name: String
-    public var kind: Kind
+    package var name: String
+    package var kind: Kind
 
-    public init(name: String, kind: Kind) {
+    package init(name: String, kind: Kind) {
         self.name = name
         self.kind = kind
     }
@@ -81,17 +81,17 @@ public struct TimerOperation: Sendable, Equatable {
 
 /// A timer waiting for its due time.
 public struct PendingTimer: Sendable, Equatable {
-    public var call: CallKey
-    public var name: String
+    package var call: CallKey
+    package var name: String
     /// Epoch milliseconds.
-    public var dueAt: Int64
-    public var setAt: Int64
+    package var dueAt: Int64
+    package var setAt: Int64
     /// JSON text, as given to `timer.set`.
-    public var data: String?
+    package var data: String?
     /// The event whose run set it.
-    public var setBy: EventID
+    package var setBy: EventID
 
-    public init(call: CallKey, name: String, dueAt: Int64, setAt: Int64, data: String?, setBy: EventID) {
+    package init(call: CallKey, name: String, dueAt: Int64, setAt: Int64, data: String?, setBy: EventID) {
         self.call = call
         self.name = name
         self.dueAt = dueAt
@@ -103,12 +103,12 @@ public struct PendingTimer: Sendable, Equatable {
 
 /// A timer turned into an event of its call, as an append stores one.
 public struct FiredTimer: Sendable {
-    public var timer: PendingTimer
-    public var event: PendingEvent
-    public var body: [UInt8]
-    public var stored: StoredEvent
+    package var timer: PendingTimer
+    package var event: PendingEvent
+    package var body: [UInt8]
+    package var stored: StoredEvent
 
-    public init(timer: PendingTimer, event: PendingEvent, body: [UInt8], stored: StoredEvent) {
+    package init(timer: PendingTimer, event: PendingEvent, body: [UInt8], stored: StoredEvent) {
         self.timer = timer
         self.event = event
         self.body = body
@@ -118,13 +118,13 @@ public struct FiredTimer: Sendable {
 
 /// Which pending timers to list (`hookline timers`).
 public struct TimerQuery: Sendable {
-    public var callID: String?
-    public var endpoint: String?
+    package var callID: String?
+    package var endpoint: String?
     /// Only timers due before this (epoch ms).
-    public var dueBefore: Int64?
-    public var limit: Int
+    package var dueBefore: Int64?
+    package var limit: Int
 
-    public init(callID: String? = nil, endpoint: String? = nil, dueBefore: Int64? = nil, limit: Int = 100) {
+    package init(callID: String? = nil, endpoint: String? = nil, dueBefore: Int64? = nil, limit: Int = 100) {
         self.callID = callID
         self.endpoint = endpoint
         self.dueBefore = dueBefore

@@ -68,7 +68,7 @@ public protocol WorkQueue: Sendable {
 
 extension WorkQueue {
     /// Puts events back to pending under a new generation; every script runs again, its effects performed.
-    public func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
+    package func requeue(_ ids: [EventID]) async throws(JournalError) -> Int {
         try await requeue(ids, reuseEffects: false)
     }
 }
@@ -111,7 +111,7 @@ public struct CallKey: Hashable, Sendable, Comparable, CustomStringConvertible {
 /// A node's hold on a call. `token` grows with every new holder: a write carrying an older token is refused.
 public struct CallClaim: Hashable, Sendable, CustomStringConvertible {
     public var call: CallKey
-    public var token: Int64
+    package var token: Int64
 
     public init(call: CallKey, token: Int64) {
         self.call = call
@@ -123,13 +123,13 @@ public struct CallClaim: Hashable, Sendable, CustomStringConvertible {
 
 /// A claimed call's pending work as read from the journal.
 public struct CallWork: Sendable {
-    public var claim: CallClaim
+    package var claim: CallClaim
     /// Grows with every change to the call's work (an event stored, a replay, a release): a release at this
     /// version succeeds only if nothing changed since these events were read.
     public var version: Int64
     public var items: [WorkItem]
 
-    public init(claim: CallClaim, version: Int64, items: [WorkItem]) {
+    package init(claim: CallClaim, version: Int64, items: [WorkItem]) {
         self.claim = claim
         self.version = version
         self.items = items
@@ -139,10 +139,10 @@ public struct CallWork: Sendable {
 /// A pending event with its body and what its earlier attempts (in its current generation) did.
 public struct WorkItem: Sendable {
     public var event: PendingEvent
-    public var body: [UInt8]
-    public var progress: RunProgress
+    package var body: [UInt8]
+    package var progress: RunProgress
 
-    public init(event: PendingEvent, body: [UInt8], progress: RunProgress) {
+    package init(event: PendingEvent, body: [UInt8], progress: RunProgress) {
         self.event = event
         self.body = body
         self.progress = progress
@@ -175,10 +175,10 @@ public enum RecordOutcome: Sendable, Equatable {
 /// A claim to check before a write made during a run (a store write), so that a node that lost the call
 /// cannot write over the newer holder's state.
 public struct Fence: Sendable, Hashable {
-    public var node: NodeIdentity
-    public var claim: CallClaim
+    package var node: NodeIdentity
+    package var claim: CallClaim
 
-    public init(node: NodeIdentity, claim: CallClaim) {
+    package init(node: NodeIdentity, claim: CallClaim) {
         self.node = node
         self.claim = claim
     }

@@ -4,7 +4,7 @@ import Synchronization
 /// Every counter, gauge and histogram Hookline exposes at `/metrics`, named in one place.
 /// Each server instance has its own registry, so tests can run several in one process.
 public final class Telemetry: Sendable {
-    public let registry = PrometheusCollectorRegistry()
+    package let registry = PrometheusCollectorRegistry()
 
     // The registry validates names and help texts on every make call: metrics are looked up here instead,
     // by name and label values, and made once.
@@ -40,48 +40,48 @@ public final class Telemetry: Sendable {
 
     // MARK: intake
 
-    public func received(endpoint: String) {
+    package func received(endpoint: String) {
         counter("events_received", "Webhook deliveries received", [("endpoint", endpoint)]).increment()
     }
 
-    public func rejected(endpoint: String, reason: String) {
+    package func rejected(endpoint: String, reason: String) {
         counter("events_rejected", "Deliveries refused, by reason", [("endpoint", endpoint), ("reason", reason)]).increment()
     }
 
-    public func accepted(endpoint: String, type: String) {
+    package func accepted(endpoint: String, type: String) {
         counter("events_accepted", "Events journaled and acknowledged", [("endpoint", endpoint), ("type", typeLabel(type))]).increment()
     }
 
-    public func duplicate(endpoint: String, type: String) {
+    package func duplicate(endpoint: String, type: String) {
         counter("events_duplicate", "Deliveries whose event was already journaled", [("endpoint", endpoint), ("type", typeLabel(type))])
             .increment()
     }
 
-    public func warning(kind: String, count: Int) {
+    package func warning(kind: String, count: Int) {
         counter("event_warnings", "Contract deviations found on accepted events, by kind", [("kind", kind)])
             .increment(by: Int64(count))
     }
 
-    public func journalUnavailable() {
+    package func journalUnavailable() {
         counter("journal_write_failures", "Deliveries answered 503 because the journal could not write", []).increment()
     }
 
     // MARK: dispatch
 
-    public func processed(type: String, script: String) {
+    package func processed(type: String, script: String) {
         counter("runs_succeeded", "Script runs that finished", [("type", typeLabel(type)), ("script", script)]).increment()
     }
 
-    public func failed(type: String, script: String, kind: String) {
+    package func failed(type: String, script: String, kind: String) {
         counter("runs_failed", "Script run attempts that failed (retried or dead)",
                 [("type", typeLabel(type)), ("script", script), ("kind", kind)]).increment()
     }
 
-    public func dead(type: String, script: String) {
+    package func dead(type: String, script: String) {
         counter("runs_dead", "Script runs that failed every attempt", [("type", typeLabel(type)), ("script", script)]).increment()
     }
 
-    public func runDuration(script: String, _ duration: Duration) {
+    package func runDuration(script: String, _ duration: Duration) {
         histograms.metric("run_duration", [("script", script)]) {
             registry.makeDurationHistogram(
                 descriptor: MetricNameDescriptor(namespace: "hookline", metricName: "run_duration", unitName: "seconds",
@@ -92,37 +92,37 @@ public final class Telemetry: Sendable {
         }.record(duration)
     }
 
-    public func eventsProcessed(type: String, state: String) {
+    package func eventsProcessed(type: String, state: String) {
         counter("events_processed", "Events whose scripts all finished, by final state", [("type", typeLabel(type)), ("state", state)])
             .increment()
     }
 
-    public func setQueueDepth(_ depth: Int) {
+    package func setQueueDepth(_ depth: Int) {
         gauge("queue_depth", "Events journaled and not yet processed").set(Double(depth))
     }
 
     /// The calls this node holds (their leases), and its name.
-    public func setCallsHeld(_ count: Int, node: String) {
+    package func setCallsHeld(_ count: Int, node: String) {
         gauge("calls_held", "Calls this node holds under its lease", [("node", node)]).set(Double(count))
     }
 
-    public func setJournalSize(bytes: Int64) {
+    package func setJournalSize(bytes: Int64) {
         gauge("journal_size_bytes", "Size of the journal on disk").set(Double(bytes))
     }
 
-    public func scriptReload(outcome: String) {
+    package func scriptReload(outcome: String) {
         counter("script_reloads", "Script changes picked up, by outcome (loaded, failed)", [("outcome", outcome)]).increment()
     }
 
     // MARK: timers
 
     /// A timer operation that took effect with its run's record (`set`, `cancel`).
-    public func timerOperation(_ kind: String) {
+    package func timerOperation(_ kind: String) {
         counter("timer_operations", "Timer operations of successful runs, by kind (set, cancel)", [("kind", kind)]).increment()
     }
 
     /// A fired timer whose run is starting here for the first time, and how long after its due time.
-    public func timerFired(late: Duration) {
+    package func timerFired(late: Duration) {
         counter("timers_fired", "Timers that came due and started their handler", []).increment()
         histograms.metric("timer_lateness", []) {
             registry.makeDurationHistogram(
@@ -135,24 +135,24 @@ public final class Telemetry: Sendable {
     }
 
     /// A timer came due with no handler script in its folder.
-    public func timerUnhandled() {
+    package func timerUnhandled() {
         counter("timers_unhandled", "Timers that came due with no script in timers/ to handle them", []).increment()
     }
 
     // MARK: host API
 
-    public func hostCall(_ kind: String, outcome: String) {
+    package func hostCall(_ kind: String, outcome: String) {
         counter("host_calls", "Host calls made by scripts, by kind and outcome", [("kind", kind), ("outcome", outcome)])
             .increment()
     }
 
-    public func alertDelivery(channel: String, outcome: String) {
+    package func alertDelivery(channel: String, outcome: String) {
         counter("alert_deliveries", "Alert deliveries to channels, by outcome", [("channel", channel), ("outcome", outcome)])
             .increment()
     }
 
     /// The Prometheus text exposition of everything above.
-    public func render() -> [UInt8] { registry.emitToBuffer() }
+    package func render() -> [UInt8] { registry.emitToBuffer() }
 }
 
 /// Metrics already made, by name and label values.

@@ -8,21 +8,21 @@ import Journal
 /// ```swift
 /// let report = try await JournalCopy.run(from: sqlite, to: postgres) { print("\($0.read) of \($0.total) events") }
 /// ```
-public enum JournalCopy {
-    public struct Progress: Sendable {
+package enum JournalCopy {
+    package struct Progress: Sendable {
         /// Events in the SQLite journal when the copy started.
-        public var total: Int
-        public var read = 0
-        public var copied = 0
-        public var runs = 0
+        package var total: Int
+        package var read = 0
+        package var copied = 0
+        package var runs = 0
         /// Read, but there already (copied before).
-        public var present: Int { read - copied }
-        public var storeValues = 0
-        public var timers = 0
+        package var present: Int { read - copied }
+        package var storeValues = 0
+        package var timers = 0
     }
 
     /// A batch holds at most `batchSize` events and about `batchBytes` of bodies; `report` hears after each.
-    public static func run(from source: SQLiteJournal, to target: PostgresJournal, batchSize: Int = 500,
+    package static func run(from source: SQLiteJournal, to target: PostgresJournal, batchSize: Int = 500,
                            batchBytes: Int = 8 << 20,
                            progress report: (Progress) -> Void = { _ in }) async throws(JournalError) -> Progress {
         var progress = Progress(total: try await source.eventCount())

@@ -37,16 +37,16 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
     public var database: String
     public var tls: TLSMode
     /// The authorities a server certificate must be signed by (PEM), for `verify-ca`, `verify-full` and `require`.
-    public var rootCertificatePath: String?
-    public var connectTimeout: Duration
+    package var rootCertificatePath: String?
+    package var connectTimeout: Duration
     /// Connections in the pool of one node (besides the one that listens for work signals).
     public var poolSize: Int
     /// Listen for work signals on a dedicated connection (LISTEN/NOTIFY). Turn off behind a pooler that
     /// breaks LISTEN (PgBouncer in transaction mode does, silently): nodes then poll for changed calls.
-    public var workSignals: Bool
+    package var workSignals: Bool
     /// How long one operation may take before it is reported as `unavailable` (the database or the network
     /// is down or stuck), so that a delivery is refused in time and the load balancer tries another node.
-    public var operationTimeout: Duration
+    package var operationTimeout: Duration
     /// Where the password was given, for the description.
     let passwordOrigin: String?
     let password: String?

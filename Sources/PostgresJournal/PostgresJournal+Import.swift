@@ -8,7 +8,7 @@ extension PostgresJournal {
     /// (in the order given); their deduplication keys are kept, and an event whose key is here already is left
     /// as it is, runs and all, so that a copy made twice copies nothing twice. Pending events become work.
     /// Returns how many events and runs were stored.
-    public func importEvents(_ events: [EventDetail]) async throws(JournalError) -> (events: Int, runs: Int) {
+    package func importEvents(_ events: [EventDetail]) async throws(JournalError) -> (events: Int, runs: Int) {
         guard !events.isEmpty else { return (0, 0) }
         let statement = ImportStatement(events: events)
         let rows = try await perform("copy events", writes: true, within: .seconds(300)) { connection in
@@ -19,7 +19,7 @@ extension PostgresJournal {
 
     /// Stores values of the scripts' store; a key that is here already keeps the value it has. Returns how many
     /// were stored.
-    public func importStore(_ entries: [StoreEntry]) async throws(JournalError) -> Int {
+    package func importStore(_ entries: [StoreEntry]) async throws(JournalError) -> Int {
         guard !entries.isEmpty else { return 0 }
         let (endpoints, keys, values) = (entries.map(\.endpoint), entries.map { storable($0.key) }, entries.map { storable($0.value) })
         // no expiry as -1: postgres-nio's arrays cannot hold NULL
@@ -44,7 +44,7 @@ extension PostgresJournal {
     /// Stores pending timers; a call's timer of the same name that is here already is left as it is. Event ids
     /// do not carry over, so each counts as set before every event here (by event 0): any later operation on it
     /// applies. Returns how many were stored.
-    public func importTimers(_ timers: [PendingTimer]) async throws(JournalError) -> Int {
+    package func importTimers(_ timers: [PendingTimer]) async throws(JournalError) -> Int {
         guard !timers.isEmpty else { return 0 }
         let (endpoints, calls, names) = (timers.map(\.call.endpoint), timers.map(\.call.callID), timers.map(\.name))
         let (dues, sets, data) = (timers.map(\.dueAt), timers.map(\.setAt), timers.map { $0.data ?? "null" })

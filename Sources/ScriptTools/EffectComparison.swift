@@ -15,17 +15,17 @@ import Journal
 /// for change in changes { print(change.lines.joined(separator: "\n")) }   // - alert{... severity = "critical"}
 ///                                                                          // + alert{... severity = "warning"}
 /// ```
-public enum EffectComparison {
-    public struct Change: Sendable {
-        public enum Kind: String, Sendable { case added, removed, changed }
-        public var kind: Kind
-        public var live: EffectEntry?
-        public var candidate: EffectEntry?
+package enum EffectComparison {
+    package struct Change: Sendable {
+        package enum Kind: String, Sendable { case added, removed, changed }
+        package var kind: Kind
+        package var live: EffectEntry?
+        package var candidate: EffectEntry?
         /// For `changed`: the arguments that differ, with the live and the candidate value.
-        public var fields: [(path: String, live: String?, candidate: String?)]
+        package var fields: [(path: String, live: String?, candidate: String?)]
 
         /// `- call{...}` and/or `+ call{...}`, arguments only, bodies shortened.
-        public var lines: [String] {
+        package var lines: [String] {
             var lines: [String] = []
             if let live { lines.append("- " + arguments(live)) }
             if let candidate { lines.append("+ " + arguments(candidate)) }
@@ -33,7 +33,7 @@ public enum EffectComparison {
         }
 
         /// What kind of change this is, without what differs from event to event: the key of its group.
-        public var signature: String {
+        package var signature: String {
             let call = (candidate ?? live)?.call ?? "?"
             guard kind == .changed else { return "\(kind.rawValue) \(call)" }
             let fields = fields.map { field -> String in
@@ -45,12 +45,12 @@ public enum EffectComparison {
     }
 
     /// Calls with effects outside the run.
-    public static func isEffect(_ entry: EffectEntry) -> Bool {
+    package static func isEffect(_ entry: EffectEntry) -> Bool {
         entry.call.hasPrefix("http.") || ["file.write", "file.append", "alert", "store.set", "store.incr", "store.delete",
                                           "timer.set", "timer.cancel"].contains(entry.call)
     }
 
-    public static func compare(live: EffectRecord, current: EffectRecord, candidate: EffectRecord) -> [Change] {
+    package static func compare(live: EffectRecord, current: EffectRecord, candidate: EffectRecord) -> [Change] {
         let live = live.entries.filter(isEffect), current = current.entries.filter(isEffect)
         let candidate = candidate.entries.filter(isEffect)
         let toCandidate = pairs(live, candidate), withCurrent = pairs(live, current)

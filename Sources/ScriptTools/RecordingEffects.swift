@@ -9,8 +9,8 @@ import Synchronization
 /// Side effects recorded instead of performed: what `hookline run` shows and what `hookline test` checks.
 /// HTTP calls are answered by mocks (or a stub: 200, empty body), files go to a scratch folder, alerts are
 /// folded by key as the server would, the store lives in memory, and the clock can be fixed.
-public final class RecordingEffects: Effects {
-    public enum Entry: Sendable {
+package final class RecordingEffects: Effects {
+    package enum Entry: Sendable {
         case http(OutboundRequest, response: OutboundResponse?, error: String?, mocked: Bool)
         case file(operation: String, path: String, bytes: Int)
         case alert(Alert, delivered: Bool)
@@ -20,15 +20,15 @@ public final class RecordingEffects: Effects {
         case timer(TimerOperation)
     }
 
-    public struct HTTPMock: Sendable {
+    package struct HTTPMock: Sendable {
         /// Exact URL, or a prefix when it ends in `*`.
-        public var url: String
-        public var method: String?
-        public var response: OutboundResponse?
+        package var url: String
+        package var method: String?
+        package var response: OutboundResponse?
         /// A transport failure instead of a response.
-        public var error: String?
+        package var error: String?
 
-        public init(url: String, method: String? = nil, response: OutboundResponse? = nil, error: String? = nil) {
+        package init(url: String, method: String? = nil, response: OutboundResponse? = nil, error: String? = nil) {
             self.url = url
             self.method = method
             self.response = response
@@ -51,12 +51,12 @@ public final class RecordingEffects: Effects {
     }
 
     /// Where `file.*` writes, a folder of its own.
-    public let outputFolder: String
+    package let outputFolder: String
     private let files: FileJail
     private let folding: MemoryAlertFolding
     private let state = Mutex(State())
 
-    public init(outputFolder: String, alertWindow: Duration = .seconds(600), environment: [String: String] = [:]) throws {
+    package init(outputFolder: String, alertWindow: Duration = .seconds(600), environment: [String: String] = [:]) throws {
         self.outputFolder = outputFolder
         files = try FileJail(root: outputFolder)
         folding = MemoryAlertFolding(window: alertWindow)
@@ -64,24 +64,24 @@ public final class RecordingEffects: Effects {
     }
 
     /// A recording world in a new temporary folder.
-    public static func scratch(environment: [String: String] = [:]) throws -> RecordingEffects {
+    package static func scratch(environment: [String: String] = [:]) throws -> RecordingEffects {
         let folder = NSTemporaryDirectory() + "hookline-" + UUID().uuidString.prefix(8)
         return try RecordingEffects(outputFolder: folder, environment: environment)
     }
 
-    public var entries: [Entry] { state.withLock { $0.entries } }
+    package var entries: [Entry] { state.withLock { $0.entries } }
 
     // MARK: mocks
 
-    public func mock(_ mock: HTTPMock) { state.withLock { $0.mocks.append(mock) } }
-    public func mockEnvironment(_ values: [String: String]) { state.withLock { $0.environment.merge(values) { $1 } } }
-    public func mockStore(_ key: String, json: String) { state.withLock { $0.store[key] = (json, nil) } }
-    public func mockTime(_ milliseconds: Int64) { state.withLock { $0.fixedNow = milliseconds } }
+    package func mock(_ mock: HTTPMock) { state.withLock { $0.mocks.append(mock) } }
+    package func mockEnvironment(_ values: [String: String]) { state.withLock { $0.environment.merge(values) { $1 } } }
+    package func mockStore(_ key: String, json: String) { state.withLock { $0.store[key] = (json, nil) } }
+    package func mockTime(_ milliseconds: Int64) { state.withLock { $0.fixedNow = milliseconds } }
 
     // MARK: timers
 
     /// Applies a successful run's timer operations, as the journal applies them with its record.
-    public func applyTimers(_ operations: [TimerOperation], call: CallKey, setBy: EventID) {
+    package func applyTimers(_ operations: [TimerOperation], call: CallKey, setBy: EventID) {
         state.withLock { state in
             for operation in operations {
                 switch operation.kind {
@@ -97,12 +97,12 @@ public final class RecordingEffects: Effects {
     }
 
     /// Every pending timer, the earliest due first.
-    public var pendingTimers: [PendingTimer] {
+    package var pendingTimers: [PendingTimer] {
         state.withLock { $0.timers.values.flatMap(\.values) }.sorted { ($0.dueAt, $0.name) < ($1.dueAt, $1.name) }
     }
 
     /// Takes the earliest timer due at `now` or before out of the pending ones (it fires).
-    public func takeDueTimer(at now: Int64) -> PendingTimer? {
+    package func takeDueTimer(at now: Int64) -> PendingTimer? {
         state.withLock { state in
             let due = state.timers.values.flatMap(\.values).filter { $0.dueAt <= now }
             guard let first = due.min(by: { ($0.dueAt, $0.name) < ($1.dueAt, $1.name) }) else { return nil }
@@ -113,7 +113,7 @@ public final class RecordingEffects: Effects {
 
     // MARK: Effects
 
-    public nonisolated(nonsending) func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
+    package nonisolated(nonsending) func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
         let mock = state.withLock { $0.mocks.last { $0.matches(request) } }
         if let error = mock?.error {
             let message = "http: \(request.method) \(request.url) failed: \(error)"
@@ -125,23 +125,23 @@ public final class RecordingEffects: Effects {
         return response
     }
 
-    public nonisolated(nonsending) func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
+    package nonisolated(nonsending) func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
         try files.write(path, data)
         record(.file(operation: "write", path: path, bytes: data.count))
     }
 
-    public nonisolated(nonsending) func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
+    package nonisolated(nonsending) func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {
         try files.append(path, data)
         record(.file(operation: "append", path: path, bytes: data.count))
     }
 
-    public nonisolated(nonsending) func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
+    package nonisolated(nonsending) func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
         let data = try files.read(path)
         record(.file(operation: "read", path: path, bytes: data?.count ?? 0))
         return data
     }
 
-    public nonisolated(nonsending) func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
+    package nonisolated(nonsending) func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
         var alert = alert
         var delivered = true
         if let key = alert.key {
@@ -151,20 +151,20 @@ public final class RecordingEffects: Effects {
         return delivered
     }
 
-    public nonisolated(nonsending) func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
+    package nonisolated(nonsending) func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
         let now = now()
         let value = state.withLock { state in state.store[key].flatMap { entry in entry.expiresAt.map { $0 > now } ?? true ? entry.json : nil } }
         record(.store(operation: "get", key: key, value: value))
         return value
     }
 
-    public nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {
+    package nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {
         let expiry = ttl.map { now() + Int64($0 * 1000) }
         state.withLock { $0.store[key] = (json, expiry) }
         record(.store(operation: "set", key: key, value: json))
     }
 
-    public nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
+    package nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
         let now = now()
         let value: Double = state.withLock { state in
             var current = 0.0
@@ -181,31 +181,31 @@ public final class RecordingEffects: Effects {
         return value
     }
 
-    public nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws {
+    package nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws {
         state.withLock { _ = $0.store.removeValue(forKey: key) }
         record(.store(operation: "delete", key: key, value: nil))
     }
 
-    public nonisolated(nonsending) func pendingTimers(of call: CallKey, asOf event: EventID) async throws -> [PendingTimer] {
+    package nonisolated(nonsending) func pendingTimers(of call: CallKey, asOf event: EventID) async throws -> [PendingTimer] {
         state.withLock { Array(($0.timers[call] ?? [:]).values) }  // one run at a time: now is every event's place
     }
 
-    public func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {
+    package func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {
         record(.log(level, message: message, fields: fields))
     }
 
-    public func environment(_ name: String) -> String? { state.withLock { $0.environment[name] } }
+    package func environment(_ name: String) -> String? { state.withLock { $0.environment[name] } }
 
-    public func now() -> Int64 { state.withLock { $0.fixedNow } ?? epochMilliseconds() }
+    package func now() -> Int64 { state.withLock { $0.fixedNow } ?? epochMilliseconds() }
 
     /// The stored JSON text of a key (ignoring expiry), for tests.
-    public func storedValue(_ key: String) -> String? {
+    package func storedValue(_ key: String) -> String? {
         let now = now()
         return state.withLock { state in state.store[key].flatMap { entry in entry.expiresAt.map { $0 > now } ?? true ? entry.json : nil } }
     }
 
     /// The bytes of an output file, for tests.
-    public func file(_ path: String) -> [UInt8]? { try? files.read(path) }
+    package func file(_ path: String) -> [UInt8]? { try? files.read(path) }
 
     private func record(_ entry: Entry) { state.withLock { $0.entries.append(entry) } }
 }

@@ -7,25 +7,25 @@ import LuaRuntime
 import Synchronization
 
 /// What one test file gave.
-public struct TestFileResult: Sendable {
-    public struct Case: Sendable {
-        public var name: String
-        public var failure: String?
+package struct TestFileResult: Sendable {
+    package struct Case: Sendable {
+        package var name: String
+        package var failure: String?
     }
-    public var path: String
-    public var cases: [Case]
+    package var path: String
+    package var cases: [Case]
     /// The file could not run at all (does not compile, fails outside a test, its scripts do not compile).
-    public var error: String?
+    package var error: String?
 
-    public var passed: Int { cases.filter { $0.failure == nil }.count }
-    public var failed: Int { cases.count - passed + (error == nil ? 0 : 1) }
+    package var passed: Int { cases.filter { $0.failure == nil }.count }
+    package var failed: Int { cases.count - passed + (error == nil ? 0 : 1) }
 }
 
 /// Runs script tests (`*_test.lua`): each `test(name, fn)` runs in a fresh world of mocked effects where
 /// `run(script, event)` executes the real script, and `expect.*` checks what it did.
-public enum ScriptTests {
+package enum ScriptTests {
     /// Test files under `path` (a folder, or one test file), sorted.
-    public static func discover(_ path: String) -> [String] {
+    package static func discover(_ path: String) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
         guard isDirectory.boolValue else { return path.hasSuffix("_test.lua") ? [path] : [] }
@@ -48,7 +48,7 @@ public enum ScriptTests {
         return folder.isEmpty ? "." : folder
     }
 
-    public static func run(file: String, progress: @escaping @Sendable (String, String?) -> Void = { _, _ in }) async -> TestFileResult {
+    package static func run(file: String, progress: @escaping @Sendable (String, String?) -> Void = { _, _ in }) async -> TestFileResult {
         var result = TestFileResult(path: file, cases: [])
         guard let data = FileManager.default.contents(atPath: file) else {
             result.error = "cannot read \(file)"

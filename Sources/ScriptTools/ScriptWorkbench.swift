@@ -8,8 +8,8 @@ import LuaRuntime
 
 /// The scripts of one folder compiled into one engine, to run outside the server (`hookline run` and
 /// `hookline test`) with whatever effects the caller gives each run.
-public final class ScriptWorkbench: Sendable {
-    public let set: ScriptSet
+package final class ScriptWorkbench: Sendable {
+    package let set: ScriptSet
     private let engine: LuaEngine<ScriptContext>
     private let compiled: [String: CompiledScript]
 
@@ -19,7 +19,7 @@ public final class ScriptWorkbench: Sendable {
         self.compiled = compiled
     }
 
-    public static func load(folder: String, limits: LuaLimits = LuaLimits()) async throws(ScriptFolderError) -> ScriptWorkbench {
+    package static func load(folder: String, limits: LuaLimits = LuaLimits()) async throws(ScriptFolderError) -> ScriptWorkbench {
         let set = try await ScriptLoader.load(folder: folder)
         let engine = LuaEngine<ScriptContext>(limits: limits, functions: HostLibrary.functions(), modules: set.moduleLoader)
         var compiled: [String: CompiledScript] = [:]
@@ -30,12 +30,12 @@ public final class ScriptWorkbench: Sendable {
     }
 
     /// Runs one script (path relative to the folder) on an event, with `ctx` as the server would build it.
-    public func run(_ path: String, event: ScriptInput, ctx: LuaTable, effects: any Effects) async -> Result<RunReport, ScriptError> {
+    package func run(_ path: String, event: ScriptInput, ctx: LuaTable, effects: any Effects) async -> Result<RunReport, ScriptError> {
         await runRecorded(path, event: event, ctx: ctx, effects: effects).result
     }
 
     /// `run`, with the run's effect record (every host call with its arguments and outcome).
-    public func runRecorded(_ path: String, event: ScriptInput, ctx: LuaTable,
+    package func runRecorded(_ path: String, event: ScriptInput, ctx: LuaTable,
                             effects: any Effects) async -> (result: Result<RunReport, ScriptError>, effects: EffectRecord) {
         guard let script = compiled[path] else {
             let known = set.scripts.map(\.path).joined(separator: ", ")
@@ -57,7 +57,7 @@ public final class ScriptWorkbench: Sendable {
     }
 
     /// The `ctx` a server run would see for this event.
-    public static func context(for message: LuaValue, eventID: String = "1", attempt: Int = 1) -> LuaTable {
+    package static func context(for message: LuaValue, eventID: String = "1", attempt: Int = 1) -> LuaTable {
         var type = "", callID = ""
         if case .table(let event) = message {
             type = event["type"].string ?? ""

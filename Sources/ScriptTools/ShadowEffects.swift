@@ -14,14 +14,14 @@ import Journal
 ///                             receivedAt: event.receivedAt, store: journal)
 /// let (result, record) = await workbench.runRecorded("hang.lua", event: .json(message), ctx: ctx, effects: effects)
 /// ```
-public final class ShadowEffects: Effects {
+package final class ShadowEffects: Effects {
     private let live: [EffectEntry]
     private let clock: Int64
     private let store: (any ScriptStore)?
     private let environmentValues: [String: String]
 
     /// `live`: the entries of every live run of the event; `ownLive`: those of the script being run.
-    public init(live: [EffectEntry], ownLive: [EffectEntry], receivedAt: Int64, store: (any ScriptStore)?,
+    package init(live: [EffectEntry], ownLive: [EffectEntry], receivedAt: Int64, store: (any ScriptStore)?,
                 environment: [String: String] = [:]) {
         self.live = live
         self.store = store
@@ -31,7 +31,7 @@ public final class ShadowEffects: Effects {
         } ?? receivedAt
     }
 
-    public nonisolated(nonsending) func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
+    package nonisolated(nonsending) func http(_ request: OutboundRequest, context: ScriptContext) async throws -> OutboundResponse {
         let digest = request.body.flatMap { EffectValues.body($0).value["sha256"]?.text }
         let sameRequest = live.filter {
             $0.call.hasPrefix("http.") && $0.argument("method")?.text == request.method && $0.argument("url")?.text == request.url
@@ -40,32 +40,32 @@ public final class ShadowEffects: Effects {
         return exact?.result.flatMap(replayedResponse) ?? OutboundResponse(status: 200)
     }
 
-    public nonisolated(nonsending) func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {}
+    package nonisolated(nonsending) func writeFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {}
 
-    public nonisolated(nonsending) func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {}
+    package nonisolated(nonsending) func appendFile(_ path: String, _ data: [UInt8], context: ScriptContext) async throws {}
 
-    public nonisolated(nonsending) func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
+    package nonisolated(nonsending) func readFile(_ path: String, context: ScriptContext) async throws -> [UInt8]? {
         guard let entry = live.first(where: { $0.call == "file.read" && $0.argument("path")?.text == path }),
               let result = entry.result, result != .null else { return nil }
         return EffectValues.bytes(result)
     }
 
-    public nonisolated(nonsending) func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
+    package nonisolated(nonsending) func alert(_ alert: Alert, context: ScriptContext) async -> Bool {
         let recorded = live.first { $0.call == "alert" && $0.argument("title")?.text == alert.title }
         if case .bool(let delivered)? = recorded?.result { return delivered }
         return true
     }
 
-    public nonisolated(nonsending) func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
+    package nonisolated(nonsending) func storeGet(_ key: String, context: ScriptContext) async throws -> String? {
         if let entry = live.first(where: { $0.call == "store.get" && $0.argument("key")?.text == key }), let result = entry.result {
             return result == .null ? nil : result["value"]?.json
         }
         return try await store?.storeGet(endpoint: context.endpoint, key: key, now: clock)
     }
 
-    public nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {}
+    package nonisolated(nonsending) func storeSet(_ key: String, json: String, ttl: Double?, context: ScriptContext) async throws {}
 
-    public nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
+    package nonisolated(nonsending) func storeIncrement(_ key: String, by: Double, ttl: Double?, context: ScriptContext) async throws -> Double {
         if let entry = live.first(where: { $0.call == "store.incr" && $0.argument("key")?.text == key }) {
             switch entry.result {
             case .number(let value)?: return value
@@ -77,15 +77,15 @@ public final class ShadowEffects: Effects {
         return (text.flatMap(Double.init) ?? 0) + by
     }
 
-    public nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws {}
+    package nonisolated(nonsending) func storeDelete(_ key: String, context: ScriptContext) async throws {}
 
-    public nonisolated(nonsending) func pendingTimers(of call: CallKey, asOf event: EventID) async throws -> [PendingTimer] {
+    package nonisolated(nonsending) func pendingTimers(of call: CallKey, asOf event: EventID) async throws -> [PendingTimer] {
         try await store?.pendingTimers(of: call, asOf: event) ?? []
     }
 
-    public func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {}
+    package func log(_ level: ScriptLogLevel, _ message: String, fields: [String: String], context: ScriptContext) {}
 
-    public func environment(_ name: String) -> String? { environmentValues[name] }
+    package func environment(_ name: String) -> String? { environmentValues[name] }
 
-    public func now() -> Int64 { clock }
+    package func now() -> Int64 { clock }
 }

@@ -11,9 +11,9 @@ import Journal
 /// print(report.text())
 /// exit(report.anythingChanged ? 1 : 0)
 /// ```
-public struct ShadowReport: Sendable {
-    public struct Counts: Sendable {
-        public var byStatus: [ShadowOutcome.Status: Int] = [:]
+package struct ShadowReport: Sendable {
+    package struct Counts: Sendable {
+        package var byStatus: [ShadowOutcome.Status: Int] = [:]
     }
 
     struct Example: Sendable {
@@ -29,24 +29,24 @@ public struct ShadowReport: Sendable {
         var examples: [Example] = []
     }
 
-    public let current: String
-    public let candidate: String
-    public private(set) var compared = 0
-    public private(set) var skipped: [String: Int] = [:]
-    public private(set) var scripts: [String: Counts] = [:]
+    package let current: String
+    package let candidate: String
+    package private(set) var compared = 0
+    package private(set) var skipped: [String: Int] = [:]
+    package private(set) var scripts: [String: Counts] = [:]
     private var groups: [String: Group] = [:]
     private var groupOrder: [String] = []
 
-    public init(current: String, candidate: String) {
+    package init(current: String, candidate: String) {
         self.current = current
         self.candidate = candidate
     }
 
-    public var anythingChanged: Bool {
+    package var anythingChanged: Bool {
         scripts.values.contains { counts in counts.byStatus.contains { $0.key != .identical && $0.key != .unrecorded && $0.value > 0 } }
     }
 
-    public mutating func add(_ event: ShadowEvent) {
+    package mutating func add(_ event: ShadowEvent) {
         if let reason = event.skipped {
             skipped[reason, default: 0] += 1
             return
@@ -79,7 +79,7 @@ public struct ShadowReport: Sendable {
 
     /// The summary first (per script: identical, changed, new and fixed failures), then each group of changes
     /// with its count and two examples.
-    public func text(elapsed: Duration? = nil) -> String {
+    package func text(elapsed: Duration? = nil) -> String {
         var out: [String] = []
         var headline = "Shadow run: \(compared) event\(compared == 1 ? "" : "s") compared"
         if let elapsed, elapsed > .zero {
@@ -117,7 +117,7 @@ public struct ShadowReport: Sendable {
     }
 
     /// One line of JSON for an event: its id, type and call, and per script its status, error and diff.
-    public static func json(_ event: ShadowEvent) -> String {
+    package static func json(_ event: ShadowEvent) -> String {
         var out = "{\"event\":\"\(event.summary.id)\",\"type\":\(JSONStrings.quoted(event.summary.type)),"
             + "\"call_id\":\(JSONStrings.quoted(event.summary.callID)),"
         if let skipped = event.skipped { return out + "\"skipped\":\(JSONStrings.quoted(skipped))}" }

@@ -14,9 +14,9 @@ import LuaRuntime
 /// let outcome = await runner.compare(try await journal.event(id)!, on: 0)
 /// for script in outcome.scripts where script.status != .identical { print(script.script, script.status) }
 /// ```
-public final class ShadowRunner: Sendable {
-    public let currentFolder: String
-    public let candidateFolder: String
+package final class ShadowRunner: Sendable {
+    package let currentFolder: String
+    package let candidateFolder: String
     private let current: [ScriptWorkbench]
     private let candidate: [ScriptWorkbench]
     private let store: (any ScriptStore)?
@@ -25,7 +25,7 @@ public final class ShadowRunner: Sendable {
     /// Scripts the same in both folders, with the same `lib/`: the same code given the same inputs in the same
     /// harness, so whatever the candidate's run would differ by from the live record, the current one's would too,
     /// and it is all noise. They are identical without being run.
-    public let unchanged: Set<String>
+    package let unchanged: Set<String>
 
     private init(currentFolder: String, candidateFolder: String, current: [ScriptWorkbench], candidate: [ScriptWorkbench],
                  store: (any ScriptStore)?, environment: [String: String]) {
@@ -43,7 +43,7 @@ public final class ShadowRunner: Sendable {
 
     /// `states` Lua states for each folder; `store`: the journal whose store reads answer what no live run read;
     /// `environment`: what `env(name)` returns (the variables allowed, as `hookline serve --allow-env` allows them).
-    public static func load(current: String, candidate: String, states: Int, store: (any ScriptStore)?,
+    package static func load(current: String, candidate: String, states: Int, store: (any ScriptStore)?,
                             environment: [String: String] = [:]) async throws(ScriptFolderError) -> ShadowRunner {
         var currentPool: [ScriptWorkbench] = [], candidatePool: [ScriptWorkbench] = []
         for _ in 0..<max(1, states) {
@@ -54,13 +54,13 @@ public final class ShadowRunner: Sendable {
                             store: store, environment: environment)
     }
 
-    public var states: Int { current.count }
+    package var states: Int { current.count }
 
     /// Scripts of the candidate folder that do not compile, as `path:line: message`.
-    public var candidateErrors: [String] { candidate[0].set.errors.map(\.description) }
+    package var candidateErrors: [String] { candidate[0].set.errors.map(\.description) }
 
     /// The outcome of an event all of whose scripts are unchanged (nothing to run or read); nil when one must run.
-    public func withoutRunning(_ event: EventSummary) -> ShadowEvent? {
+    package func withoutRunning(_ event: EventSummary) -> ShadowEvent? {
         var paths = current[0].set.scripts(for: event.type).map(\.path)
         for path in candidate[0].set.scripts(for: event.type).map(\.path) where !paths.contains(path) { paths.append(path) }
         guard paths.allSatisfy(unchanged.contains) else { return nil }
@@ -68,7 +68,7 @@ public final class ShadowRunner: Sendable {
     }
 
     /// One event through both folders' scripts of its type, on Lua state `slot`.
-    public func compare(_ detail: EventDetail, on slot: Int) async -> ShadowEvent {
+    package func compare(_ detail: EventDetail, on slot: Int) async -> ShadowEvent {
         let event = detail.summary
         let currentBench = current[slot % current.count], candidateBench = candidate[slot % candidate.count]
         var paths = currentBench.set.scripts(for: event.type).map(\.path)
@@ -139,24 +139,24 @@ public final class ShadowRunner: Sendable {
 }
 
 /// What a shadow run found for one event.
-public struct ShadowEvent: Sendable {
-    public var summary: EventSummary
-    public var scripts: [ShadowOutcome] = []
+package struct ShadowEvent: Sendable {
+    package var summary: EventSummary
+    package var scripts: [ShadowOutcome] = []
     /// Why the event was not compared (a timer's event, an unreadable body).
-    public var skipped: String?
+    package var skipped: String?
 }
 
-public struct ShadowOutcome: Sendable {
-    public enum Status: String, Sendable, CaseIterable {
+package struct ShadowOutcome: Sendable {
+    package enum Status: String, Sendable, CaseIterable {
         case identical, changed
         case newFailure = "new failure"
         case fixedFailure = "fixed failure"
         /// The live run was recorded before effects were kept: nothing to compare with.
         case unrecorded
     }
-    public var script: String
-    public var status: Status
-    public var changes: [EffectComparison.Change] = []
+    package var script: String
+    package var status: Status
+    package var changes: [EffectComparison.Change] = []
     /// `path:line: message`: the candidate's error for a new failure, the live one for a fixed failure.
-    public var error: String?
+    package var error: String?
 }

@@ -3,8 +3,8 @@ import HostAPI
 import JSON
 
 /// The recorded effects of a run as readable lines, in the order they happened.
-public enum Trace {
-    public static func lines(_ entries: [RecordingEffects.Entry], outputFolder: String) -> [String] {
+package enum Trace {
+    package static func lines(_ entries: [RecordingEffects.Entry], outputFolder: String) -> [String] {
         entries.map { entry in
             switch entry {
             case .log(let level, let message, let fields):

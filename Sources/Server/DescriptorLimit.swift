@@ -22,7 +22,7 @@ public enum DescriptorLimit {
     /// descriptors (at least 64) is left for the journal, the scripts folder, the scripts' files and HTTP calls.
     /// The process must never run out: besides failing those, on Linux libdispatch (which runs Swift's tasks)
     /// stops the process with SIGILL when its thread pool's monitor cannot open `/proc/self/task/…/stat`.
-    public static func mostConnections(soft: Int = DescriptorLimit.soft) -> Int {
+    package static func mostConnections(soft: Int = DescriptorLimit.soft) -> Int {
         max(8, soft - max(64, soft / 4))
     }
 }

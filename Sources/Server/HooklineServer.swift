@@ -39,7 +39,7 @@ public struct HooklineServer: Sendable {
 
     /// The server as a service to run in the process's service group. `onRunning` gets the bound port
     /// (useful with port 0). Graceful shutdown stops accepting, lets requests in flight finish, then returns.
-    public func service(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
+    package func service(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
         HTTPService(settings: settings, routes: routes(), logger: logger, onRunning: onRunning)
     }
 

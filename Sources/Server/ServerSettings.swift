@@ -4,20 +4,20 @@ public struct ServerSettings: Sendable {
     public var port: Int
     public var maxBody: Int
     /// A connection that sends nothing for this long, between requests or in the middle of one, is closed.
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
     /// `/webhook` (named "default") and `/webhook/{name}`.
     public var endpoints: [EndpointSettings]
     /// Threads that accept connections, read requests and run intake's checks.
     public var eventLoops: Int
     /// Connections open at once; at the limit no more are accepted until one closes.
-    public var maxConnections: Int
+    package var maxConnections: Int
     /// Body bytes all connections may hold at once; a body that finds no room gets 503.
-    public var maxInflightBytes: Int
+    package var maxInflightBytes: Int
     /// A request head must be complete within this long of its first byte, and a body gets this long
     /// before `minBodyRate` applies.
-    public var headTimeout: Duration
+    package var headTimeout: Duration
     /// Bytes a second a body must arrive at, on average.
-    public var minBodyRate: Int
+    package var minBodyRate: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBody: Int = 4 << 20, idleTimeout: Duration = .seconds(60),
                 endpoints: [EndpointSettings], eventLoops: Int = UsableCores.count,
@@ -44,7 +44,7 @@ public struct EndpointSettings: Sendable, CustomStringConvertible {
     /// Compared with the `x-interactly-secret` header; nil only when running open was asked for explicitly.
     public var secret: String?
     /// Further headers every delivery must carry with exactly these values (e.g. `Authorization`).
-    public var requiredHeaders: [(name: String, value: String)]
+    package var requiredHeaders: [(name: String, value: String)]
     /// Event types processed; others are kept but not processed. nil = all.
     public var events: Set<String>?
 

@@ -73,7 +73,7 @@ struct WebhookResponder: Sendable {
     private func check(_ body: [UInt8], requestID: String, logger: Logger, on loop: any EventLoop,
                        answer: @escaping @Sendable (Answer) -> Void) {
         let started = ContinuousClock.now
-        let receivedAt = epochMilliseconds()
+        let receivedAt = intake.clock.now()
         let checked: Intake.Checked
         switch intake.accept(body, endpoint: endpoint.name, receivedAt: receivedAt) {
         case .success(let passed): checked = passed

@@ -47,4 +47,12 @@ import Testing
         #expect(epochMilliseconds(Date(timeIntervalSince1970: 1.5)) == 1_500)
         #expect(abs(epochMilliseconds() - Int64(Date().timeIntervalSince1970 * 1000)) < 1_000)
     }
+
+    @Test func aManualClockMovesOnlyWhenAdvanced() {
+        let clock = ManualClock(at: 1_000)
+        #expect(clock.now() == 1_000)
+        clock.advance(by: .seconds(90) + .milliseconds(5))
+        #expect(clock.now() == 91_005)
+        #expect(abs(SystemClock().now() - epochMilliseconds()) < 1_000)
+    }
 }

@@ -29,9 +29,9 @@ final class TestDatabase: Sendable {
         _ = try? Self.psql(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
-    /// The first column of the first row of a query's result, as text.
-    func value(_ sql: String) throws -> String {
-        try Self.psql(url, sql).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The first column of the first row of a query's result, as text (psql waited for off the cooperative pool).
+    func value(_ sql: String) async throws -> String {
+        try await offThePool { [url] in try Self.psql(url, sql).trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
     private static func psql(_ url: String, _ sql: String) throws -> String {

@@ -43,15 +43,15 @@ import TestSupport
             return Cluster(scratch: scratch, database: database, nodes: nodes, balancer: balancer)
         }
 
-        func stop() {
+        func stop() async {
             balancer.stop()
-            for node in nodes { node.stop() }
+            for node in nodes { await node.stop() }
         }
 
         /// Waits until no event is pending anywhere.
         func drained(within limit: Duration = .seconds(120)) async throws {
             try await eventually("no event is pending", timeout: limit, interval: .milliseconds(200)) {
-                try database.value("SELECT count(*) FROM events WHERE state = 'pending'") == "0"
+                try await database.value("SELECT count(*) FROM events WHERE state = 'pending'") == "0"
             }
         }
     }
@@ -62,7 +62,7 @@ import TestSupport
                             server: String? = ProcessInfo.processInfo.environment["HOOKLINE_TEST_POSTGRES"],
                             _ body: (Cluster) async throws -> Void) async throws {
         try await withResource(try await Cluster.start(count, scripts: scripts, extra: extra, server: server),
-                               stop: { $0.stop() }, body)
+                               stop: { await $0.stop() }, body)
     }
 
     /// Delivers `count` events of `calls` interleaved calls (call c's n-th event has n messages) through the
@@ -106,8 +106,8 @@ import TestSupport
     /// after a node died comes again later, but never before an earlier event's first run), and no two runs of
     /// one call overlap. The journal's order, not the message counts': two deliveries of a call that overlap
     /// (one slow on a node that just started) may commit in either order, and that order is the one to keep.
-    static func checkOrder(_ cluster: Cluster, calls: Int) throws {
-        let stored = try cluster.database.value("""
+    static func checkOrder(_ cluster: Cluster, calls: Int) async throws {
+        let stored = try await cluster.database.value("""
             SELECT string_agg(call_id || ':' || messages, ' ') FROM (
                 SELECT call_id, string_agg(jsonb_array_length(convert_from(body, 'UTF8')::jsonb->'message'->'messages')::text,
                                            ',' ORDER BY id) AS messages
@@ -141,15 +141,15 @@ import TestSupport
                 let killed = Counter()
                 let restarted = Counter()
                 let deliveries = try await Self.deliver(3_000, calls: 100, to: cluster.balancer.base) { sent in
-                    if sent >= 1_000, killed.take() == 0 { victim.kill() }
+                    if sent >= 1_000, killed.take() == 0 { await victim.kill() }
                     if sent >= 2_000, restarted.take() == 0 { try? victim.start() }
                 }
                 try await cluster.drained()
                 #expect(deliveries.failures.isEmpty, "failed deliveries: \(deliveries.failures.prefix(5))")
                 #expect(deliveries.count == 3_000)
-                #expect(try cluster.database.value("SELECT count(*) FROM events") == "3000", "every delivery stored once")
-                #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
-                try Self.checkOrder(cluster, calls: 100)
+                #expect(try await cluster.database.value("SELECT count(*) FROM events") == "3000", "every delivery stored once")
+                #expect(try await cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+                try await Self.checkOrder(cluster, calls: 100)
             }
         }
     }
@@ -180,16 +180,16 @@ extension ClusterTests {
                 }
                 try await cluster.drained()
                 let acknowledged = Set(deliveries.ids)
-                let stored = Set(try cluster.database.value("SELECT string_agg(id::text, ',') FROM events").split(separator: ",").map(String.init))
+                let stored = Set(try await cluster.database.value("SELECT string_agg(id::text, ',') FROM events").split(separator: ",").map(String.init))
                 #expect(acknowledged.isSubset(of: stored), "acknowledged but not stored: \(acknowledged.subtracting(stored).prefix(5))")
                 #expect(!deliveries.failures.isEmpty, "the pause refused deliveries")
                 #expect(deliveries.failures.allSatisfy { $0.hasPrefix("503 ") && $0.contains("journal_unavailable") },
                         "only 503 journal_unavailable: \(deliveries.failures.filter { !$0.hasPrefix("503 ") }.prefix(3))")
                 #expect(healthWhilePaused.withLock { $0 } == [503, 503], "/healthz while the database is stopped")
                 #expect(deliveries.ids.count > 900, "deliveries succeeded again after the database came back: \(deliveries.ids.count)")
-                #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+                #expect(try await cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
                 // the pause outlasted the 3 s lease: a node that could not renew stopped starting runs in time
-                try Self.checkOrder(cluster, calls: 50)
+                try await Self.checkOrder(cluster, calls: 50)
             }
         }
     }
@@ -202,27 +202,27 @@ extension ClusterTests {
             "error.lua": #"error("broken on purpose")"#,
         ], extra: ["--retries", "0"]) { cluster in
             let node = cluster.nodes[0]
-            func post(_ fixture: String) throws -> String {
-                let answer = try HooklineBinary.run(["send", "Tests/Fixtures/interactly/" + fixture, "--url", node.base + "/webhook",
+            func post(_ fixture: String) async throws -> String {
+                let answer = try await HooklineBinary.run(["send", "Tests/Fixtures/interactly/" + fixture, "--url", node.base + "/webhook",
                                                      "--secret", "s3cret"])
                 let body = try #require(answer.text.split(separator: "\n").last.map { Array($0.utf8) })
                 return try #require(try JSONParser.parse(body).root["id"]?.string, "\(answer.text)")
             }
-            let hang = try post("fixtures/hang.json")
-            let failing = try post("fixtures/error-llm.json")
+            let hang = try await post("fixtures/hang.json")
+            let failing = try await post("fixtures/error-llm.json")
             try await cluster.drained()
             let database = cluster.database.url
 
-            let list = try HooklineBinary.run(["events", "--database", database])
+            let list = try await HooklineBinary.run(["events", "--database", database])
             #expect(list.status == 0 && list.text.contains("hang") && list.text.contains("failed"), "\(list.text)")
-            let show = try HooklineBinary.run(["events", "show", failing, "--database", database])
+            let show = try await HooklineBinary.run(["events", "show", failing, "--database", database])
             #expect(show.text.contains("error.lua:1: broken on purpose"), "\(show.text)")
-            let replay = try HooklineBinary.run(["replay", hang, "--database", database])
+            let replay = try await HooklineBinary.run(["replay", hang, "--database", database])
             #expect(replay.text.contains("1 event queued again"), "\(replay.text)")
             try await cluster.drained()
             #expect(cluster.scratch.read("out/runs.txt") == "\(hang)\n\(hang)\n", "the replayed event ran again")
 
-            let unsecret = try HooklineBinary.run(["serve", "--database", database, "--port", "0", "--data", cluster.scratch.path + "/x"])
+            let unsecret = try await HooklineBinary.run(["serve", "--database", database, "--port", "0", "--data", cluster.scratch.path + "/x"])
             #expect(unsecret.status != 0 && unsecret.text.contains("every node must take the same secret"), "\(unsecret.text)")
         }
     }
@@ -246,20 +246,20 @@ extension ClusterTests {
             }
             try await client.shutdown()
             try await eventually("30 timers are pending", interval: .milliseconds(100)) {
-                try cluster.database.value("SELECT count(*) FROM timers WHERE state = 'pending'") == "30"
+                try await cluster.database.value("SELECT count(*) FROM timers WHERE state = 'pending'") == "30"
             }
-            #expect(try cluster.database.value("""
+            #expect(try await cluster.database.value("""
                 SELECT count(*) || ' ' || count(DISTINCT scripts_version) FROM nodes WHERE scripts_version IS NOT NULL
                 """) == "3 1", "every node announced the scripts it runs, the same on each (the console's overview shows them)")
-            cluster.nodes[0].kill()  // its calls' timers come due while it is dead
+            await cluster.nodes[0].kill()  // its calls' timers come due while it is dead
             try await eventually("every timer fired and ran", timeout: .seconds(60), interval: .milliseconds(200)) {
-                try cluster.database.value("SELECT count(*) FROM events WHERE type = 'timer:t' AND state = 'done'") == "30"
+                try await cluster.database.value("SELECT count(*) FROM events WHERE type = 'timer:t' AND state = 'done'") == "30"
             }
             try await cluster.drained()
             let fired = (cluster.scratch.read("out/fired.txt") ?? "").split(separator: "\n").map(String.init)
             #expect(fired.count == 30, "each timer's handler ran once: \(fired.count) runs")
             #expect(Set(fired) == Set((0..<30).map { "TIMER\($0)" }))
-            #expect(try cluster.database.value("SELECT count(*) FROM timers WHERE state = 'pending'") == "0")
+            #expect(try await cluster.database.value("SELECT count(*) FROM timers WHERE state = 'pending'") == "0")
         }
     }
 
@@ -297,8 +297,8 @@ extension ClusterTests {
                 }
                 try await cluster.drained()
                 try await Task.sleep(for: .milliseconds(500))  // alert deliveries run in the background
-                let failedRuns = try cluster.database.value("SELECT string_agg(outcome || ' ' || coalesce(error, ''), '; ') FROM runs WHERE outcome <> 'ok'")
-                let updates = try cluster.database.value("SELECT value FROM store WHERE key = 'updates'")
+                let failedRuns = try await cluster.database.value("SELECT string_agg(outcome || ' ' || coalesce(error, ''), '; ') FROM runs WHERE outcome <> 'ok'")
+                let updates = try await cluster.database.value("SELECT value FROM store WHERE key = 'updates'")
                 #expect(updates == "60", "failed runs: \(failedRuns)")
                 #expect(receiver.requests.filter { $0.path == "/alerts" }.count == 1, "the key was folded on every node")
                 let metrics = try await client.execute(HTTPClientRequest(url: cluster.nodes[1].base + "/metrics"), timeout: .seconds(5))
@@ -322,15 +322,15 @@ extension ClusterTests {
                     let turn = restarting.value
                     guard turn < 3, sent >= 300 + 600 * turn, restarting.advance(from: turn) else { return }
                     let node = cluster.nodes[turn]
-                    node.stop()
+                    await node.stop()
                     try? node.start()
                     try? await node.waitUntilHealthy()
                 }
                 try await cluster.drained()
                 #expect(deliveries.failures.isEmpty, "failed deliveries: \(deliveries.failures.prefix(5))")
-                #expect(try cluster.database.value("SELECT count(*) FROM events") == "2400")
-                #expect(try cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
-                try Self.checkOrder(cluster, calls: 80)
+                #expect(try await cluster.database.value("SELECT count(*) FROM events") == "2400")
+                #expect(try await cluster.database.value("SELECT count(*) FROM events WHERE state <> 'done'") == "0")
+                try await Self.checkOrder(cluster, calls: 80)
             }
         }
     }

@@ -122,19 +122,20 @@ import TestSupport
                 """)
             let served = HooklineProcess(["--secret", TestServer.secret, "--scripts", scratch.path + "/scripts",
                                           "--data", scratch.path + "/data", "--log-level", "error"])
-            defer { served.stop() }
-            try await served.startAndWait()
-            let sent = try HooklineBinary.run(["send", fixtureURL("fixtures/hang.json").path, "--url", served.base + "/webhook",
-                                               "--secret", TestServer.secret])
-            #expect(sent.status == 0, "\(sent.text)")
-            _ = try await crm.waitForRequests(1)
-            served.kill()
-            #expect(scratch.read("data/out/done.txt") == nil, "killed before the run finished")
-            try await served.startAndWait()
-            try await eventually("the run finishes after the restart") { scratch.read("data/out/done.txt") != nil }
-            let keys = crm.requests.map { $0.headers["idempotency-key"] ?? "none" }
-            #expect(keys.count == 2, "one more POST after the crash, no more: \(keys)")
-            #expect(Set(keys).count == 1 && keys.first?.hasSuffix("-hang.lua-1") == true, "\(keys)")
+            try await withResource(served, stop: { await $0.stop() }) { served in
+                try await served.startAndWait()
+                let sent = try await HooklineBinary.run(["send", fixtureURL("fixtures/hang.json").path, "--url", served.base + "/webhook",
+                                                   "--secret", TestServer.secret])
+                #expect(sent.status == 0, "\(sent.text)")
+                _ = try await crm.waitForRequests(1)
+                await served.kill()
+                #expect(scratch.read("data/out/done.txt") == nil, "killed before the run finished")
+                try await served.startAndWait()
+                try await eventually("the run finishes after the restart") { scratch.read("data/out/done.txt") != nil }
+                let keys = crm.requests.map { $0.headers["idempotency-key"] ?? "none" }
+                #expect(keys.count == 2, "one more POST after the crash, no more: \(keys)")
+                #expect(Set(keys).count == 1 && keys.first?.hasSuffix("-hang.lua-1") == true, "\(keys)")
+            }
         }
     }
 
@@ -155,7 +156,7 @@ import TestSupport
             #expect(crm.requests.count == 1)
             let data = scratch.path + "/data"
 
-            let reusing = try HooklineBinary.run(["replay", id, "--reuse-effects", "--data", data])
+            let reusing = try await HooklineBinary.run(["replay", id, "--reuse-effects", "--data", data])
             #expect(reusing.status == 0, "\(reusing.text)")
             try await withServer(scripts: scripts, scratch: scratch) { server in
                 try await eventually("the replay reusing effects ran") {
@@ -168,7 +169,7 @@ import TestSupport
             #expect(crm.requests.count == 1, "nothing sent again")
             #expect(scratch.read("data/out/runs.txt") == "run\n", "nothing appended again")
 
-            let performing = try HooklineBinary.run(["replay", id, "--data", data])
+            let performing = try await HooklineBinary.run(["replay", id, "--data", data])
             #expect(performing.status == 0, "\(performing.text)")
             try await withServer(scripts: scripts, scratch: scratch) { server in
                 _ = try await crm.waitForRequests(2)

@@ -51,20 +51,20 @@ import TestSupport
             try holder.send(Array((Self.head(length: 800_000) + #"{"message":"#).utf8))
             try await Task.sleep(for: .milliseconds(200))
             let refused = try RawHTTP.Connection(port: server.port)
-            let answer = try refused.exchange(Array(Self.head(length: 400_000).utf8))
+            let answer = try await refused.exchange(Array(Self.head(length: 400_000).utf8))
             #expect(answer.status == 503)
             #expect(answer.headers["retry-after"] == "1")
             #expect((try? JSONParser.parse(answer.body))?.root["error", "code"]?.string == "overloaded")
             // a chunked body takes its share as it arrives, and is refused once there is none left: 503 long
             // before the 4 MiB --max-body would answer 413
-            let chunked = try RawHTTP.send(port: server.port, head: Self.head(chunked: true), chunks: 20 << 20, chunkSize: 16 << 10,
+            let chunked = try await RawHTTP.send(port: server.port, head: Self.head(chunked: true), chunks: 20 << 20, chunkSize: 16 << 10,
                                            chunked: true)
             #expect(chunked.status == 503)
             #expect(try await server.post(fixture: "fixtures/hang.json").status == 200, "small bodies still fit")
             holder.close()
             try await eventually("the held body's share is given back", timeout: .seconds(10)) {
-                (try? await server.post(event("fixtures/hang.json", callID: "CAafter")))?.status == 200
-                    && (try? RawHTTP.firstStatus(port: server.port, head: Self.head(length: 900_000), limit: 0.5)) == nil
+                guard (try? await server.post(event("fixtures/hang.json", callID: "CAafter")))?.status == 200 else { return false }
+                return (try? await RawHTTP.firstStatus(port: server.port, head: Self.head(length: 900_000), limit: 0.5)) == nil
             }
         }
     }
@@ -109,7 +109,7 @@ import TestSupport
     /// the idle timeout, which every byte restarts, does not bound it.
     @Test func aHeadSentByteByByteMeetsItsDeadline() async throws {
         try await withServer(configure: { $0.headTimeout = .seconds(1) }) { server in
-            let closed = try RawHTTP.secondsUntilClosed(port: server.port, trickling: Self.head(length: 10), every: 0.1, limit: 8)
+            let closed = try await RawHTTP.secondsUntilClosed(port: server.port, trickling: Self.head(length: 10), every: 0.1, limit: 8)
             #expect(closed != nil && closed! >= 0.9 && closed! < 4, "closed after \(String(describing: closed)) s")
             #expect(try await server.post(fixture: "fixtures/hang.json").status == 200)
         }
@@ -127,7 +127,7 @@ import TestSupport
             var status: Int?
             while status == nil && Date().timeIntervalSince(started) < 10 {
                 try? connection.send(Array(String(repeating: " ", count: 10).utf8))
-                status = try? RawHTTP.statusIfAnswered(connection, within: 0.2)
+                status = try? await RawHTTP.statusIfAnswered(connection, within: 0.2)
             }
             #expect(status == 408, "after \(Date().timeIntervalSince(started)) s")
             #expect(Date().timeIntervalSince(started) < 5)
@@ -139,7 +139,7 @@ import TestSupport
                 try await Task.sleep(for: .milliseconds(300))
                 try paced.send(Array(body[piece..<min(body.count, piece + body.count / 5 + 1)]))
             }
-            #expect(try paced.exchange([]).status == 200)
+            #expect(try await paced.exchange([]).status == 200)
         }
     }
 
@@ -148,18 +148,18 @@ import TestSupport
     @Test func ambiguousHeadsAreRefused() async throws {
         try await withServer { server throws in
             let body = String(decoding: event("fixtures/hang.json", callID: "CAframing"), as: UTF8.self)
-            func status(_ head: String, _ body: String) throws -> (Int, String?) {
-                let answer = try RawHTTP.Connection(port: server.port).exchange(Array((head + body).utf8))
+            func status(_ head: String, _ body: String) async throws -> (Int, String?) {
+                let answer = try await RawHTTP.Connection(port: server.port).exchange(Array((head + body).utf8))
                 return (answer.status, (try? JSONParser.parse(answer.body))?.root["error", "code"]?.string)
             }
             let headers = "Content-Type: application/json\r\nx-interactly-secret: \(TestServer.secret)\r\nContent-Length: \(body.utf8.count)\r\n"
-            #expect(try status("POST /webhook HTTP/1.1\r\n\(headers)\r\n", body) == (400, "bad_host"))
-            #expect(try status("POST /webhook HTTP/1.1\r\nHost: a\r\nHost: b\r\n\(headers)\r\n", body) == (400, "bad_host"))
-            #expect(try status("POST /webhook HTTP/1.0\r\n\(headers)\r\n", body).0 == 200, "HTTP/1.0 needs no Host")
+            #expect(try await status("POST /webhook HTTP/1.1\r\n\(headers)\r\n", body) == (400, "bad_host"))
+            #expect(try await status("POST /webhook HTTP/1.1\r\nHost: a\r\nHost: b\r\n\(headers)\r\n", body) == (400, "bad_host"))
+            #expect(try await status("POST /webhook HTTP/1.0\r\n\(headers)\r\n", body).0 == 200, "HTTP/1.0 needs no Host")
             let chunk = String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n0\r\n\r\n"
             let coded = "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-interactly-secret: \(TestServer.secret)\r\n"
-            #expect(try status(coded + "Transfer-Encoding: identity, chunked\r\n\r\n", chunk) == (400, "unsupported_transfer_encoding"))
-            #expect(try status(coded + "Transfer-Encoding: chunked\r\n\r\n", chunk).0 == 200)
+            #expect(try await status(coded + "Transfer-Encoding: identity, chunked\r\n\r\n", chunk) == (400, "unsupported_transfer_encoding"))
+            #expect(try await status(coded + "Transfer-Encoding: chunked\r\n\r\n", chunk).0 == 200)
         }
     }
 
@@ -167,7 +167,7 @@ import TestSupport
     @Test func notFoundQuotesOnlyTheStartOfThePath() async throws {
         try await withServer { server in
             let path = "/" + String(repeating: "p", count: 60_000) + "\"<x>"
-            let answer = try RawHTTP.Connection(port: server.port).exchange(Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            let answer = try await RawHTTP.Connection(port: server.port).exchange(Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
             #expect(answer.status == 404)
             #expect(answer.body.count < 400, "\(answer.body.count) bytes")
             let message = try #require((try? JSONParser.parse(answer.body))?.root["error", "message"]?.string)
@@ -243,7 +243,7 @@ extension TestServer {
 
 extension RawHTTP {
     /// The status of an answer already sent on `connection`, waiting at most `within` seconds; nil if none.
-    static func statusIfAnswered(_ connection: Connection, within seconds: TimeInterval) throws -> Int? {
-        (try? connection.exchange([], timeout: seconds))?.status
+    static func statusIfAnswered(_ connection: Connection, within seconds: TimeInterval) async throws -> Int? {
+        (try? await connection.exchange([], timeout: seconds))?.status
     }
 }

@@ -8,7 +8,7 @@ import TestSupport
 @Suite(.serialized) struct HostileProcessTests {
     /// One `hookline serve` in `scratch`, started through `prefix` (prlimit, unshare), its log and standard
     /// output in files of the scratch folder.
-    final class Served {
+    final class Served: Sendable {
         let hookline: HooklineProcess
         let scratch: Scratch
 
@@ -32,21 +32,21 @@ import TestSupport
             return Double((Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)) / Double(sysconf(Int32(_SC_CLK_TCK)))
         }
 
-        func deliver(_ call: String, on connection: RawHTTP.Connection) throws -> (status: Int, id: String?, code: String?) {
+        func deliver(_ call: String, on connection: RawHTTP.Connection) async throws -> (status: Int, id: String?, code: String?) {
             let body = event("fixtures/hang.json", callID: call)
             let head = "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "x-interactly-secret: \(TestServer.secret)\r\nContent-Length: \(body.count)\r\n\r\n"
-            let answer = try connection.exchange(Array(head.utf8) + body)
+            let answer = try await connection.exchange(Array(head.utf8) + body)
             let json = (try? JSONParser.parse(answer.body))?.root
             return (answer.status, json?["id"]?.string, json?["error", "code"]?.string)
         }
 
-        func health(on connection: RawHTTP.Connection) throws -> Int {
-            try connection.exchange(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8), timeout: 2).status
+        func health(on connection: RawHTTP.Connection) async throws -> Int {
+            try await connection.exchange(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8), timeout: 2).status
         }
 
-        func stop() {
-            hookline.stop()
+        func stop() async {
+            await hookline.stop()
         }
     }
 
@@ -82,50 +82,51 @@ import TestSupport
         let served = try await Served(scratch, prefix: ["prlimit", "--nofile=256:256"],
                                 arguments: ["--retries", "30", "--retry-backoff", "100ms"]
                                     + (limitAboveDescriptors ? ["--max-connections", "1000"] : []))
-        defer { served.stop() }
-        let delivery = try RawHTTP.Connection(port: served.port)
-        let health = try RawHTTP.Connection(port: served.port)
-        var acknowledged = [try #require(served.deliver("CAwarm", on: delivery).id)]
+        try await withResource(served, stop: { await $0.stop() }) { served in
+            let delivery = try RawHTTP.Connection(port: served.port)
+            let health = try RawHTTP.Connection(port: served.port)
+            var acknowledged = [try #require(try await served.deliver("CAwarm", on: delivery).id)]
 
-        let flood = (0..<300).compactMap { _ in Self.idleConnection(served.port) }
-        defer { for fd in flood { close(fd) } }
-        try await pause(milliseconds: 2500)  // longer than the scripts folder's reload interval
-        let cpuBefore = served.cpuSeconds
-        let started = Date()
-        for i in 0..<5 {
-            do {
-                let answer = try served.deliver("CAflood\(i)", on: delivery)
-                #expect(answer.status == 200, "delivery \(i) during the flood")
-                if let id = answer.id { acknowledged.append(id) }
-            } catch {
-                Issue.record("delivery \(i) during the flood: \(error); the server's log: \(served.log.suffix(4000))")
-                return
+            let flood = (0..<300).compactMap { _ in Self.idleConnection(served.port) }
+            defer { for fd in flood { close(fd) } }
+            try await pause(milliseconds: 2500)  // longer than the scripts folder's reload interval
+            let cpuBefore = served.cpuSeconds
+            let started = Date()
+            for i in 0..<5 {
+                do {
+                    let answer = try await served.deliver("CAflood\(i)", on: delivery)
+                    #expect(answer.status == 200, "delivery \(i) during the flood")
+                    if let id = answer.id { acknowledged.append(id) }
+                } catch {
+                    Issue.record("delivery \(i) during the flood: \(error); the server's log: \(served.log.suffix(4000))")
+                    return
+                }
             }
-        }
-        let healthStarted = Date()
-        #expect(try served.health(on: health) == 200)
-        #expect(Date().timeIntervalSince(healthStarted) < 1, "/healthz answered within its budget")
-        try await pause(milliseconds: 1500)
-        let cpu = (served.cpuSeconds - cpuBefore) / Date().timeIntervalSince(started)
-        #expect(cpu < 0.3, "the process used \(Int(cpu * 100))% of a core while the flood held")
-        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(served.processIdentifier)/fd"))?.count
-        #expect(descriptors.map { $0 < 240 } ?? false, "the process holds \(String(describing: descriptors)) descriptors")
-        #expect(served.log.contains("accepting at most 192 connections"), "\(served.log.prefix(2000))")
-        if limitAboveDescriptors {
-            #expect(served.log.contains("--max-connections 1000 is more than the descriptor limit allows"), "\(served.log.prefix(2000))")
-        }
-        for fd in flood { shutdown(fd, Int32(SHUT_RDWR)) }
+            let healthStarted = Date()
+            #expect(try await served.health(on: health) == 200)
+            #expect(Date().timeIntervalSince(healthStarted) < 1, "/healthz answered within its budget")
+            try await pause(milliseconds: 1500)
+            let cpu = (served.cpuSeconds - cpuBefore) / Date().timeIntervalSince(started)
+            #expect(cpu < 0.3, "the process used \(Int(cpu * 100))% of a core while the flood held")
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(served.processIdentifier)/fd"))?.count
+            #expect(descriptors.map { $0 < 240 } ?? false, "the process holds \(String(describing: descriptors)) descriptors")
+            #expect(served.log.contains("accepting at most 192 connections"), "\(served.log.prefix(2000))")
+            if limitAboveDescriptors {
+                #expect(served.log.contains("--max-connections 1000 is more than the descriptor limit allows"), "\(served.log.prefix(2000))")
+            }
+            for fd in flood { shutdown(fd, Int32(SHUT_RDWR)) }
 
-        var missing = Set(acknowledged)
-        try? await eventually("every acknowledged event is processed", interval: .milliseconds(100)) {
-            missing.subtract((scratch.read("data/out/seen.txt") ?? "").split(separator: "\n").map(String.init))
-            return missing.isEmpty
+            var missing = Set(acknowledged)
+            try? await eventually("every acknowledged event is processed", interval: .milliseconds(100)) {
+                missing.subtract((scratch.read("data/out/seen.txt") ?? "").split(separator: "\n").map(String.init))
+                return missing.isEmpty
+            }
+            #expect(missing.isEmpty, "acknowledged during the flood but never processed: \(missing.sorted()); \(served.log.suffix(4000))")
+            let log = served.log
+            #expect(!log.contains("removed any.lua"), "\(log.suffix(3000))")
+            #expect(log.contains("connections at the limit"), "\(log.suffix(3000))")
+            #expect(!log.contains("cannot accept connections"), "the process never ran out: \(log.suffix(3000))")
         }
-        #expect(missing.isEmpty, "acknowledged during the flood but never processed: \(missing.sorted()); \(served.log.suffix(4000))")
-        let log = served.log
-        #expect(!log.contains("removed any.lua"), "\(log.suffix(3000))")
-        #expect(log.contains("connections at the limit"), "\(log.suffix(3000))")
-        #expect(!log.contains("cannot accept connections"), "the process never ran out: \(log.suffix(3000))")
     }
 
     /// The data folder on a full file system (a 3 MiB tmpfs of the server's own, in a mount namespace):
@@ -137,38 +138,40 @@ import TestSupport
         let namespace = ["unshare", "--mount"] + (geteuid() == 0 ? [] : ["--map-root-user"])
         let mount = ["sh", "-c", #"mount -t tmpfs -o size=3m tmpfs "$1" && shift && exec "$@""#, "sh", data]
         let served = try await Served(scratch, prefix: namespace + mount, data: data)
-        defer { served.stop() }
-        // the server's view of the folder is its own mount: ballast there fills its file system
-        let ballast = "/proc/\(served.processIdentifier)/root\(data)/ballast"
-        guard FileManager.default.createFile(atPath: ballast, contents: Data(count: 1_500_000)) else {
-            throw TestFailure("cannot write \(ballast)")
+        try await withResource(served, stop: { await $0.stop() }) { served in
+            // the server's view of the folder is its own mount: ballast there fills its file system
+            let ballast = "/proc/\(served.processIdentifier)/root\(data)/ballast"
+            guard FileManager.default.createFile(atPath: ballast, contents: Data(count: 1_500_000)) else {
+                throw TestFailure("cannot write \(ballast)")
+            }
+            let connection = try RawHTTP.Connection(port: served.port)
+            var accepted = 0
+            var refusal: (status: Int, id: String?, code: String?)?
+            for i in 0..<200 where refusal == nil {
+                let answer = try await served.deliver("CAfull\(i)", on: connection)
+                if answer.status == 200 { accepted += 1 } else { refusal = answer }
+            }
+            #expect(accepted > 0)
+            #expect(refusal?.status == 503)
+            #expect(refusal?.code == "journal_unavailable")
+            #expect(try await served.health(on: connection) == 503, "/healthz tells the truth about the full disk")
+            try await pause(milliseconds: 1200)
+            #expect(try await served.health(on: connection) == 503, "and still does a second later, after a probe")
+            try FileManager.default.removeItem(atPath: ballast)
+            try await eventually("/healthz recovers once there is room", timeout: .seconds(4), interval: .milliseconds(100)) {
+                try await served.health(on: connection) == 200
+            }
+            #expect(try await served.deliver("CAroom", on: connection).status == 200)
         }
-        let connection = try RawHTTP.Connection(port: served.port)
-        var accepted = 0
-        var refusal: (status: Int, id: String?, code: String?)?
-        for i in 0..<200 where refusal == nil {
-            let answer = try served.deliver("CAfull\(i)", on: connection)
-            if answer.status == 200 { accepted += 1 } else { refusal = answer }
-        }
-        #expect(accepted > 0)
-        #expect(refusal?.status == 503)
-        #expect(refusal?.code == "journal_unavailable")
-        #expect(try served.health(on: connection) == 503, "/healthz tells the truth about the full disk")
-        try await pause(milliseconds: 1200)
-        #expect(try served.health(on: connection) == 503, "and still does a second later, after a probe")
-        try FileManager.default.removeItem(atPath: ballast)
-        try await eventually("/healthz recovers once there is room", timeout: .seconds(4), interval: .milliseconds(100)) {
-            try served.health(on: connection) == 200
-        }
-        #expect(try served.deliver("CAroom", on: connection).status == 200)
     }
 
     /// The start-up banner reaches standard output while the server runs, also when it is a file.
     @Test func theBannerIsWrittenWhenStandardOutputIsAFile() async throws {
         let scratch = Scratch()
         let served = try await Served(scratch)
-        defer { served.stop() }
-        #expect(served.stdout.contains("Hookline is listening on http://127.0.0.1:\(served.port)"), "stdout: \(served.stdout)")
+        try await withResource(served, stop: { await $0.stop() }) { served in
+            #expect(served.stdout.contains("Hookline is listening on http://127.0.0.1:\(served.port)"), "stdout: \(served.stdout)")
+        }
     }
 }
 

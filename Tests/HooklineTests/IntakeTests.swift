@@ -105,9 +105,9 @@ import TestSupport
     /// a body, so that idle or stalled clients cannot pile up until the server runs out of descriptors.
     @Test func quietConnectionsAreClosed() async throws {
         try await withServer(configure: { $0.idleTimeout = .milliseconds(500) }) { server in
-            let silent = try RawHTTP.secondsUntilClosed(port: server.port, sending: "", limit: 10)
+            let silent = try await RawHTTP.secondsUntilClosed(port: server.port, sending: "", limit: 10)
             #expect(silent != nil && silent! >= 0.4, "closed after \(String(describing: silent)) s")
-            let stalled = try RawHTTP.secondsUntilClosed(port: server.port, sending: """
+            let stalled = try await RawHTTP.secondsUntilClosed(port: server.port, sending: """
                 POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-interactly-secret: \(TestServer.secret)\r\n\
                 Content-Length: 100\r\n\r\n{"message":
                 """, limit: 10)
@@ -124,21 +124,21 @@ import TestSupport
                 "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-interactly-secret: \(secret)\r\n"
                     + "Content-Length: 100\r\nExpect: 100-continue\r\n\r\n"
             }
-            #expect(try RawHTTP.firstStatus(port: server.port, head: head(secret: TestServer.secret), limit: 0.5) == 100)
-            #expect(try RawHTTP.firstStatus(port: server.port, head: head(secret: "wrong"), limit: 0.5) == 401)
+            #expect(try await RawHTTP.firstStatus(port: server.port, head: head(secret: TestServer.secret), limit: 0.5) == 100)
+            #expect(try await RawHTTP.firstStatus(port: server.port, head: head(secret: "wrong"), limit: 0.5) == 401)
         }
     }
 
     @Test func bodiesOverTheLimitGet413WithoutBeingReadToTheEnd() async throws {
         try await withServer(configure: { $0.maxBody = 1 << 20 }) { server in
             // Content-Length says 20 MiB: the answer comes after the headers and a first chunk, not the whole body.
-            let declared = try RawHTTP.send(port: server.port, head: """
+            let declared = try await RawHTTP.send(port: server.port, head: """
                 POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-interactly-secret: \(TestServer.secret)\r\nContent-Length: \(20 << 20)\r\n\r\n
                 """, chunks: 1 << 20, chunkSize: 64 << 10)
             #expect(declared.status == 413)
             #expect(declared.bytesSent < 4 << 20, "sent \(declared.bytesSent) bytes before the answer")
             // Chunked, no length: refused once the limit is passed.
-            let chunked = try RawHTTP.send(port: server.port, head: """
+            let chunked = try await RawHTTP.send(port: server.port, head: """
                 POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-interactly-secret: \(TestServer.secret)\r\nTransfer-Encoding: chunked\r\n\r\n
                 """, chunks: 20 << 20, chunkSize: 64 << 10, chunked: true)
             #expect(chunked.status == 413)
@@ -158,7 +158,7 @@ import TestSupport
             process.waitUntilExit()
             let size = (try FileManager.default.attributesOfItem(atPath: huge)[.size] as? Int) ?? 0
             #expect(size > 16 << 20)
-            let response = try RawHTTP.send(port: server.port, head: """
+            let response = try await RawHTTP.send(port: server.port, head: """
                 POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-interactly-secret: \(TestServer.secret)\r\nContent-Length: \(size)\r\n\r\n
                 """, file: huge)
             #expect(response.status == 413)

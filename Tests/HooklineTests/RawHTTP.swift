@@ -5,43 +5,49 @@ import Glibc
 #endif
 
 /// A deliberately slow, low-level HTTP client: sends a request head and then the body in chunks, watching
-/// for the server's answer between chunks, to tell how much of a body the server read before answering.
+/// for the server's answer between chunks, to tell how much of a body the server read before answering. Its
+/// sockets block, so every exchange runs off the cooperative pool (`offThePool`): the server under test may be
+/// in this process and need the pool to answer.
 enum RawHTTP {
     struct Result {
         let status: Int
         let bytesSent: Int
     }
 
-    static func send(port: Int, head: String, chunks total: Int, chunkSize: Int, chunked: Bool = false) throws -> Result {
-        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: chunkSize)
-        var remaining = total
-        return try exchange(port: port, head: head) {
-            guard remaining > 0 else { return nil }
-            let size = min(chunkSize, remaining)
-            remaining -= size
-            if chunked { return Array(String(size, radix: 16).utf8) + [13, 10] + chunk[0..<size] + [13, 10] }
-            return Array(chunk[0..<size])
+    static func send(port: Int, head: String, chunks total: Int, chunkSize: Int, chunked: Bool = false) async throws -> Result {
+        try await offThePool {
+            let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: chunkSize)
+            var remaining = total
+            return try exchange(port: port, head: head) {
+                guard remaining > 0 else { return nil }
+                let size = min(chunkSize, remaining)
+                remaining -= size
+                if chunked { return Array(String(size, radix: 16).utf8) + [13, 10] + chunk[0..<size] + [13, 10] }
+                return Array(chunk[0..<size])
+            }
         }
     }
 
-    static func send(port: Int, head: String, file: String) throws -> Result {
-        guard let handle = FileHandle(forReadingAtPath: file) else { throw TestFailure("cannot read \(file)") }
-        defer { try? handle.close() }
-        return try exchange(port: port, head: head) {
-            let data = handle.readData(ofLength: 64 << 10)
-            return data.isEmpty ? nil : [UInt8](data)
+    static func send(port: Int, head: String, file: String) async throws -> Result {
+        try await offThePool {
+            guard let handle = FileHandle(forReadingAtPath: file) else { throw TestFailure("cannot read \(file)") }
+            defer { try? handle.close() }
+            return try exchange(port: port, head: head) {
+                let data = handle.readData(ofLength: 64 << 10)
+                return data.isEmpty ? nil : [UInt8](data)
+            }
         }
     }
 
     /// Connects, sends `bytes` and then nothing more; returns how long the server took to close the
     /// connection, or nil if it was still open after `limit`.
-    static func secondsUntilClosed(port: Int, sending bytes: String, limit: TimeInterval) throws -> TimeInterval? {
-        try watch(port: port, sending: bytes, limit: limit) { _, closed, elapsed in closed ? elapsed : nil }
+    static func secondsUntilClosed(port: Int, sending bytes: String, limit: TimeInterval) async throws -> TimeInterval? {
+        try await offThePool { try watch(port: port, sending: bytes, limit: limit) { _, closed, elapsed in closed ? elapsed : nil } }
     }
 
     /// Sends `head` and nothing more; returns the status of the first answer within `limit`, or nil.
-    static func firstStatus(port: Int, head: String, limit: TimeInterval) throws -> Int? {
-        try watch(port: port, sending: head, limit: limit) { received, _, _ in statusCode(received) }
+    static func firstStatus(port: Int, head: String, limit: TimeInterval) async throws -> Int? {
+        try await offThePool { try watch(port: port, sending: head, limit: limit) { received, _, _ in statusCode(received) } }
     }
 
     /// Connects, sends `bytes`, then reads until `settled` makes something of what arrived so far, whether the
@@ -71,7 +77,11 @@ enum RawHTTP {
     /// they are all sent; returns the seconds until it closed, or nil if it was still open `limit` seconds
     /// after the first byte.
     static func secondsUntilClosed(port: Int, trickling bytes: String, every interval: TimeInterval,
-                                   limit: TimeInterval) throws -> TimeInterval? {
+                                   limit: TimeInterval) async throws -> TimeInterval? {
+        try await offThePool { try trickle(port: port, bytes, every: interval, limit: limit) }
+    }
+
+    private static func trickle(port: Int, _ bytes: String, every interval: TimeInterval, limit: TimeInterval) throws -> TimeInterval? {
         let fd = try connect(port: port)
         defer { close(fd) }
         let started = Date()
@@ -93,8 +103,9 @@ enum RawHTTP {
         return nil
     }
 
-    /// One keep-alive connection: requests sent on it one after the other, each answer read whole.
-    final class Connection {
+    /// One keep-alive connection: requests sent on it one after the other, each answer read whole. A test uses
+    /// it from one task at a time (its exchanges run on a thread of their own, one after the other).
+    final class Connection: @unchecked Sendable {
         private var fd: Int32
 
         init(port: Int) throws {
@@ -109,7 +120,11 @@ enum RawHTTP {
         }
 
         /// Sends `request` (head and body) and reads one answer: its status, headers (lower-case names) and body.
-        func exchange(_ request: [UInt8], timeout: TimeInterval = 10) throws -> (status: Int, headers: [String: String], body: [UInt8]) {
+        func exchange(_ request: [UInt8], timeout: TimeInterval = 10) async throws -> (status: Int, headers: [String: String], body: [UInt8]) {
+            try await offThePool { try self.exchangeBlocking(request, timeout: timeout) }
+        }
+
+        private func exchangeBlocking(_ request: [UInt8], timeout: TimeInterval) throws -> (status: Int, headers: [String: String], body: [UInt8]) {
             try send(request)
             var received: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 64 << 10)

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import JSON
 import Journal
@@ -14,7 +15,7 @@ import TestSupport
     @Test func theCurrentScriptsAsCandidateChangeNothing() async throws {
         let journal = try await Self.journal.value
         let candidate = journal.candidate { _ in }
-        let output = try journal.shadow(candidate)
+        let output = try await journal.shadow(candidate)
         #expect(output.status == 0, "\(output.text)")
         #expect(output.text.contains("Shadow run: 1000 events compared"), "\(output.text)")
         #expect(output.text.contains("No changes"), "\(output.text)")
@@ -24,7 +25,7 @@ import TestSupport
             let path = folder + "/lib/calls.lua"
             try (try String(contentsOfFile: path, encoding: .utf8) + "\n-- reviewed\n").write(toFile: path, atomically: true, encoding: .utf8)
         }
-        let rerun = try journal.shadow(relinked)
+        let rerun = try await journal.shadow(relinked)
         #expect(rerun.status == 0, "\(rerun.text)")
         #expect(rerun.text.contains("Shadow run: 1000 events compared") && rerun.text.contains("No changes"), "\(rerun.text)")
     }
@@ -34,7 +35,7 @@ import TestSupport
         let candidate = journal.candidate { folder in
             try edit(folder + "/hang.lua", replacing: "severity = \"critical\"", with: "severity = \"warning\"")
         }
-        let output = try journal.shadow(candidate, json: true)
+        let output = try await journal.shadow(candidate, json: true)
         #expect(output.status == 1, "anything changed: exit 1")
         let events = output.text.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)).root }
         #expect(events.count == 1000)
@@ -44,7 +45,7 @@ import TestSupport
         #expect(diff.count == 2 && diff[0].hasPrefix("- alert{") && diff[0].contains("severity = \"critical\""), "\(diff)")
         #expect(diff.count == 2 && diff[1].hasPrefix("+ alert{") && diff[1].contains("severity = \"warning\""), "\(diff)")
 
-        let report = try journal.shadow(candidate)
+        let report = try await journal.shadow(candidate)
         #expect(report.status == 1)
         let count = journal.ids(ofType: "hang").count
         #expect(report.text.contains("hang.lua: \(count) events: changed alert: severity \"critical\" -> \"warning\""), "\(report.text)")
@@ -58,7 +59,7 @@ import TestSupport
             let source = try String(contentsOfFile: path, encoding: .utf8)
             try ("error(\"the CRM field is gone\")\n" + source).write(toFile: path, atomically: true, encoding: .utf8)
         }
-        let output = try journal.shadow(candidate)
+        let output = try await journal.shadow(candidate)
         #expect(output.status == 1)
         let count = journal.ids(ofType: "end-of-call-report").count
         #expect(output.text.contains("end-of-call-report.lua: \(count) events: new failure: \(candidate)/end-of-call-report.lua:1: the CRM field is gone"),
@@ -72,9 +73,9 @@ import TestSupport
         let journal = try await Self.journal.value
         let candidate = journal.candidate(appending: #"http.post(env("CRM_URL") .. "/status", {call = event.call.id})"#,
                                           to: "status-update.lua")
-        let allowed = try journal.shadow(candidate, extra: ["--allow-env", "CRM_URL"], environment: ["CRM_URL": "https://crm.example"])
+        let allowed = try await journal.shadow(candidate, extra: ["--allow-env", "CRM_URL"], environment: ["CRM_URL": "https://crm.example"])
         #expect(allowed.text.contains("added http.post") && allowed.text.contains("https://crm.example/status"), "\(allowed.text)")
-        let refused = try journal.shadow(candidate, environment: ["CRM_URL": "https://crm.example"])
+        let refused = try await journal.shadow(candidate, environment: ["CRM_URL": "https://crm.example"])
         #expect(refused.text.contains("new failure"), "without --allow-env, env() is nil: \(refused.text)")
     }
 
@@ -82,7 +83,7 @@ import TestSupport
         let journal = try await Self.journal.value
         let candidate = journal.candidate(appending: #"http.post("https://crm.example/status", {call = event.call.id, status = event.status})"#,
                                           to: "status-update.lua")
-        let output = try journal.shadow(candidate)
+        let output = try await journal.shadow(candidate)
         #expect(output.status == 1)
         let count = journal.ids(ofType: "status-update").count
         #expect(output.text.contains("status-update.lua: \(count) events: added http.post"), "\(output.text)")
@@ -111,13 +112,13 @@ import TestSupport
         let candidate = scratch.path + "/candidate"
         try FileManager.default.copyItem(atPath: scratch.path + "/scripts", toPath: candidate)
         try edit(candidate + "/timers/still-silent.lua", replacing: "severity = \"warning\"", with: "severity = \"critical\"")
-        let output = try HooklineBinary.run(["shadow", "--scripts", candidate, "--current", scratch.path + "/scripts",
+        let output = try await HooklineBinary.run(["shadow", "--scripts", candidate, "--current", scratch.path + "/scripts",
                                              "--data", scratch.path + "/data", "--since", "1h", "--json"])
         #expect(output.status == 1, "\(output.text)")
         let events = output.text.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)).root }
         let changed = events.filter { $0["scripts"]?.elements.contains { $0["status"]?.string == "changed" } == true }
         #expect(Set(changed.compactMap { $0["event"]?.string }) == Set(timerEvents), "\(output.text)")
-        let identical = try HooklineBinary.run(["shadow", "--scripts", scratch.path + "/scripts", "--current", scratch.path + "/scripts",
+        let identical = try await HooklineBinary.run(["shadow", "--scripts", scratch.path + "/scripts", "--current", scratch.path + "/scripts",
                                                 "--data", scratch.path + "/data", "--since", "1h"])
         #expect(identical.status == 0 && identical.text.contains("Shadow run: 6 events compared"), "\(identical.text)")
     }
@@ -139,7 +140,9 @@ final class ShadowJournal: Sendable {
         try FileManager.default.copyItem(atPath: HooklineBinary.repository + "/scripts", toPath: scratch.path + "/scripts")
         let fixtures = fixturePaths(in: "fixtures").sorted()
         var types: [String: String] = [:]
-        try await withServer(scratch: scratch) { server in
+        // time stands still while the journal is made: hang.lua's 30 s timers never fire, however long 1,000
+        // deliveries take on a loaded machine, and the journal holds exactly the 1,000 events
+        try await withServer(scratch: scratch, clock: ManualClock(at: epochMilliseconds())) { server in
             for index in 0..<1000 {
                 let fixture = fixtures[index % fixtures.count]
                 let answer = try await server.post(event(fixture, callID: "SHADOW\(index)"))
@@ -173,8 +176,8 @@ final class ShadowJournal: Sendable {
     }
 
     func shadow(_ candidate: String, json: Bool = false, extra: [String] = [],
-                environment: [String: String] = [:]) throws -> HooklineBinary.Output {
-        try HooklineBinary.run(["shadow", "--scripts", candidate, "--current", scratch.path + "/scripts",
+                environment: [String: String] = [:]) async throws -> HooklineBinary.Output {
+        try await HooklineBinary.run(["shadow", "--scripts", candidate, "--current", scratch.path + "/scripts",
                                 "--data", scratch.path + "/data", "--since", "1h"] + (json ? ["--json"] : []) + extra,
                                environment: environment)
     }

@@ -16,18 +16,22 @@ public enum HooklineBinary {
         public let text: String
     }
 
-    /// Runs `hookline` with `arguments` in `directory` and returns its exit status and output.
-    public static func run(_ arguments: [String], in directory: String = repository, environment: [String: String] = [:]) throws -> Output {
-        let process = try makeProcess(arguments)
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
+    /// Runs `hookline` with `arguments` in `directory` and returns its exit status and output; it waits for the
+    /// process off the cooperative pool (the process may be talking to a server of this one).
+    public static func run(_ arguments: [String], in directory: String = repository,
+                           environment: [String: String] = [:]) async throws -> Output {
+        try await offThePool {
+            let process = try makeProcess(arguments)
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return Output(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
+        }
     }
 
     /// A process that runs the binary, started through `prefix` (prlimit, unshare) when given.
@@ -103,26 +107,29 @@ public final class HooklineProcess: Sendable {
     }
 
     /// SIGKILL: no shutdown, no release of what it holds.
-    public func kill() {
-        process.withLock { child in
-            guard let running = child else { return }
-            if running.isRunning { Foundation.kill(running.processIdentifier, SIGKILL) }
-            running.waitUntilExit()
-            child = nil
-        }
+    public func kill() async {
+        await end(with: SIGKILL)
     }
 
     /// SIGTERM, and waits for the graceful shutdown to end.
-    public func stop() {
-        process.withLock { child in
-            guard let running = child else { return }
-            if running.isRunning { running.terminate() }
-            running.waitUntilExit()
-            child = nil
-        }
+    public func stop() async {
+        await end(with: SIGTERM)
     }
 
-    deinit { kill() }
+    /// Signals the process and waits for it to exit, off the cooperative pool: a graceful shutdown may wait for
+    /// a receiver of this process to answer.
+    private func end(with signal: Int32) async {
+        guard let running = process.withLock({ $0.take() }) else { return }
+        if running.isRunning { Foundation.kill(running.processIdentifier, signal) }
+        await offThePool { running.waitUntilExit() }
+    }
+
+    deinit {
+        // not stopped by its test: SIGKILL, whose exit needs nothing of this process
+        guard let running = process.withLock({ $0.take() }) else { return }
+        if running.isRunning { Foundation.kill(running.processIdentifier, SIGKILL) }
+        running.waitUntilExit()
+    }
 
     private static func appending(to file: String?) throws -> FileHandle {
         guard let file else { return FileHandle.nullDevice }

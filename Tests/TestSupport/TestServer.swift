@@ -1,3 +1,4 @@
+import Basics
 import AsyncHTTPClient
 import Foundation
 import HooklineApp
@@ -20,8 +21,8 @@ public struct TestServer: Sendable {
     public var scriptsFolder: String { scratch.path + "/scripts" }
     public var outFolder: String { scratch.path + "/data/out" }
 
-    /// Starts Hookline with `scripts` (path -> Lua source) in its scripts folder.
-    static func start(scripts: [String: String] = [:], scratch: Scratch = Scratch(),
+    /// Starts Hookline with `scripts` (path -> Lua source) in its scripts folder, reading time from `clock`.
+    static func start(scripts: [String: String] = [:], scratch: Scratch = Scratch(), clock: any WallClock = SystemClock(),
                       configure: (inout Settings) -> Void = { _ in },
                       isolation: isolated (any Actor)? = #isolation) async throws -> TestServer {
         for (path, source) in scripts { scratch.write("scripts/" + path, source) }
@@ -36,7 +37,7 @@ public struct TestServer: Sendable {
         configure(&settings)
         let logs = LogSink.memory()
         let logger = Logger(label: "test") { label in LogOutput(label: label, format: .json, level: .debug, sink: logs) }
-        let hookline = try await Hookline.start(settings, logger: logger)
+        let hookline = try await Hookline.start(settings, logger: logger, clock: clock)
         return TestServer(hookline: hookline, scratch: scratch, logs: logs)
     }
 
@@ -90,8 +91,8 @@ public struct TestResponse: Sendable {
 /// (also when `body` throws): the next test never shares the machine with this one's server. A body whose only
 /// `try`s stand inside `#expect` says `{ server throws in }`: a closure's throwing is inferred before macros expand.
 public func withServer<Result>(scripts: [String: String] = [:], scratch: Scratch = Scratch(),
-                               configure: (inout Settings) -> Void = { _ in }, isolation: isolated (any Actor)? = #isolation,
+                               clock: any WallClock = SystemClock(), configure: (inout Settings) -> Void = { _ in }, isolation: isolated (any Actor)? = #isolation,
                                _ body: (TestServer) async throws -> Result) async throws -> Result {
-    try await withResource(try await TestServer.start(scripts: scripts, scratch: scratch, configure: configure),
+    try await withResource(try await TestServer.start(scripts: scripts, scratch: scratch, clock: clock, configure: configure),
                            stop: { await $0.stop() }, body)
 }

@@ -8,10 +8,10 @@ import Foundation
 /// let token = try ConsoleToken.resolve(configured: nil, dataFolder: "./data") { path in print("stored in \(path)") }
 /// ConsoleToken.matches("typed", token)   // compared in constant time
 /// ```
-public enum ConsoleToken {
-    public static let fileName = "console-token"
+package enum ConsoleToken {
+    package static let fileName = "console-token"
 
-    public static func resolve(configured: String?, dataFolder: String, generated: (String) -> Void) throws -> String {
+    package static func resolve(configured: String?, dataFolder: String, generated: (String) -> Void) throws -> String {
         if let configured, !configured.isEmpty { return configured }
         let path = (dataFolder as NSString).appendingPathComponent(fileName)
         if let stored = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
@@ -31,7 +31,7 @@ public enum ConsoleToken {
     }
 
     /// Whether `given` is the token, in time that does not depend on where they differ.
-    public static func matches(_ given: String, _ token: String) -> Bool {
+    package static func matches(_ given: String, _ token: String) -> Bool {
         let a = SHA256.hash(data: Data(given.utf8)), b = SHA256.hash(data: Data(token.utf8))
         return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
