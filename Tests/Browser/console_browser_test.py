@@ -208,8 +208,9 @@ class ConsoleTests:
         self.go("/console/failures")
         self.browser.find_element(By.CSS_SELECTOR, "button.replay-script[data-script='conversation-update.lua']").click()
         self.browser.switch_to.alert.accept()
-        notice = wait_for("the replay notice", lambda: self.browser.find_element(By.ID, "replayed"))
-        check(notice.text.startswith("1 failed events of conversation-update.lua"), f"one event replayed: {notice.text!r}")
+        # the notice's text read inside the wait: the page may load again between finding it and reading it
+        notice = wait_for("the replay notice", lambda: self.browser.find_element(By.ID, "replayed").text)
+        check(notice.startswith("1 failed events of conversation-update.lua"), f"one event replayed: {notice!r}")
         self.go(f"/console/events/{self.failed_event}")
         wait_for("the replayed event to be done", lambda: self.refreshed_state() == "done")
         outcomes = [e.text for e in self.browser.find_elements(By.CSS_SELECTOR, ".run .outcome")]
