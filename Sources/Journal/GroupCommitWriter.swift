@@ -46,10 +46,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         let kind: Kind
         let done: Done
 
-        var isAppend: Bool {
-            if case .append = kind { return true }
-            return false
-        }
+    }
+
+    /// An append taken apart for the commit: its record gets the id its rows were stored with.
+    private struct Append {
+        var entry: LoggedEvent
+        let work: AppendWork
+        let done: Done
     }
 
     private let pool: DatabasePool
@@ -168,48 +171,48 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: [Job]) {
-        var appends = batch.filter(\.isAppend)
-        var others = batch.filter { !$0.isAppend }
-        var entries = appends.map { job -> LoggedEvent in
-            guard case .append(let entry, _) = job.kind else { preconditionFailure("not an append") }
-            return entry
+        var appends: [Append] = []
+        var others: [(work: Work?, probe: Int, done: Done)] = []  // rows to write, or a probe's body bytes
+        for job in batch {
+            switch job.kind {
+            case .append(let entry, let work): appends.append(Append(entry: entry, work: work, done: job.done))
+            case .rows(let work): others.append((work, 0, job.done))
+            case .probe(let bytes): others.append((nil, bytes, job.done))
+            }
         }
-        let bodyBytes = entries.reduce(0) { $0 + $1.body.count }
+        let bodyBytes = appends.reduce(0) { $0 + $1.entry.body.count }
         var locations: [BodyLocation] = []
         if !appends.isEmpty {
             do {
-                locations = try segments.reserve(entries)
+                locations = try segments.reserve(appends.map(\.entry))
             } catch {
                 fail(&appends, error, bodyBytes: bodyBytes)
             }
         }
         // probes after the bodies' place, past it: the next batch writes over what they wrote
         others.removeAll { job in
-            guard case .probe(let bytes) = job.kind else { return false }
+            guard job.probe > 0 else { return false }
             do throws(JournalError) {
-                try segments.probe(bytes)
+                try segments.probe(job.probe)
                 health.record(.bodies, failure: nil)
                 return false
             } catch {
-                health.record(.bodies, failure: error.description, bytes: bytes)
+                health.record(.bodies, failure: error.description, bytes: job.probe)
                 job.done(.failure(error))
                 return true
             }
         }
         var outcome: Result<Void, JournalError> = .success(())
-        var logged = false
         if !appends.isEmpty || !others.isEmpty {
             do {
                 try pool.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
-                        if !appends.isEmpty {
-                            logged = try store(&appends, &entries, at: locations, db, bodyBytes: bodyBytes)
-                        }
+                        if !appends.isEmpty { try store(&appends, at: locations, db, bodyBytes: bodyBytes) }
                         for job in others {
-                            switch job.kind {
-                            case .rows(let work): try work(db)
-                            case .probe: try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
-                            case .append: preconditionFailure("appends run first")
+                            if let work = job.work {
+                                try work(db)
+                            } else {
+                                try db.execute(sql: "CREATE TABLE IF NOT EXISTS probe (x); DELETE FROM probe; INSERT INTO probe VALUES (1)")
                             }
                         }
                         return .commit
@@ -220,7 +223,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
             health.record(.rows, failure: outcome.failureDescription)
         }
-        let syncsLog = logged && outcome.isSuccess
+        let syncsLog = !appends.isEmpty && outcome.isSuccess  // `store` leaves only appends whose records it wrote
         let syncsWAL = !others.isEmpty && outcome.isSuccess
         if syncsWAL { walSync.start(wal) }  // beside the log's, on a thread of its own
         var appended = outcome
@@ -246,34 +249,29 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Inserts the appends' rows, then writes their records with the ids they got, in a savepoint: when the
     /// records cannot be written, only the appends fail (answered here, and removed from `appends`) and the
-    /// rest of the batch still commits. Answers whether records were written.
-    private func store(_ appends: inout [Job], _ entries: inout [LoggedEvent], at locations: [BodyLocation], _ db: Database,
-                       bodyBytes: Int) throws -> Bool {
+    /// rest of the batch still commits.
+    private func store(_ appends: inout [Append], at locations: [BodyLocation], _ db: Database, bodyBytes: Int) throws {
         var failure: JournalError?
         try db.inSavepoint {
             for index in appends.indices {
-                guard case .append(_, let work) = appends[index].kind else { continue }
-                entries[index].id = try work(db, locations[index]) ?? 0
+                appends[index].entry.id = try appends[index].work(db, locations[index]) ?? 0
             }
             do throws(JournalError) {
-                try segments.write(entries)
+                try segments.write(appends.map(\.entry))
             } catch {
                 failure = error
                 return .rollback
             }
-            let end = segments.end
-            try db.cachedStatement(sql: "UPDATE log_end SET segment = ?, offset = ?").execute(arguments: [end.segment, end.offset])
+            try SQLiteJournal.saveLogEnd(segments.end, db)
             return .commit
         }
         if let failure {
             fail(&appends, failure, bodyBytes: bodyBytes)
             onAppendsRolledBack(db)
-            return false
         }
-        return true
     }
 
-    private func fail(_ appends: inout [Job], _ error: JournalError, bodyBytes: Int) {
+    private func fail(_ appends: inout [Append], _ error: JournalError, bodyBytes: Int) {
         health.record(.bodies, failure: error.description, bytes: bodyBytes)
         for job in appends { job.done(.failure(error)) }
         appends.removeAll()

@@ -15,6 +15,11 @@ import Synchronization
 /// then take its fresh event for a duplicate. After a crash of the machine no process holds the journal, so the
 /// first opener scans before anyone appends.
 extension SQLiteJournal {
+    /// Records where the log ends, in the commit that appended up to there.
+    static func saveLogEnd(_ end: (segment: Int, offset: Int64), _ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE log_end SET segment = ?, offset = ?").execute(arguments: [end.segment, end.offset])
+    }
+
     static func recover(_ pool: DatabasePool, _ segments: BodySegments, _ dueTimers: DueTimers,
                         path: String) throws(JournalError) -> Int {
         do {
@@ -35,8 +40,7 @@ extension SQLiteJournal {
                         recovered += 1
                     }
                 }
-                let now = segments.end
-                try db.execute(sql: "UPDATE log_end SET segment = ?, offset = ?", arguments: [now.segment, now.offset])
+                try saveLogEnd(segments.end, db)
                 return recovered
             }
         } catch let error as JournalError {
