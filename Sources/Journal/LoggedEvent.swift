@@ -23,23 +23,24 @@ struct LoggedEvent: Sendable {
     private static let noWarnings = UInt32.max
 
     var id: Int64 = 0
-    var event: NewEvent
+    let event: NewEvent
+    /// The warnings column's text, as the row stores it.
+    let warningsText: String?
+    let headerLength: Int
 
     init(_ event: NewEvent, id: Int64 = 0) {
         self.event = event
         self.id = id
+        warningsText = event.warnings.isEmpty ? nil : encodeStrings(event.warnings)
+        headerLength = Self.fixedHeader
+            + Self.strings(of: event, warningsText).reduce(0) { $0 + 4 + ($1?.utf8.count ?? 0) }
     }
 
     var body: [UInt8] { event.body }
 
-    /// The warnings column's text, as the row stores it.
-    var warningsText: String? { event.warnings.isEmpty ? nil : encodeStrings(event.warnings) }
-
-    private var strings: [String?] {
+    private static func strings(of event: NewEvent, _ warningsText: String?) -> [String?] {
         [event.endpoint, event.type, event.callID, event.dedupKey, event.requestID, warningsText]
     }
-
-    var headerLength: Int { Self.fixedHeader + strings.reduce(0) { $0 + 4 + ($1?.utf8.count ?? 0) } }
 
     var recordLength: Int { headerLength + event.body.count }
 
@@ -54,7 +55,7 @@ struct LoggedEvent: Sendable {
         bytes.appendLittleEndian(UInt64(0))  // the checksum, filled in below
         bytes.appendLittleEndian(UInt64(bitPattern: id))
         bytes.appendLittleEndian(UInt64(bitPattern: event.receivedAt))
-        for string in strings {
+        for string in Self.strings(of: event, warningsText) {
             guard let string else {
                 bytes.appendLittleEndian(Self.noWarnings)
                 continue

@@ -176,14 +176,14 @@ public final class SQLiteJournal: Journal {
                        done: @escaping @Sendable (Result<AppendOutcome, JournalError>) -> Void) {
         // set by the work on the journal thread, read by `done` after it on the same thread
         nonisolated(unsafe) var outcome = AppendOutcome.duplicate(of: EventID(0))
-        let warnings = event.warnings.isEmpty ? nil : encodeStrings(event.warnings)
+        let entry = LoggedEvent(event)
         let call = CallKey(endpoint: event.endpoint, callID: event.callID)
         // timers of the call that came due before this event are stored before it (see `Timers`)
         let firesTimers = event.state == .pending && dueTimers.hasDue(call, at: event.receivedAt)
         nonisolated(unsafe) var fired: [FiredTimer] = []
-        writer.append(LoggedEvent(event), { [dueTimers] db, location in
+        writer.append(entry, { [dueTimers] db, location in
             if firesTimers { fired = try Self.fireTimers(of: call, now: event.receivedAt, db, dueTimers) }
-            if let id = try Self.insert(event, warnings: warnings, at: location, db) {
+            if let id = try Self.insert(event, warnings: entry.warningsText, at: location, db) {
                 outcome = .stored(StoredEvent(id: EventID(id), claim: nil, version: 0, inheritedWork: false))
                 return id
             }
